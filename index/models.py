@@ -1,0 +1,86 @@
+"""Typed records that travel from ingest to the index: articles, their sentences and chunks."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Article(BaseModel):
+    """One cleaned news article. `text` is the answerable body; offsets point into it."""
+
+    id: str
+    title: str = ""
+    text: str
+    source: str | None = None
+    date: str | None = Field(default=None, description="ISO date (YYYY-MM-DD) when the input gives one.")
+    url: str | None = None
+    author: str | None = None
+    origin: str = Field(default="", description="File (and line) the article was read from.")
+    content_hash: str = ""
+
+
+class Sentence(BaseModel):
+    """A sentence of an article, with character offsets into `Article.text`."""
+
+    article_id: str
+    number: int = Field(description="0-based position of the sentence in its article.")
+    start: int
+    end: int
+    text: str
+
+
+class Chunk(BaseModel):
+    """A run of whole sentences that fits the encoder's window."""
+
+    article_id: str
+    number: int
+    first_sentence: int
+    last_sentence: int = Field(description="Inclusive.")
+    start: int
+    end: int
+    text: str
+
+
+class Problem(BaseModel):
+    """An input that could not be ingested, and why."""
+
+    path: str
+    line: int | None = None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.path} line {self.line}" if self.line is not None else self.path
+        return f"{where}: {self.reason}"
+
+
+class IngestReport(BaseModel):
+    """What an ingest did: counts per outcome and each problem with its file and line."""
+
+    added: list[str] = Field(default_factory=list)
+    updated: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        text = (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+            f"{len(self.problems)} skipped ({self.seconds:.1f} s)"
+        )
+        return "\n".join([text, *(f"  skipped {p}" for p in self.problems)])
+
+
+class IndexStoreError(Exception):
+    """Base of the index's errors: the message says what to do."""
+
+
+class IngestError(IndexStoreError):
+    """One input could not be read; carries the file and line."""
+
+    def __init__(self, path: str, reason: str, line: int | None = None) -> None:
+        self.problem = Problem(path=path, line=line, reason=reason)
+        super().__init__(str(self.problem))
+
+
+class IndexMismatchError(IndexStoreError):
+    """The index on disk was built differently from what this code expects."""
