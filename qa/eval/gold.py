@@ -142,9 +142,7 @@ def _read_squad(path: Path) -> SquadSet:
                 else:
                     # Several annotators often give the same text; keep each distinct answer once.
                     answers = list(dict.fromkeys(a["text"] for a in qa["answers"]))
-                questions.append(
-                    GoldQuestion(id=qa["id"], question=qa["question"], answers=answers, article_id=pid)
-                )
+                questions.append(GoldQuestion(id=qa["id"], question=qa["question"], answers=answers, article_id=pid))
     return SquadSet(articles, questions)
 
 

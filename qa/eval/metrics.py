@@ -247,9 +247,7 @@ def _f1_tokens(prediction_tokens: list[str], gold_tokens: list[str]) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def _best_over_golds(
-    prediction: str, golds: Sequence[str], normalize: Callable[[str], str], exact: bool
-) -> float:
+def _best_over_golds(prediction: str, golds: Sequence[str], normalize: Callable[[str], str], exact: bool) -> float:
     """Best score over the gold answers; an empty gold list means "unanswerable"."""
     predicted = normalize(prediction)
     if not golds:

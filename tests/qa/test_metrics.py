@@ -57,9 +57,7 @@ def _official_f1_score(prediction: str, ground_truth: str) -> float:
 
 
 _WORDS = st.lists(
-    st.sampled_from(
-        ["the", "a", "an", "cat", "Cat", "sat", "down,", "on", "mat.", "19", "1,200", "it's", "!"]
-    ),
+    st.sampled_from(["the", "a", "an", "cat", "Cat", "sat", "down,", "on", "mat.", "19", "1,200", "it's", "!"]),
     min_size=1,
     max_size=8,
 ).map(" ".join)
@@ -69,9 +67,7 @@ _WORDS = st.lists(
 @given(_WORDS, st.lists(_WORDS, min_size=1, max_size=3))
 def test_squad_versions_agree_with_the_official_script(prediction: str, golds: list[str]) -> None:
     assert normalize_answer(prediction) == _official_normalize_answer(prediction)
-    official_em = max(
-        float(_official_normalize_answer(prediction) == _official_normalize_answer(g)) for g in golds
-    )
+    official_em = max(float(_official_normalize_answer(prediction) == _official_normalize_answer(g)) for g in golds)
     assert squad_exact_match(prediction, golds) == official_em
     # The v1.1 script divides by zero when a side normalises to nothing; v2.0 defines that case, so the
     # comparison is only meaningful where both sides keep a token.
@@ -164,13 +160,8 @@ def test_number_forms_kept_apart(left: str, right: str) -> None:
 
 
 def test_normalize_numbers_outputs() -> None:
-    assert (
-        normalize_numbers("A total of 720 kilogrammes of illicit drugs") == "total of 720 kg of illicit drugs"
-    )
-    assert (
-        normalize_numbers("rose by 19 percent from the previous year.")
-        == "rose by 19 percent from previous year"
-    )
+    assert normalize_numbers("A total of 720 kilogrammes of illicit drugs") == "total of 720 kg of illicit drugs"
+    assert normalize_numbers("rose by 19 percent from the previous year.") == "rose by 19 percent from previous year"
     assert normalize_numbers("In 2019.") == "in 2019"
     assert normalize_numbers("") == ""
 

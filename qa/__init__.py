@@ -1,0 +1,65 @@
+"""Question answering over news archives: exact sentences from the articles, cited, or an honest abstention.
+
+from qa import answer
+result = answer("how many kilograms were seized in 2019?")
+print(result.sentences[0].marked(), result.sentences[0].citation)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from qa.models import Answer, AnswerType, Citation, CitedSentence, SearchFilter, Span
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant
+
+__all__ = [
+    "Answer", "AnswerType", "Assistant", "Citation", "CitedSentence", "SearchFilter", "Span", "answer",
+    "default_assistant",
+]  # fmt: skip
+
+_default: Assistant | None = None
+_default_lock = threading.Lock()
+
+
+def default_assistant() -> Assistant:
+    """The shared assistant over the configured index (bundled corpus indexed on first use)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            from qa.assistant import Assistant
+
+            _default = Assistant()
+        return _default
+
+
+def answer(
+    question: str,
+    history: Sequence[str | Answer] | None = None,
+    top_k: int = 3,
+    index: Assistant | None = None,
+    search_filter: SearchFilter | None = None,
+) -> Answer:
+    """Answer `question` from the corpus: cited sentences with the answer span, or `found=False`.
+
+    Args:
+        question: the question as the user typed it.
+        history: earlier turns of the conversation, oldest first (their questions or `Answer`s), used to
+            understand follow-ups such as "and in 2018?".
+        top_k: at most this many sentences are returned.
+        index: the `Assistant` to ask; by default a shared one over the configured index.
+        search_filter: optional source and date-range restriction.
+    """
+    assistant = index or default_assistant()
+    return assistant.answer(question, history=history, top_k=top_k, search_filter=search_filter)
+
+
+def __getattr__(name: str) -> object:
+    if name == "Assistant":
+        from qa.assistant import Assistant
+
+        return Assistant
+    raise AttributeError(name)

@@ -1,0 +1,217 @@
+"""The answering core: question → (follow-up rewrite) → retrieve → score sentences → extract span → Answer.
+
+`Assistant` holds the loaded encoder and index so repeated questions pay no start-up cost; `qa.answer()`
+is the one-call convenience over a shared default assistant.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from index.encoder import Encoder, load_encoder
+from index.ingest import Ingestor, Progress
+from index.models import Article, IngestReport
+from index.settings import Settings
+from index.store import IndexStore, current_snapshot
+from qa.followup import Turn, rewrite
+from qa.models import Answer, AnswerType, Citation, CitedSentence, SearchFilter
+from qa.question import Question, analyze
+from qa.retrieve import retrieve
+from qa.score import ScoredSentence, ScorerWeights, default_weights, score_sentences
+from qa.spans import extract_span
+
+NOT_FOUND = "Not found in the corpus."
+# A supporting sentence must score at least this share of the best one to be shown beside it.
+_SUPPORT_RATIO = 0.5
+
+
+class CorpusStats(BaseModel):
+    """What the index holds, for the CLI's `stats` and the web chat's corpus panel."""
+
+    articles: int
+    sentences: int
+    chunks: int
+    sources: list[tuple[str, int]]
+    date_from: str | None
+    date_to: str | None
+    index_dir: str
+    snapshot: str
+    updated_at: str
+    dense_index: dict[str, str]
+
+
+class Assistant:
+    """Answers questions over one index; keeps the model and index loaded between calls."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        encoder: Encoder | None = None,
+        weights: ScorerWeights | None = None,
+        index_dir: Path | None = None,
+        auto_ingest: bool = True,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.index_dir = Path(index_dir or self.settings.index_dir)
+        self.encoder = encoder or load_encoder(self.settings)
+        self.weights = weights or default_weights()
+        self._lock = threading.Lock()
+        self._store: IndexStore | None = None
+        if current_snapshot(self.index_dir) is None and auto_ingest and self.settings.corpus_dir.is_dir():
+            # First use: index the bundled corpus so the assistant answers out of the box.
+            self.ingest([self.settings.corpus_dir], show_progress=False)
+        self.reload()
+
+    # --- index ------------------------------------------------------------------------------------
+    @property
+    def store(self) -> IndexStore | None:
+        return self._store
+
+    def reload(self) -> None:
+        """Load the live snapshot (after another process changed the index, say)."""
+        if current_snapshot(self.index_dir) is None:
+            self._store = None
+            return
+        store = IndexStore.open(
+            self.index_dir, model_sha256=self.encoder.weights_sha256, dimension=self.encoder.dimension
+        )
+        with self._lock:
+            self._store = store  # questions in flight keep the snapshot they started with
+
+    def ingest(
+        self, paths: Sequence[Path], *, show_progress: bool = True, on_progress: Progress | None = None
+    ) -> IngestReport:
+        """Add files or folders to the index and start answering from the new snapshot."""
+        report = Ingestor(self.encoder, self.settings).ingest(
+            [Path(p) for p in paths], self.index_dir, show_progress=show_progress, on_progress=on_progress
+        )
+        self.reload()
+        return report
+
+    def remove(self, article_ids: Sequence[str]) -> IngestReport:
+        report = Ingestor(self.encoder, self.settings).remove(article_ids, self.index_dir)
+        self.reload()
+        return report
+
+    def article(self, article_id: str) -> Article | None:
+        return self._store.article(article_id) if self._store else None
+
+    def stats(self) -> CorpusStats:
+        store = self._store
+        if store is None:
+            return CorpusStats(
+                articles=0, sentences=0, chunks=0, sources=[], date_from=None, date_to=None,
+                index_dir=str(self.index_dir), snapshot="", updated_at="", dense_index={},
+            )  # fmt: skip
+        date_from, date_to = store.date_range()
+        return CorpusStats(
+            articles=store.n_articles, sentences=store.n_sentences, chunks=store.n_chunks,
+            sources=store.sources(), date_from=date_from, date_to=date_to, index_dir=str(self.index_dir),
+            snapshot=store.folder.name, updated_at=store.manifest.get("updated_at", ""),
+            dense_index=store.manifest.get("dense_index", {}),
+        )  # fmt: skip
+
+    # --- answering --------------------------------------------------------------------------------
+    def answer(
+        self,
+        question: str,
+        history: Sequence[str | Answer | Turn] | None = None,
+        top_k: int = 3,
+        search_filter: SearchFilter | None = None,
+    ) -> Answer:
+        """Answer `question` with cited sentences from the corpus, or abstain.
+
+        `history` holds earlier turns, oldest first: their questions (str) or their `Answer`s. Follow-ups are
+        rewritten into self-contained questions, returned as `understood_question`.
+        """
+        asked = " ".join(question.split())
+        understood = rewrite(asked, history)
+        parsed = analyze(understood)
+        store = self._store
+        if not parsed.terms and not parsed.numbers:
+            return _abstain(asked, understood, parsed, "Ask a question with at least one content word.")
+        if store is None or store.n_sentences == 0:
+            return _abstain(asked, understood, parsed, "The index holds no articles yet; add some with qa ingest.")
+        vector = self.encoder.encode([understood])[0]
+        found = retrieve(store, parsed, vector, search_filter=search_filter)
+        ranked = score_sentences(store, parsed, vector, found, self.weights)
+        if not ranked or ranked[0].score < self.weights.threshold:
+            best = f" (closest sentence scored {ranked[0].score:.2f})" if ranked else ""
+            return _abstain(asked, understood, parsed, f"{NOT_FOUND} No sentence answers this question{best}.")
+        chosen = _select(ranked, top_k, self.weights.threshold)
+        cited = [self._cite(store, s, parsed) for s in chosen]
+        if parsed.answer_type == AnswerType.PERSON and cited[0].span is None:
+            speaker = self._speaker_before(store, chosen[0], parsed)
+            if speaker is not None:
+                cited.insert(1, speaker)
+                cited = cited[:top_k] if top_k > 1 else cited[:2]
+        return Answer(
+            question=asked, understood_question=understood, answer_type=parsed.answer_type, found=True,
+            sentences=cited, message="",
+        )  # fmt: skip
+
+    def _cite(
+        self, store: IndexStore, sentence: ScoredSentence, question: Question, score: float | None = None
+    ) -> CitedSentence:
+        article = store.article(sentence.article_id)
+        assert article is not None, "sentence rows always belong to an article in the same snapshot"
+        return CitedSentence(
+            text=sentence.text,
+            score=round(sentence.score if score is None else score, 4),
+            span=extract_span(sentence.text, question),
+            citation=Citation(
+                article_id=article.id,
+                title=article.title,
+                source=article.source,
+                date=article.date,
+                url=article.url,
+                origin=article.origin,
+                sentence_number=sentence.number,
+                start=sentence.start,
+                end=sentence.end,
+            ),
+        )
+
+    def _speaker_before(self, store: IndexStore, sentence: ScoredSentence, question: Question) -> CitedSentence | None:
+        """For 'who said…' answered by a '…, he said.' sentence: the nearest earlier sentence naming a person."""
+        rows = store.sentences([sentence.row - d for d in range(1, 4) if sentence.row - d >= 0])
+        for row in rows:
+            if row["article_id"] != sentence.article_id:
+                break
+            span = extract_span(row["text"], Question(text="", answer_type=AnswerType.PERSON))
+            if span is not None:
+                near = ScoredSentence(
+                    row=row["row"], article_id=row["article_id"], number=row["number"], start=row["start"],
+                    end=row["end"], text=row["text"], chunk_row=row["chunk_row"], features=sentence.features,
+                    score=sentence.score,
+                )  # fmt: skip
+                return self._cite(store, near, Question(text="", answer_type=AnswerType.PERSON))
+        return None
+
+
+def _select(ranked: list[ScoredSentence], top_k: int, threshold: float) -> list[ScoredSentence]:
+    """The best sentence, then further ones that also clear the bar (distinct text only)."""
+    chosen: list[ScoredSentence] = []
+    seen: set[str] = set()
+    floor = max(threshold, ranked[0].score * _SUPPORT_RATIO)
+    for s in ranked:
+        if len(chosen) >= top_k:
+            break
+        key = " ".join(s.text.lower().split())
+        if key in seen or (chosen and s.score < floor):
+            continue
+        seen.add(key)
+        chosen.append(s)
+    return chosen
+
+
+def _abstain(asked: str, understood: str, parsed: Question, message: str) -> Answer:
+    return Answer(
+        question=asked, understood_question=understood, answer_type=parsed.answer_type, found=False,
+        sentences=[], message=message,
+    )  # fmt: skip

@@ -1,0 +1,185 @@
+"""Score candidate sentences against a question with more than raw similarity.
+
+Each sentence gets a feature vector — dense similarity of the sentence and of its chunk, fused retrieval
+rank, BM25, IDF-weighted overlap of the question's terms in the sentence and in its neighbours, word-pair
+overlap, whether the numbers and years the question names are there (or contradicted), and whether the
+sentence holds an answer of the asked type — combined by a logistic model whose weights ship in
+`scorer_weights.json` (trained by `qa train-scorer`, see docs/answering.md). The output is a probability that
+the sentence answers the question, which also drives abstention.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from index.lexical import LexicalIndex, tokenize
+from index.store import IndexStore
+from qa.question import Question, years_in
+from qa.retrieve import Retrieved
+from qa.spans import has_candidate
+
+FEATURES = (
+    "dense_sentence",
+    "dense_chunk",
+    "fused_rank",
+    "bm25_chunk",
+    "overlap",
+    "window_overlap",
+    "bigram_overlap",
+    "numbers_present",
+    "year_conflict",
+    "has_answer_type",
+    "missing_terms",
+    "log_length",
+)
+
+
+@dataclass
+class ScoredSentence:
+    row: int
+    article_id: str
+    number: int
+    start: int
+    end: int
+    text: str
+    chunk_row: int
+    features: np.ndarray
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class ScorerWeights:
+    """A logistic model over FEATURES: probability = sigmoid(bias + weights · features)."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    provenance: str = ""
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        z = features @ np.asarray(self.weights) + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+@lru_cache(maxsize=1)
+def default_weights() -> ScorerWeights:
+    """The shipped weights (qa/scorer_weights.json)."""
+    data = json.loads(resources.files("qa").joinpath("scorer_weights.json").read_text(encoding="utf-8"))
+    return weights_from_dict(data)
+
+
+def weights_from_dict(data: dict) -> ScorerWeights:
+    if list(data["features"]) != list(FEATURES):
+        raise ValueError("scorer weights were trained on other features; retrain with qa train-scorer")
+    return ScorerWeights(
+        weights=tuple(float(w) for w in data["weights"]),
+        bias=float(data["bias"]),
+        threshold=float(data["threshold"]),
+        provenance=str(data.get("provenance", "")),
+    )
+
+
+def _weighted_overlap(terms: list[str], present: set[str], lexical: LexicalIndex) -> tuple[float, float]:
+    unique = list(dict.fromkeys(terms))
+    if not unique:
+        return 0.0, 0.0
+    idf = [lexical.idf(t) for t in unique]
+    total = sum(idf)
+    hit = sum(w for t, w in zip(unique, idf, strict=True) if t in present)
+    missing = sum(1 for t in unique if t not in present) / len(unique)
+    return hit / total if total else 0.0, missing
+
+
+def _bigrams(terms: list[str]) -> set[tuple[str, str]]:
+    return set(itertools.pairwise(terms))
+
+
+def sentence_features(
+    store: IndexStore, question: Question, vector: np.ndarray, retrieved: Retrieved
+) -> list[ScoredSentence]:
+    """Feature vectors for every candidate sentence of `retrieved`, in retrieval order."""
+    rows = store.sentences(retrieved.sentence_rows)
+    if not rows:
+        return []
+    neighbour_rows = sorted({r["row"] + d for r in rows for d in (-1, 1)} - {r["row"] for r in rows})
+    by_row = {r["row"]: r for r in rows} | {r["row"]: r for r in store.sentences(neighbour_rows)}
+    sentence_vecs = np.asarray(store.sentence_vectors[[r["row"] for r in rows]])
+    dense_sentence = sentence_vecs @ vector
+    chunk_rows = [r["chunk_row"] for r in rows]
+    dense_chunk = np.asarray(store.chunk_vectors[chunk_rows]) @ vector
+    best_fused = max(retrieved.chunk_scores.values()) if retrieved.chunk_scores else 1.0
+    best_bm25 = max(retrieved.bm25_chunk.values(), default=0.0) or 1.0
+    qbigrams = _bigrams(question.terms)
+    out = []
+    for i, row in enumerate(rows):
+        text = row["text"]
+        terms = tokenize(text)
+        present = set(terms)
+        window = set(present)
+        for d in (-1, 1):
+            near = by_row.get(row["row"] + d)
+            if near is not None and near["article_id"] == row["article_id"]:
+                window.update(tokenize(near["text"]))
+        overlap, missing = _weighted_overlap(question.terms, present, store.lexical)
+        window_overlap, _ = _weighted_overlap(question.terms, window, store.lexical)
+        bigram = len(qbigrams & _bigrams(terms)) / len(qbigrams) if qbigrams else 0.0
+        numbers = question.numbers
+        numbers_present = len(numbers & present) / len(numbers) if numbers else 0.0
+        sentence_years = years_in(text)
+        year_conflict = float(bool(question.years and sentence_years and not (question.years & sentence_years)))
+        chunk = row["chunk_row"]
+        features = np.array(
+            [
+                float(dense_sentence[i]),
+                float(dense_chunk[i]),
+                retrieved.chunk_scores.get(chunk, 0.0) / best_fused,
+                retrieved.bm25_chunk.get(chunk, 0.0) / best_bm25,
+                overlap,
+                window_overlap,
+                bigram,
+                numbers_present,
+                year_conflict,
+                float(has_candidate(text, question)),
+                missing,
+                math.log1p(len(terms)),
+            ],
+            dtype=np.float64,
+        )
+        out.append(
+            ScoredSentence(
+                row=row["row"],
+                article_id=row["article_id"],
+                number=row["number"],
+                start=row["start"],
+                end=row["end"],
+                text=text,
+                chunk_row=chunk,
+                features=features,
+            )
+        )
+    return out
+
+
+def score_sentences(
+    store: IndexStore,
+    question: Question,
+    vector: np.ndarray,
+    retrieved: Retrieved,
+    weights: ScorerWeights | None = None,
+) -> list[ScoredSentence]:
+    """Candidate sentences with their probability of answering the question, best first."""
+    weights = weights or default_weights()
+    scored = sentence_features(store, question, vector, retrieved)
+    if not scored:
+        return []
+    probabilities = weights.probability(np.stack([s.features for s in scored]))
+    for s, p in zip(scored, probabilities, strict=True):
+        s.score = float(p)
+    return sorted(scored, key=lambda s: -s.score)

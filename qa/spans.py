@@ -1,0 +1,197 @@
+"""Find the answer inside a sentence: typed candidate spans (quantities, dates, names, places, reasons,
+quotes, phrases), each scored by how well it fits the question, and the best one extracted verbatim."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.lexical import STOPWORDS, stem, words
+from qa.models import AnswerType, Span
+from qa.question import Question
+
+_NUM_WORDS = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen|"
+    r"several|dozens|hundreds|thousands|millions|half|a third|a quarter)"
+)
+_SCALE = r"(?:\s(?:hundred|thousand|million|billion|trillion|bn|mln|m|k)\b)?"
+_UNIT = (
+    r"(?:\s?(?:%|percent|per cent|percentage points?|kilogrammes?|kilograms?|kg|grams?|grammes?|tonnes?|tons?|"
+    r"pounds?|lbs?|ounces?|km|kilometres?|kilometers?|miles?|metres?|meters?|feet|foot|inches?|cm|mm|acres?|"
+    r"hectares?|litres?|liters?|gallons?|barrels?|degrees?|years?|months?|weeks?|days?|hours?|minutes?|"
+    r"seconds?|times|people|persons?|dollars?|euros?|pounds sterling|yen|riel|baht|cents?|points?|votes?|"
+    r"seats?|games?|goals?|cases?|suspects?|plants?|members?|students?|workers?|employees?|soldiers?|"
+    r"troops|deaths?|casualties|villagers?|buildings?|homes?|copies|units?)\b)?"
+)
+_QUANTITY = re.compile(
+    r"(?:(?:about|around|approximately|nearly|almost|over|more than|less than|at least|up to|some|roughly)\s)?"
+    r"(?:[$€£¥]|US\$|USD\s?)?"
+    rf"(?:\d[\d,]*(?:\.\d+)?|{_NUM_WORDS}(?:[- ]{_NUM_WORDS})*)"
+    rf"{_SCALE}{_UNIT}",
+    re.IGNORECASE,
+)
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
+)
+_DATE = re.compile(
+    rf"(?:(?:early|late|mid|the end of|the beginning of)\s)?"
+    rf"(?:\d{{1,2}}\s{_MONTH}(?:,?\s\d{{4}})?|{_MONTH}\s\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s\d{{4}})?|"
+    rf"{_MONTH}(?:\s\d{{4}})?|\d{{4}}s?|\d{{1,2}}(?:st|nd|rd|th) century|"
+    r"(?:last|next|this) (?:year|month|week)|yesterday|today|tomorrow|"
+    r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))"
+    r"(?:\s?(?:–|-|to|and)\s?\d{4})?",
+)
+_TITLE = (
+    r"(?:Mr|Mrs|Ms|Dr|Prof|President|Minister|Governor|Senator|General|Gen|Sir|King|Queen|Prince|Pope|Judge|Lord)\.?"
+)
+_CAP_WORD = r"(?:[A-Z][\w'’.-]*[\w]|[A-Z])"
+_NAME = re.compile(
+    rf"(?:{_TITLE}\s)?{_CAP_WORD}(?:(?:\s(?:of|de|van|von|der|al|bin|la|du|and|for|the))*\s{_CAP_WORD})*"
+)
+_ORG_WORDS = re.compile(
+    r"\b(?:Ministry|Department|Coalition|Council|Committee|Commission|Agency|Authority|Party|Company|Corp|"
+    r"Corporation|Inc|Ltd|Group|University|College|Institute|Association|Union|Bank|Court|Police|Army|Navy|"
+    r"Office|Bureau|Foundation|Organisation|Organization|Society|Federation|League|Club|Times|News|Post)\b"
+)
+_PLACE_PREP = re.compile(r"\b(?:in|at|from|to|near|across|into|of|throughout|outside|inside)\s$")
+_REASON = re.compile(
+    r"\b(?:because(?: of)?|since|due to|as a result of|owing to|in order to|so that|for fear of)\s([^.;,”\"]+)",
+    re.I,
+)
+_QUOTE = re.compile(r"[“\"]([^”\"]{3,})[”\"]?")
+_NOT_NAMES = frozenset(
+    """
+    The A An In On At But And This That These Those He She It They We I His Her Its Their Our Yesterday
+    Today However Although As After Before When While If According Speaking Newly
+    """.split()
+)
+
+
+@dataclass
+class Candidate:
+    start: int
+    end: int
+    answer_type: AnswerType
+    score: float = 0.0
+
+
+def _candidates(sentence: str, answer_type: AnswerType) -> list[Candidate]:
+    found: list[Candidate] = []
+    if answer_type == AnswerType.QUANTITY:
+        found = [Candidate(m.start(), m.end(), answer_type) for m in _QUANTITY.finditer(sentence)]
+    elif answer_type == AnswerType.DATE:
+        found = [Candidate(m.start(), m.end(), answer_type) for m in _DATE.finditer(sentence)]
+    elif answer_type in (AnswerType.PERSON, AnswerType.PLACE, AnswerType.ORGANIZATION):
+        for m in _NAME.finditer(sentence):
+            start, end, text = m.start(), m.end(), m.group()
+            first = text.split()[0]
+            if first in _NOT_NAMES and " " in text:
+                start += len(first) + 1
+                text = text[len(first) + 1 :]
+            elif first in _NOT_NAMES:
+                continue
+            if not text or _DATE.fullmatch(text):
+                continue
+            found.append(Candidate(start, end, answer_type))
+    elif answer_type == AnswerType.REASON:
+        found = [Candidate(m.start(1), m.end(1), answer_type) for m in _REASON.finditer(sentence)]
+    elif answer_type == AnswerType.QUOTE:
+        found = [Candidate(m.start(1), m.end(1), answer_type) for m in _QUOTE.finditer(sentence)]
+    return [c for c in found if sentence[c.start : c.end].strip(" ,.;:")]
+
+
+def _phrase_candidates(sentence: str, question_stems: set[str]) -> list[Candidate]:
+    """Runs of up to six words that avoid the question's own words: the fallback for 'what' questions."""
+    tokens = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[\w'’$%-]+(?:[.,]\d+)*", sentence)]
+    found: list[Candidate] = []
+    for i in range(len(tokens)):
+        for j in range(i, min(i + 6, len(tokens))):
+            run = tokens[i : j + 1]
+            lows = [t[2].lower() for t in run]
+            if lows[0] in STOPWORDS or lows[-1] in STOPWORDS:
+                continue
+            if any(stem(w) in question_stems for w in lows):
+                break
+            if sentence[run[0][0] : run[-1][1]].count(",") > 1:
+                break
+            found.append(Candidate(run[0][0], run[-1][1], AnswerType.OTHER))
+    return found
+
+
+def _fit(sentence: str, candidate: Candidate, question: Question, anchors: list[int]) -> float:
+    text = sentence[candidate.start : candidate.end]
+    cand_words = words(text)
+    cand_stems = {stem(w) for w in cand_words}
+    qstems = question.term_set
+    score = 1.0
+    overlap = len(cand_stems & qstems) / max(len(cand_stems), 1)
+    score -= 1.5 * overlap  # an answer rarely repeats the question
+    if question.numbers and set(re.findall(r"\d+(?:\.\d+)?", text.replace(",", ""))) & question.numbers:
+        score -= 2.0
+    if anchors:
+        centre = (candidate.start + candidate.end) / 2
+        distance = min(abs(centre - a) for a in anchors) / max(len(sentence), 1)
+        # Typed candidates are found by their form; nearness to the question's words matters less for them.
+        score -= (1.2 if candidate.answer_type == AnswerType.OTHER else 0.4) * distance
+    after = words(sentence[candidate.end : candidate.end + 30])[:2]
+    # The unit asked for ("how many kilograms") next to the number is strong evidence.
+    if candidate.answer_type == AnswerType.QUANTITY:
+        unit_words = cand_words[1:] + after
+        if any(stem(w)[:6] in {q[:6] for q in qstems} for w in unit_words if len(w) > 2):
+            score += 1.0
+        if re.fullmatch(r"(?:1[6-9]|20)\d\d", text.strip()):
+            score -= 0.8  # a bare year is a date, not a quantity
+    if candidate.answer_type == AnswerType.PERSON:
+        score += 0.3 * min(text.count(" "), 2)
+        if _ORG_WORDS.search(text):
+            score -= 0.7
+        if re.search(r"\b(?:said|says|told|added|warned)\b", sentence[candidate.end : candidate.end + 25]):
+            score += 0.4
+    if candidate.answer_type == AnswerType.ORGANIZATION and _ORG_WORDS.search(text):
+        score += 0.8
+    if candidate.answer_type == AnswerType.PLACE:
+        if _PLACE_PREP.search(sentence[max(0, candidate.start - 12) : candidate.start]):
+            score += 0.6
+        if _ORG_WORDS.search(text):
+            score -= 0.5
+    if candidate.answer_type == AnswerType.OTHER:
+        score -= 0.08 * len(cand_words)
+        if any(ch.isupper() or ch.isdigit() for ch in text[:1]):
+            score += 0.2
+    return score
+
+
+def _anchors(sentence: str, question: Question) -> list[int]:
+    """Positions in the sentence of words the question also uses."""
+    qstems = question.term_set
+    return [m.start() for m in re.finditer(r"\w+", sentence) if stem(m.group().lower()) in qstems]
+
+
+def extract_span(sentence: str, question: Question) -> Span | None:
+    """The best answer span of the question's type inside `sentence`, or None when none fits."""
+    answer_type = question.answer_type
+    anchors = _anchors(sentence, question)
+    candidates = _candidates(sentence, answer_type)
+    if answer_type == AnswerType.OTHER:
+        candidates = _phrase_candidates(sentence, question.term_set)
+    if not candidates:
+        return None
+    for c in candidates:
+        c.score = _fit(sentence, c, question, anchors)
+    best = max(candidates, key=lambda c: (c.score, -c.start))
+    if best.score <= 0.0:
+        return None
+    start, end = best.start, best.end
+    while end > start and sentence[end - 1] in " ,;:.":
+        end -= 1
+    return Span(text=sentence[start:end], start=start, end=end, answer_type=best.answer_type)
+
+
+def has_candidate(sentence: str, question: Question) -> bool:
+    """True when the sentence holds something of the asked type that the question does not already say."""
+    if question.answer_type in (AnswerType.OTHER, AnswerType.QUOTE):
+        return True
+    anchors = _anchors(sentence, question)
+    return any(_fit(sentence, c, question, anchors) > 0.3 for c in _candidates(sentence, question.answer_type))
