@@ -1,0 +1,440 @@
+"""Read input files and folders into raw articles, reporting every broken input instead of stopping.
+
+`read_inputs` walks the paths it is given and yields, in a stable order, a `RawArticle` for each article
+found and a `Problem` (file, line, what to do) for each input that cannot be read. Supported inputs: .txt and
+.md (one article per file), .html/.htm (one page), .json (an object or a list of objects) and .jsonl (one
+object per line).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from index.clean import CleanedText, NoArticleTextError, clean_article, clean_body, clean_html, normalize_line
+from index.models import Problem
+from index.settings import Settings
+
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".json", ".jsonl"})
+
+# Read from the settings class, not an instance: the default must not depend on the caller's environment.
+DEFAULT_MAX_BYTES: int = Settings.model_fields["max_file_bytes"].default
+
+_TITLE_FIELDS = ("title", "headline")
+_TEXT_FIELDS = ("text", "body", "content", "article")
+_DATE_FIELDS = ("date", "published", "published_at", "pubdate")
+_URL_FIELDS = ("url", "link")
+_SOURCE_FIELDS = ("source", "publisher")
+_AUTHOR_FIELDS = ("author", "byline", "authors")
+_ID_FIELDS = ("id", "article_id", "doc_id")
+
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:$|[T\s])")
+_SLASHED_ISO_DATE = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:$|[T\s])")
+# "07 Jan 2020", "Tue, 07 Jan 2020 10:00 GMT", "26-FEB-1987 15:01:11.79" (Reuters-21578).
+_DAY_MONTH_YEAR = re.compile(r"^(?:[A-Za-z]+\.?,?\s+)?(\d{1,2})(?:st|nd|rd|th)?[\s-]+([A-Za-z]+)\.?,?[\s-]+(\d{4})\b")
+# "January 7, 2020", "Tuesday, Jan. 7th 2020".
+_MONTH_DAY_YEAR = re.compile(r"^(?:[A-Za-z]+,?\s+)?([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b")
+
+_MD_HEADING = re.compile(r"^#{1,6}\s+", re.MULTILINE)
+_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
+
+_MIB = 1024 * 1024
+
+
+class RawArticle(BaseModel):
+    """One article as read from its input, before it gets an id and a place in the index."""
+
+    title: str = ""
+    text: str = Field(description="The cleaned body, paragraphs separated by a blank line.")
+    date: str | None = Field(default=None, description="ISO date (YYYY-MM-DD) when the input gives one.")
+    url: str | None = None
+    source: str | None = None
+    author: str | None = None
+    id: str | None = Field(default=None, description="Only when the input gives one.")
+    origin: str = Field(description='"path", or "path:line" for a JSON Lines record or an item of a JSON list.')
+
+
+def iter_input_files(paths: Sequence[Path]) -> Iterator[Path]:
+    """Yield the readable-looking files under `paths`, each once, in a stable order.
+
+    Files are yielded as given (even hidden or of an unsupported type, so `read_inputs` can say why it
+    skips them); folders are walked recursively in sorted order, skipping hidden entries and files whose
+    suffix is not supported. Paths that do not exist yield nothing.
+    """
+    seen: set[Path] = set()
+    for path in paths:
+        candidates = _walk(path) if path.is_dir() else iter([path] if _exists(path) else [])
+        for candidate in candidates:
+            key = candidate.resolve()
+            if key not in seen:
+                seen.add(key)
+                yield candidate
+
+
+def read_inputs(paths: Sequence[Path], max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[RawArticle | Problem]:
+    """Read every article under `paths`; never raises for a single bad input.
+
+    Args:
+        paths: files and folders, as the user named them.
+        max_bytes: files larger than this are reported and skipped (settings: `QA_MAX_FILE_BYTES`).
+
+    Yields:
+        A `RawArticle` per article found, a `Problem` per path, file or record that could not be read.
+    """
+    for path in paths:
+        if not _exists(path):
+            yield Problem(path=str(path), reason="no such file or folder")
+            continue
+        for file in iter_input_files([path]):
+            yield from read_file(file, max_bytes)
+
+
+def read_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[RawArticle | Problem]:
+    """Read one file into its articles; see `read_inputs`."""
+    where = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        supported = " ".join(sorted(SUPPORTED_SUFFIXES))
+        yield Problem(path=where, reason=f"unsupported file type {suffix or '(none)'!r}; supported: {supported}")
+        return
+    data = _read_bytes(path, max_bytes)
+    if isinstance(data, Problem):
+        yield data
+        return
+    if suffix == ".jsonl":
+        yield from _read_jsonl(path, data)
+        return
+    if suffix in (".html", ".htm"):
+        yield _read_html(path, data)
+        return
+    text = _decode(path, data)
+    if isinstance(text, Problem):
+        yield text
+    elif suffix == ".json":
+        yield from _read_json(path, text)
+    else:
+        yield _read_plain(path, text, markdown=suffix == ".md")
+
+
+def normalize_date(value: object) -> str | None:
+    """Return `value` as an ISO date (YYYY-MM-DD), or None when it is not a date this function knows.
+
+    Accepts "2020-01-07", "2020-01-07T10:00:00Z", "2020/01/07", "07 Jan 2020",
+    "Tue, 07 Jan 2020 10:00:00 GMT", "26-FEB-1987 15:01:11.79" and "January 7, 2020". Numeric day/month
+    orders such as "07/01/2020" are ambiguous and give None.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    for pattern in (_ISO_DATE, _SLASHED_ISO_DATE):
+        if match := pattern.match(text):
+            return _iso(int(match[1]), int(match[2]), int(match[3]))
+    if match := _DAY_MONTH_YEAR.match(text):
+        month = _month_number(match[2])
+        return _iso(int(match[3]), month, int(match[1])) if month else None
+    if match := _MONTH_DAY_YEAR.match(text):
+        month = _month_number(match[1])
+        return _iso(int(match[3]), month, int(match[2])) if month else None
+    return None
+
+
+def _exists(path: Path) -> bool:
+    # A dangling symlink is still an input the user named; reading it reports why it fails.
+    return path.exists() or path.is_symlink()
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            yield from _walk(entry)
+        elif entry.suffix.lower() in SUPPORTED_SUFFIXES:
+            yield entry
+
+
+def _format_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    unit, scale = ("MiB", _MIB) if size >= _MIB else ("KiB", 1024)
+    value = size / scale
+    return f"{value:.0f} {unit}" if value.is_integer() else f"{value:.1f} {unit}"
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes | Problem:
+    where = str(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return Problem(
+                path=where,
+                reason=(
+                    f"{_format_size(size)} is over the {_format_size(max_bytes)} limit; "
+                    "split the file or raise QA_MAX_FILE_BYTES"
+                ),
+            )
+        with path.open("rb") as handle:
+            # Bounded read: the file may have grown since stat().
+            data = handle.read(max_bytes + 1)
+    except PermissionError:
+        return Problem(path=where, reason="permission denied; check the file's permissions")
+    except OSError as error:
+        return Problem(path=where, reason=f"cannot read the file ({error.strerror or error})")
+    if len(data) > max_bytes:
+        return Problem(path=where, reason=f"over the {_format_size(max_bytes)} limit; split the file")
+    if not data.strip():
+        return Problem(path=where, reason="empty file")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Problem(path=where, reason="the file is UTF-16; save it as UTF-8")
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        return Problem(path=where, line=line, reason="binary file (contains NUL bytes), not text")
+    return data
+
+
+def _decode(path: Path, data: bytes, *, line: int | None = None, file_offset: int = 0) -> str | Problem:
+    """Decode UTF-8 (a BOM is allowed); `line` and `file_offset` place `data` when it is one line of a file."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        if line is None:
+            line = data.count(b"\n", 0, error.start) + 1
+        return Problem(
+            path=str(path),
+            line=line,
+            reason=(
+                f"not valid UTF-8 (byte 0x{data[error.start]:02x} at byte {file_offset + error.start} of the "
+                f"file, column {error.start - line_start + 1}); save the file as UTF-8"
+            ),
+        )
+
+
+def _title_from_stem(path: Path) -> str:
+    return normalize_line(re.sub(r"[-_]+", " ", path.stem))
+
+
+def _read_plain(path: Path, text: str, *, markdown: bool) -> RawArticle | Problem:
+    heading: str | None = None
+    if markdown:
+        text = _MD_LINK.sub(r"\1", text)
+        first, _, rest = text.lstrip().partition("\n")
+        if first.startswith("# "):
+            heading, text = normalize_line(first[2:]), rest
+        text = _MD_HEADING.sub("", text)
+    cleaned = clean_article(text, find_title=heading is None)
+    if not cleaned.text:
+        return Problem(path=str(path), reason="no article text left after removing the page furniture")
+    return _article(cleaned, path, title=heading or cleaned.title or _title_from_stem(path))
+
+
+def _read_html(path: Path, data: bytes) -> RawArticle | Problem:
+    # Pages in a legacy charset are valid input: trafilatura decodes bytes by the page's own declaration.
+    text = _decode(path, data)
+    try:
+        cleaned = clean_html(data if isinstance(text, Problem) else text)
+    except NoArticleTextError as error:
+        return Problem(path=str(path), reason=str(error))
+    except Exception as error:
+        # The HTML parser is third-party code: whatever it chokes on costs this page, not the whole ingest.
+        return Problem(path=str(path), reason=f"could not parse the HTML ({type(error).__name__}: {error})")
+    return _article(cleaned, path, title=cleaned.title or _title_from_stem(path))
+
+
+def _article(cleaned: CleanedText, path: Path, *, title: str) -> RawArticle:
+    return RawArticle(
+        title=title,
+        text=cleaned.text,
+        date=normalize_date(cleaned.date),
+        url=cleaned.url,
+        source=cleaned.source,
+        author=cleaned.author,
+        origin=str(path),
+    )
+
+
+def _read_jsonl(path: Path, data: bytes) -> Iterator[RawArticle | Problem]:
+    offset = 0
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        line_offset, offset = offset, offset + len(raw) + 1
+        if not raw.strip():
+            continue
+        line = _decode(path, raw, line=number, file_offset=line_offset)
+        if isinstance(line, Problem):
+            yield line
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield Problem(path=str(path), line=number, reason=f"not valid JSON ({error.msg} at column {error.colno})")
+            continue
+        yield _record_to_article(record, path, number, label="the line")
+
+
+def _read_json(path: Path, text: str) -> Iterator[RawArticle | Problem]:
+    try:
+        for index, line, record in _iter_json_values(text):
+            if index is None:
+                yield _record_to_article(record, path, None, label="the JSON object")
+            else:
+                yield _record_to_article(record, path, line, label=f"item {index} of the list")
+    except json.JSONDecodeError as error:
+        yield Problem(
+            path=str(path),
+            line=error.lineno,
+            reason=f"not valid JSON ({error.msg} at column {error.colno}); the rest of the file is skipped",
+        )
+
+
+def _iter_json_values(text: str) -> Iterator[tuple[int | None, int, Any]]:
+    """Yield (list index or None, line, value) for a JSON object or for each element of a JSON list.
+
+    Elements are decoded one by one so that each keeps its line number, and those before a syntax error
+    still come out.
+    """
+    decoder = json.JSONDecoder()
+    counted_to, line = 0, 1
+
+    def skip_space(position: int) -> int:
+        while position < len(text) and text[position] in " \t\r\n":
+            position += 1
+        return position
+
+    def line_at(position: int) -> int:
+        nonlocal counted_to, line
+        line += text.count("\n", counted_to, position)
+        counted_to = position
+        return line
+
+    position = skip_space(0)
+    if not text.startswith("[", position):
+        value, end = decoder.raw_decode(text, position)
+        yield None, line_at(position), value
+    else:
+        position = skip_space(position + 1)
+        index = 0
+        while not text.startswith("]", position):
+            value, end = decoder.raw_decode(text, position)
+            yield index, line_at(position), value
+            position = skip_space(end)
+            if text.startswith(",", position):
+                position = skip_space(position + 1)
+                index += 1
+            elif not text.startswith("]", position):
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, position)
+        end = position + 1
+    if skip_space(end) != len(text):
+        raise json.JSONDecodeError("Extra data", text, skip_space(end))
+
+
+def _record_to_article(record: object, path: Path, line: int | None, *, label: str) -> RawArticle | Problem:
+    where = str(path)
+    if not isinstance(record, dict):
+        return Problem(path=where, line=line, reason=f"{label} is a JSON {_json_type(record)}, expected an object")
+    raw_text = _first(record, _TEXT_FIELDS, _as_text)
+    if raw_text is None:
+        keys = ", ".join(sorted(map(str, record))) or "none"
+        return Problem(
+            path=where,
+            line=line,
+            reason=f"{label} has no text: no non-empty text/body/content/article field (fields: {keys})",
+        )
+    text = clean_body(raw_text)
+    if not text:
+        return Problem(path=where, line=line, reason=f"{label} has no text left after cleaning")
+    return RawArticle(
+        title=_first(record, _TITLE_FIELDS, _as_line) or "",
+        text=text,
+        date=normalize_date(_first(record, _DATE_FIELDS, _as_line)),
+        url=_first(record, _URL_FIELDS, _as_line),
+        source=_first(record, _SOURCE_FIELDS, _as_name),
+        author=_first(record, _AUTHOR_FIELDS, _as_names),
+        id=_first(record, _ID_FIELDS, _as_id),
+        origin=where if line is None else f"{where}:{line}",
+    )
+
+
+def _first(record: dict[str, Any], fields: Iterable[str], convert: Any) -> str | None:
+    for field in fields:
+        value = convert(record.get(field))
+        if value:
+            return value  # type: ignore[no-any-return]
+    return None
+
+
+def _as_text(value: object) -> str | None:
+    # Some exports store the body as a list of paragraphs.
+    if isinstance(value, list) and all(isinstance(part, str) for part in value):
+        value = "\n\n".join(value)
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _as_line(value: object) -> str | None:
+    return (normalize_line(value) or None) if isinstance(value, str) else None
+
+
+def _as_name(value: object) -> str | None:
+    # NewsAPI-style exports give the source as {"id": ..., "name": ...}.
+    if isinstance(value, dict):
+        value = value.get("name")
+    return _as_line(value)
+
+
+def _as_names(value: object) -> str | None:
+    if isinstance(value, list):
+        names = [name for name in map(_as_name, value) if name]
+        return ", ".join(names) or None
+    return _as_name(value)
+
+
+def _as_id(value: object) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    return _as_line(value)
+
+
+def _json_type(value: object) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+
+
+def _month_number(name: str) -> int | None:
+    name = name.lower()
+    # "Jan", "Sept" and "January" name a month; "Ma", "Monday" or "Janx" do not.
+    if len(name) < 3:
+        return None
+    return next((number for number, month in enumerate(_MONTHS, start=1) if month.startswith(name)), None)
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
