@@ -1,0 +1,197 @@
+"""The `qa` command: ingest articles, ask questions, inspect and evaluate the index, serve the web chat."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXAMPLES = """\
+examples:
+  qa ask "how many kilograms were seized in 2019?"      answer from the bundled corpus (indexed on first use)
+  qa ask "and in 2018?" --history "how many cases were recorded in 2019?"
+  qa ingest ~/news/ archive.jsonl                         add a folder and a file (.txt .md .html .json .jsonl)
+  qa stats                                                what the index holds
+  qa remove 3f2a9c0d1e2b4a5c                              remove an article by id (ids: qa stats --articles)
+  qa serve --port 7860                                    the web chat on http://127.0.0.1:7860
+  qa eval                                                 score the bundled gold set
+
+The index lives in $QA_INDEX_DIR (default: the user data folder); --index-dir overrides it.
+"""
+
+# Terminal colours only when printing to a terminal.
+_BOLD = "\033[1m" if sys.stdout.isatty() else ""
+_HL = "\033[1;33m" if sys.stdout.isatty() else ""
+_DIM = "\033[2m" if sys.stdout.isatty() else ""
+_RESET = "\033[0m" if sys.stdout.isatty() else ""
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from index.settings import Settings
+
+    overrides = {}
+    if getattr(args, "index_dir", None):
+        overrides["index_dir"] = Path(args.index_dir)
+    return Settings(**overrides)
+
+
+def _assistant(args: argparse.Namespace, auto_ingest: bool = True):  # type: ignore[no-untyped-def]
+    from qa.assistant import Assistant
+
+    return Assistant(_settings(args), auto_ingest=auto_ingest)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from index.encoder import load_encoder
+    from index.ingest import Ingestor
+
+    settings = _settings(args)
+    ingestor = Ingestor(load_encoder(settings), settings)
+    report = ingestor.ingest([Path(p) for p in args.paths], settings.index_dir, rebuild=args.rebuild)
+    print(report.summary())
+    print(f"index: {settings.index_dir}")
+    nothing_in = not (report.added or report.updated or report.unchanged)
+    return 1 if report.problems and nothing_in else 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    result = assistant.answer(args.question, history=args.history or None, top_k=args.top_k)
+    if args.json:
+        print(result.model_dump_json(indent=2))
+        return 0 if result.found else 3
+    if result.rewritten:
+        print(f"{_DIM}understood as: {result.understood_question}{_RESET}")
+    if not result.found:
+        print(f"{_BOLD}{result.message}{_RESET}")
+        return 3
+    for number, sentence in enumerate(result.sentences, 1):
+        c = sentence.citation
+        print(f"[{number}] {sentence.marked(_HL, _RESET) if _HL else sentence.marked('[', ']')}")
+        where = ", ".join(x for x in (c.title, c.source, c.date) if x)
+        print(f"    {_DIM}{where} — sentence {c.sentence_number + 1}, characters {c.start}–{c.end}, "
+              f"article {c.article_id}, score {sentence.score:.2f}{_RESET}")  # fmt: skip
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    assistant = _assistant(args, auto_ingest=False)
+    report = assistant.remove(args.ids)
+    print(report.summary().replace("updated", "removed", 1))
+    return 1 if report.problems else 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    assistant = _assistant(args, auto_ingest=False)
+    stats = assistant.stats()
+    if args.json:
+        print(stats.model_dump_json(indent=2))
+        return 0
+    print(f"index       {stats.index_dir} ({stats.snapshot or 'empty'}, updated {stats.updated_at or '-'})")
+    print(f"articles    {stats.articles}")
+    print(f"sentences   {stats.sentences}")
+    print(f"chunks      {stats.chunks} (dense index: {stats.dense_index.get('chunks', '-')})")
+    print(f"dates       {stats.date_from or '-'} … {stats.date_to or '-'}")
+    print("sources     " + (", ".join(f"{s or '(none)'} ({n})" for s, n in stats.sources[:10]) or "-"))
+    if args.articles and assistant.store is not None:
+        for article in assistant.store.articles():
+            print(f"  {article.id}  {article.date or '          '}  {article.source or '-':<16.16}  {article.title[:70]}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if args.index_dir:
+        os.environ["QA_INDEX_DIR"] = str(args.index_dir)
+    from ui.app import serve
+
+    serve(host=args.host, port=args.port)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qa.eval.run import run_eval_cli
+
+    return run_eval_cli(args)
+
+
+def cmd_train_scorer(args: argparse.Namespace) -> int:
+    from qa.eval.train_scorer import run_train_cli
+
+    return run_train_cli(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa",
+        description="Ask questions of a news archive; get the exact sentences that answer them, cited.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--index-dir", type=Path, help="index directory (default: $QA_INDEX_DIR or user data dir)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="add or update articles from files and folders")
+    p.add_argument("paths", nargs="+", help="files or folders (.txt .md .html .htm .json .jsonl), recursive")
+    p.add_argument("--rebuild", action="store_true", help="start a new index instead of adding to the current one")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="answer a question with cited sentences")
+    p.add_argument("question")
+    p.add_argument("--history", action="append", help="an earlier question of the conversation (repeatable)")
+    p.add_argument("--top-k", type=int, default=3, help="at most this many sentences (default 3)")
+    p.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("remove", help="remove articles by id")
+    p.add_argument("ids", nargs="+")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("stats", help="what the index holds")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--articles", action="store_true", help="also list every article with its id")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("serve", help="start the web chat")
+    p.add_argument("--host", default=os.environ.get("QA_UI_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("QA_UI_PORT", "7860")))
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("eval", help="score the answerer on a gold set or SQuAD")
+    try:
+        from qa.eval.run import add_eval_arguments
+
+        add_eval_arguments(p)
+    except ImportError:  # the evaluator is optional at import time; the command explains itself when run
+        pass
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("train-scorer", help="fit the sentence scorer's weights on the SQuAD tuning half")
+    try:
+        from qa.eval.train_scorer import add_train_arguments
+
+        add_train_arguments(p)
+    except ImportError:
+        pass
+    p.set_defaults(func=cmd_train_scorer)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `qa` console script; returns the exit code."""
+    from index.models import IndexStoreError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except IndexStoreError as exc:
+        print(f"qa: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Shared fixtures: the real encoder and an assistant over the bundled corpus, each made once per session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SEED_ARTICLE = REPO_ROOT / "corpus" / "khmer-times-sar-kheng-drug-crimes.txt"
+SHARED_BENCH = REPO_ROOT.parent / "shared" / "bench"
+
+
+@pytest.fixture(scope="session")
+def encoder():  # type: ignore[no-untyped-def]
+    """The real packaged MiniLM encoder (hash-checked), loaded once."""
+    from index.encoder import load_encoder
+
+    return load_encoder()
+
+
+@pytest.fixture(scope="session")
+def settings_factory(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Make Settings pointing at a fresh index directory."""
+    from index.settings import Settings
+
+    def make(**overrides: object) -> Settings:
+        index_dir = tmp_path_factory.mktemp("index")
+        return Settings(index_dir=index_dir, **overrides)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def seed_assistant(encoder, settings_factory) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """An Assistant over the bundled corpus only, in its own index directory."""
+    from qa.assistant import Assistant
+
+    assistant = Assistant(settings_factory(), encoder=encoder)
+    yield assistant
