@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -98,7 +97,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
     print("sources     " + (", ".join(f"{s or '(none)'} ({n})" for s, n in stats.sources[:10]) or "-"))
     if args.articles and assistant.store is not None:
         for article in assistant.store.articles():
-            print(f"  {article.id}  {article.date or '          '}  {article.source or '-':<16.16}  {article.title[:70]}")
+            date = article.date or "-"
+            print(f"  {article.id}  {date:<10}  {article.source or '-':<16.16}  {article.title[:70]}")
     return 0
 
 
