@@ -19,6 +19,9 @@ from index.settings import Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
 
 class ModelError(IndexStoreError):
@@ -91,6 +94,9 @@ def load_encoder(settings: Settings | None = None) -> Encoder:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
     model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
     return Encoder(model, settings.model_name, actual, settings.encode_batch_size)

@@ -165,7 +165,8 @@ def _fit(sentence: str, candidate: Candidate, question: Question, anchors: list[
 
 def _anchors(sentence: str, question: Question) -> list[int]:
     """Positions in the sentence of words the question also uses."""
-    qstems = question.term_set
+    # Numbers the question names (years mostly) pick the sentence; they say little about where in it the answer is.
+    qstems = {t for t in question.term_set if not t[0].isdigit()}
     return [m.start() for m in re.finditer(r"\w+", sentence) if stem(m.group().lower()) in qstems]
 
 
