@@ -1,0 +1,193 @@
+"""The chat's `ask` API endpoint through `gradio_client`, and the input checks behind the page's handlers."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from qa.models import Answer, SearchFilter
+from ui.app import (
+    MAX_UPLOAD_FILES,
+    auth_from_env,
+    build_app,
+    chat_messages,
+    check_uploads,
+    example_questions,
+    launch,
+    parse_history,
+    search_filter,
+)
+
+QUESTION = "how many kilograms were seized in 2019?"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server_url(seed_assistant) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    app = build_app(seed_assistant)
+    url = launch(app, "127.0.0.1", free_port(), block=False, quiet=True)
+    try:
+        yield url
+    finally:
+        app.close()
+
+
+@pytest.fixture(scope="module")
+def client(server_url: str):  # type: ignore[no-untyped-def]
+    from gradio_client import Client
+
+    return Client(server_url, verbose=False, download_files=False)
+
+
+def test_ask_endpoint_returns_what_answer_returns(client, seed_assistant) -> None:  # type: ignore[no-untyped-def]
+    expected = seed_assistant.answer(QUESTION)
+    result = client.predict(QUESTION, api_name="/ask")
+
+    assert Answer.model_validate(result) == expected
+    assert result["found"] is True
+    first = result["sentences"][0]
+    assert first["text"] == expected.sentences[0].text
+    assert "720 kilogrammes" in first["text"]
+    assert first["span"] == expected.sentences[0].span.model_dump(mode="json")
+    assert first["citation"]["title"] == "Sar Kheng cautions against freeing suspects in minor drug crimes"
+
+
+def test_ask_endpoint_uses_history_for_follow_ups(client, seed_assistant) -> None:  # type: ignore[no-untyped-def]
+    first = seed_assistant.answer(QUESTION)
+    follow_up = "and how many marijuana plants?"
+    expected = seed_assistant.answer(follow_up, history=[first], top_k=2)
+
+    with_answers = client.predict(follow_up, json.dumps([first.model_dump(mode="json")]), 2, api_name="/ask")
+    with_questions = client.predict(question=follow_up, history_json=json.dumps([QUESTION]), top_k=2, api_name="/ask")
+    assert Answer.model_validate(with_answers) == expected
+    assert Answer.model_validate(with_questions) == seed_assistant.answer(follow_up, history=[QUESTION], top_k=2)
+    assert len(with_answers["sentences"]) <= 2
+
+
+def test_ask_endpoint_abstains_off_corpus_and_applies_filters(client, seed_assistant) -> None:  # type: ignore[no-untyped-def]
+    result = client.predict("What is the capital of France?", api_name="/ask")
+    assert result["found"] is False and result["sentences"] == []
+    assert result["message"].startswith("Not found in the corpus")
+
+    narrowed = client.predict(QUESTION, sources="Another Paper", api_name="/ask")
+    assert Answer.model_validate(narrowed) == seed_assistant.answer(
+        QUESTION, search_filter=SearchFilter(sources=["Another Paper"])
+    )
+    assert narrowed["found"] is False
+
+
+def test_ask_endpoint_reports_bad_input(client) -> None:  # type: ignore[no-untyped-def]
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="history_json is not valid JSON"):
+        client.predict(QUESTION, "[not json", api_name="/ask")
+    with pytest.raises(AppError, match="write it as YYYY-MM-DD"):
+        client.predict(QUESTION, date_from="07/01/2020", api_name="/ask")
+    with pytest.raises(AppError, match="top_k must be between 1 and 10"):
+        client.predict(QUESTION, top_k=0, api_name="/ask")
+
+
+def test_ask_endpoint_is_documented_for_clients(client) -> None:  # type: ignore[no-untyped-def]
+    api = client.view_api(print_info=False, return_format="dict")
+    assert "/ask" in api["named_endpoints"]
+    names = [p["parameter_name"] for p in api["named_endpoints"]["/ask"]["parameters"]]
+    assert names == ["question", "history_json", "top_k", "sources", "date_from", "date_to"]
+    # The page's own handlers are not part of the public API.
+    assert set(api["named_endpoints"]) == {"/ask"}
+
+
+def test_search_filter_checks_dates() -> None:
+    assert search_filter(None, "", " ") is None
+    assert search_filter(["Khmer Times"], "2019-01-01", "2019-12-31") == SearchFilter(
+        sources=["Khmer Times"], date_from="2019-01-01", date_to="2019-12-31"
+    )
+    with pytest.raises(ValueError, match=r"From date '2019-13-01' is not a date; write it as YYYY-MM-DD"):
+        search_filter(None, "2019-13-01", "")
+    with pytest.raises(ValueError, match="after To date"):
+        search_filter(None, "2020-01-01", "2019-01-01")
+
+
+def test_parse_history_accepts_questions_and_answers(seed_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = seed_assistant.answer(QUESTION)
+    history = parse_history(json.dumps([QUESTION, answer.model_dump(mode="json")]))
+    assert history == [QUESTION, answer]
+    assert parse_history("") == []
+    with pytest.raises(ValueError, match="must be a JSON list"):
+        parse_history('{"question": "x"}')
+    with pytest.raises(ValueError, match="item 1 must be a question"):
+        parse_history("[3]")
+
+
+def test_uploads_are_checked_for_type_size_and_count(tmp_path: Path) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text("Title\n\nSome article text.")
+    big = tmp_path / "big.jsonl"
+    big.write_bytes(b"x" * 2048)
+    empty = tmp_path / "empty.md"
+    empty.write_text("")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF")
+
+    accepted, refused = check_uploads([good, big, empty, pdf, tmp_path / "gone.html"], max_bytes=1024)
+    assert accepted == [good]
+    assert refused == [
+        "big.jsonl: 2 KiB is over the 1 KiB limit per file",
+        "empty.md: the file is empty",
+        "report.pdf: '.pdf' files are not supported; upload .htm, .html, .json, .jsonl, .md, .txt",
+        "gone.html: the upload did not arrive; try again",
+    ]
+    accepted, refused = check_uploads([good] * (MAX_UPLOAD_FILES + 1), max_bytes=1024)
+    assert len(accepted) == MAX_UPLOAD_FILES and "more than 50 files at once" in refused[0]
+
+
+def test_auth_comes_from_the_environment() -> None:
+    assert auth_from_env({}) is None
+    assert auth_from_env({"QA_UI_USERNAME": "desk", "QA_UI_PASSWORD": "s3cret"}) == ("desk", "s3cret")
+    with pytest.raises(ValueError, match="set both QA_UI_USERNAME and QA_UI_PASSWORD"):
+        auth_from_env({"QA_UI_USERNAME": "desk"})
+
+
+def test_examples_come_from_the_bundled_gold_set_and_are_answered(seed_assistant) -> None:  # type: ignore[no-untyped-def]
+    examples = example_questions(seed_assistant.settings)
+    assert 1 <= len(examples) <= 4
+    for question in examples:
+        assert seed_assistant.answer(question).found, question
+
+
+def test_chat_transcript_alternates_questions_and_replies(seed_assistant) -> None:  # type: ignore[no-untyped-def]
+    answers = [seed_assistant.answer(QUESTION), seed_assistant.answer("What is the capital of France?")]
+    messages = chat_messages(answers)
+    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
+    assert "720 kilogrammes" in messages[1]["content"] and "qa-not-found" in messages[3]["content"]
+
+
+def test_serve_binds_locally_and_asks_for_the_password_from_the_environment(
+    seed_assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    from ui.app import serve
+
+    monkeypatch.setenv("QA_UI_USERNAME", "desk")
+    monkeypatch.setenv("QA_UI_PASSWORD", "s3cret")
+    port = free_port()
+    app = serve(port=port, assistant=seed_assistant, block=False, quiet=True)
+    try:
+        url = str(app.local_url)
+        assert url == f"http://127.0.0.1:{port}/"
+        with httpx.Client(base_url=url, timeout=10) as http:
+            assert http.get("config").status_code == 401
+            assert http.post("login", data={"username": "desk", "password": "wrong"}).status_code == 400
+            assert http.post("login", data={"username": "desk", "password": "s3cret"}).status_code == 200
+            assert http.get("config").status_code == 200
+    finally:
+        app.close()

@@ -1,0 +1,216 @@
+"""End to end: the real web chat served on a free port, driven by Debian's headless Chromium.
+
+Asks the seed question, a follow-up and an off-corpus question, opens the cited article in the sources panel,
+uploads an article (plus a broken and an oversized file) while checking that the chat still answers during the
+ingest, then asks what only the new article can answer. Saves screenshots (paths printed; the main one is also
+copied to /tmp/newsqa-chat.png) and checks that the page made no request off this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]  # fmt: skip
+SCREENSHOT_COPY = Path("/tmp/newsqa-chat.png")
+SEED_QUESTION = "how many kilograms were seized in 2019?"
+SEED_SENTENCE = (
+    "A total of 720 kilogrammes of illicit drugs and 99.97 kilogrammes of dried marijuana as well as 94,441 "
+    "marijuana plants were confiscated during raids in 2019."
+)
+SEED_TITLE = "Sar Kheng cautions against freeing suspects in minor drug crimes"
+FOLLOW_UP = "and how many marijuana plants?"
+OFF_CORPUS = "What is the capital of France?"
+UPLOAD_TITLE = "Lighthouse keeper rescues four kayakers off Brannock Point"
+UPLOAD_ARTICLE = {
+    "title": UPLOAD_TITLE,
+    "source": "Harbour Gazette",
+    "date": "2021-06-14",
+    "url": "https://example.org/harbour-gazette/lighthouse-rescue",
+    "text": (
+        "The volunteer keeper of the Brannock Point lighthouse rescued four kayakers on Saturday after a sudden "
+        "squall capsized their boats.\n\nEdna Marlowe, who has kept the lighthouse for 23 years, rowed out in the "
+        "station's dinghy and pulled the kayakers from the water one by one.\n\nThe coastguard said the water "
+        "temperature was 11 degrees Celsius and that all four kayakers were treated for mild hypothermia."
+    ),
+}
+UPLOAD_QUESTION = "How long has Edna Marlowe kept the lighthouse?"
+UPLOAD_SENTENCE = "Edna Marlowe, who has kept the lighthouse for 23 years"
+TIMEOUT_MS = 30_000
+UPLOAD_LIMIT = 8192  # bytes per uploaded file; the bundled article (3 KB) is well under it
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package to run the browser test")
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    return CHROMIUM
+
+
+@pytest.fixture
+def upload_gate(encoder, settings_factory) -> Iterator[tuple[Any, threading.Event]]:  # type: ignore[no-untyped-def]
+    """A fresh assistant over the bundled corpus whose uploads wait at a gate until the test opens it."""
+    from qa.assistant import Assistant
+
+    assistant = Assistant(settings_factory(max_file_bytes=UPLOAD_LIMIT), encoder=encoder)
+    gate = threading.Event()
+    ingest = assistant.ingest
+
+    def gated_ingest(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(timeout=60)
+        return ingest(*args, **kwargs)
+
+    assistant.ingest = gated_ingest  # type: ignore[method-assign]
+    yield assistant, gate
+    gate.set()
+
+
+def test_chat_in_a_real_browser(chromium_path: Path, upload_gate, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect, sync_playwright
+
+    from ui.app import build_app, launch
+
+    assistant, gate = upload_gate
+    first = assistant.answer(SEED_QUESTION)
+    expected_follow_up = assistant.answer(FOLLOW_UP, history=[first])
+    assert first.found and first.sentences[0].text == SEED_SENTENCE
+    assert expected_follow_up.found
+
+    app = build_app(assistant)
+    url = launch(app, "127.0.0.1", free_port(), block=False, quiet=True)
+    base = url.rstrip("/")
+    off_machine: list[str] = []
+    started = time.perf_counter()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.on(
+                "request", lambda r: None if r.url.startswith((base, "data:", "blob:")) else off_machine.append(r.url)
+            )
+            page.goto(url)
+
+            # Start screen: corpus facts and example questions drawn from the bundled corpus.
+            expect(page.locator("#qa-facts")).to_contain_text("1 article")
+            expect(page.locator("#qa-facts")).to_contain_text("Khmer Times")
+            expect(page.locator("#qa-chat")).to_contain_text("How many suspects were arrested last year?")
+
+            replies = page.locator("#qa-chat .qa-reply")
+            box = page.locator("#qa-question textarea")
+
+            def ask(question: str, count: int) -> Any:
+                box.fill(question)
+                box.press("Enter")
+                expect(replies).to_have_count(count)
+                return replies.nth(count - 1)
+
+            # 1. The seed question: the 720 kilogrammes sentence, its span marked, its numbered citation.
+            reply = ask(SEED_QUESTION, 1)
+            expect(reply.locator(".qa-sentence").first).to_contain_text(SEED_SENTENCE)
+            span = first.sentences[0].span
+            assert span is not None
+            expect(reply.locator(".qa-sentence").first.locator("mark")).to_have_text(span.text)
+            expect(reply.locator(".qa-ref").first).to_have_text("[1]")
+            expect(reply.locator(".qa-citation").first).to_contain_text(f"[1] {SEED_TITLE} — Khmer Times")
+            expect(reply.locator(".qa-citation").first).to_contain_text("sentence 22")
+            # The sources panel opened the cited article with the sentence highlighted in context.
+            expect(page.locator("#qa-citations")).to_contain_text(f"[1] {SEED_TITLE}")
+            expect(page.locator("#qa-article h3")).to_have_text(SEED_TITLE)
+            expect(page.locator("#qa-cited-sentence")).to_have_text(SEED_SENTENCE)
+            expect(page.locator("#qa-article .qa-text")).to_contain_text("Interior Minister Sar Kheng has warned")
+            expect(page.locator("#qa-cited-sentence")).to_be_in_viewport()
+            page.wait_for_timeout(300)  # let the highlight scroll settle before the picture
+            main_shot = tmp_path / "newsqa-chat.png"
+            page.screenshot(path=str(main_shot), full_page=True)
+            shutil.copyfile(main_shot, SCREENSHOT_COPY)
+            print(f"\nscreenshot: {main_shot} (copied to {SCREENSHOT_COPY})")
+
+            # 2. A follow-up, answered from the chat history; the reply shows the question it answered.
+            reply = ask(FOLLOW_UP, 2)
+            expect(reply.locator(".qa-sentence").first).to_contain_text(expected_follow_up.sentences[0].text)
+            if expected_follow_up.rewritten:
+                understood = reply.locator(".qa-understood")
+                expect(understood).to_contain_text("Answering:")
+                expect(understood.locator("q")).to_have_text(expected_follow_up.understood_question)
+            expect(reply.locator(".qa-citation").first).to_contain_text(SEED_TITLE)
+
+            # 3. Off the corpus: a visibly different "not found" box with no sentence in it.
+            reply = ask(OFF_CORPUS, 3)
+            expect(reply).to_have_class("qa-reply qa-not-found")
+            expect(reply).to_contain_text("Not found in the corpus")
+            expect(reply.locator(".qa-sentence")).to_have_count(0)
+            expect(page.locator("#qa-article")).to_contain_text("This reply cites no article.")
+
+            # Clicking an earlier reply brings its citations back into the sources panel.
+            replies.nth(0).click()
+            expect(page.locator("#qa-cited-sentence")).to_have_text(SEED_SENTENCE)
+
+            # 4. Upload an article and a broken file; while the upload is held at the gate, the chat still answers.
+            upload = tmp_path / "harbour-gazette-lighthouse.json"
+            upload.write_text(json.dumps(UPLOAD_ARTICLE), encoding="utf-8")
+            broken = tmp_path / "broken.json"
+            broken.write_text('{"title": "broken", ', encoding="utf-8")
+            too_big = tmp_path / "too-big.txt"
+            too_big.write_text("Too big\n\n" + "A sentence that repeats. " * 400, encoding="utf-8")
+            page.get_by_role("tab", name="Add articles").click()
+            page.locator("#qa-files input[type=file]").set_input_files([str(upload), str(broken), str(too_big)])
+            expect(page.locator("#qa-files tbody tr")).to_have_count(3)  # all three uploads arrived
+            page.locator("#qa-add").click()
+            reply = ask("How many suspects were arrested last year?", 4)
+            expect(reply.locator(".qa-sentence").first).to_contain_text("20,000 suspects were arrested")
+            assert not gate.is_set(), "the chat must answer while the upload is still ingesting"
+            gate.set()
+            result = page.locator("#qa-ingest-result")
+            expect(result).to_contain_text("1 added", timeout=60_000)
+            expect(result).to_contain_text("Skipped broken.json line 1: not valid JSON")
+            expect(result).to_contain_text("Refused too-big.txt: 10 KiB is over the 8 KiB limit per file")
+            expect(page.locator("#qa-facts")).to_contain_text("2 articles")
+            expect(page.locator("#qa-facts")).to_contain_text("Harbour Gazette (1)")
+            expect(page.locator("#qa-facts")).to_contain_text("2021-06-14")
+
+            # 5. A question only the uploaded article answers.
+            reply = ask(UPLOAD_QUESTION, 5)
+            expect(reply.locator(".qa-sentence").first).to_contain_text(UPLOAD_SENTENCE)
+            expect(reply.locator(".qa-citation").first).to_contain_text(f"[1] {UPLOAD_TITLE} — Harbour Gazette")
+            page.get_by_role("tab", name="Sources").click()
+            expect(page.locator("#qa-article h3")).to_have_text(UPLOAD_TITLE)
+            expect(page.locator("#qa-cited-sentence")).to_contain_text(UPLOAD_SENTENCE)
+            upload_shot = tmp_path / "newsqa-chat-upload.png"
+            page.screenshot(path=str(upload_shot), full_page=True)
+            print(f"screenshot after upload: {upload_shot}")
+
+            # A new conversation brings back the example questions; clicking one asks it.
+            page.locator("#qa-new").click()
+            expect(replies).to_have_count(0)
+            page.locator("#qa-chat").get_by_text("Which province got a new governor?").click()
+            expect(replies).to_have_count(1)
+            expect(replies.first).to_have_class("qa-reply qa-found")
+            expect(page.locator("#qa-chat .qa-question")).to_have_text(["Which province got a new governor?"])
+            browser.close()
+    finally:
+        gate.set()
+        app.close()
+    print(f"browser session: {time.perf_counter() - started:.1f} s")
+    assert off_machine == [], f"the page fetched from outside this machine: {off_machine}"

@@ -1,0 +1,464 @@
+"""The web chat: a Gradio page over `Assistant.answer()` that shows the evidence behind every reply.
+
+`build_app(assistant)` lays out the page and wires its events (no model loading, no search logic here);
+`launch(app, ...)` starts it with the offline theme and styles; `serve(host, port)` does both for `qa serve`.
+The chat, the `ask` API endpoint and the upload ingest run on separate queue workers, so an upload that is
+still ingesting never holds up anybody's question.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+# Before gradio is imported: no usage analytics and no version check (the chat must work offline).
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import gradio as gr
+
+from index.readers import SUPPORTED_SUFFIXES
+from index.settings import Settings
+from qa.assistant import Assistant
+from qa.models import Answer, SearchFilter
+from ui.render import (
+    CSS,
+    citation_choices,
+    empty_article,
+    render_answer,
+    render_article,
+    render_corpus_facts,
+    render_ingest_result,
+    render_question,
+)
+
+__all__ = ["build_app", "example_questions", "launch", "serve"]
+
+USERNAME_ENV = "QA_UI_USERNAME"
+PASSWORD_ENV = "QA_UI_PASSWORD"
+UPLOAD_SUFFIXES = sorted(SUPPORTED_SUFFIXES)
+CHAT_WORKERS = 2  # questions answered at once; uploads have their own single worker
+MAX_UPLOAD_FILES = 50
+MAX_TOP_K = 10
+UPLOAD_CAP_FACTOR = 4  # uploads this many times QA_MAX_FILE_BYTES are stopped by the browser before sending
+
+_SCROLL_TO_CITED = """() => {
+  setTimeout(() => {
+    const mark = document.getElementById('qa-cited-sentence');
+    const box = mark && mark.closest('.qa-text');
+    if (box) box.scrollTop = Math.max(0, mark.offsetTop - box.clientHeight / 3);
+  }, 80);
+}"""
+
+
+def build_app(
+    assistant: Assistant, settings: Settings | None = None, examples: Sequence[str] | None = None
+) -> gr.Blocks:
+    """The chat page over `assistant`; call `launch(app)` (or `app.launch`) to serve it.
+
+    Args:
+        assistant: answers the questions and ingests uploads; shared by every visitor.
+        settings: upload limits and the bundled corpus (for example questions); default `assistant.settings`.
+        examples: questions offered on the empty chat; default `example_questions(settings)`.
+    """
+    settings = settings or assistant.settings
+    examples = list(examples) if examples is not None else example_questions(settings)
+
+    def facts() -> str:
+        return render_corpus_facts(assistant.stats())
+
+    def source_choices() -> list[tuple[str, str]]:
+        return [(f"{name} ({count})", name) for name, count in assistant.stats().sources]
+
+    def show_citation(answers: list[Answer], shown: int, number: str | None) -> str:
+        if not answers or number is None:
+            return empty_article("Ask a question; the article behind each citation shows here.")
+        reply = answers[shown if 0 <= shown < len(answers) else -1]
+        index = int(number) - 1
+        if not reply.found or not 0 <= index < len(reply.sentences):
+            return empty_article("This reply cites no article.")
+        sentence = reply.sentences[index]
+        return render_article(assistant.article(sentence.citation.article_id), sentence)
+
+    def sources_of(answers: list[Answer], shown: int) -> tuple[Any, str]:
+        """The sources panel for reply `shown`: its citations (first one selected) and that article."""
+        choices = citation_choices(answers[shown]) if answers else []
+        if not choices:
+            message = "This reply cites no article." if answers else "Citations of the last reply show here."
+            return gr.update(choices=[], value=None), empty_article(message)
+        return gr.update(choices=choices, value=choices[0][1]), show_citation(answers, shown, choices[0][1])
+
+    def respond(
+        question: str,
+        answers: list[Answer],
+        sources: list[str] | None,
+        date_from: str,
+        date_to: str,
+        top_k: float,
+    ) -> tuple[Any, ...]:
+        question = (question or "").strip()
+        if not question:
+            return (gr.skip(),) * 6
+        try:
+            narrowed = search_filter(sources, date_from, date_to)
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from None
+        answer = assistant.answer(question, history=answers, top_k=int(top_k), search_filter=narrowed)
+        answers = [*answers, answer]
+        citations, article = sources_of(answers, len(answers) - 1)
+        return "", chat_messages(answers), answers, len(answers) - 1, citations, article
+
+    def respond_to_example(
+        answers: list[Answer], sources: list[str] | None, date_from: str, date_to: str, top_k: float, evt: gr.SelectData
+    ) -> tuple[Any, ...]:
+        value = evt.value if isinstance(evt.value, dict) else {}
+        return respond(str(value.get("text", "")), answers, sources, date_from, date_to, top_k)
+
+    def select_reply(answers: list[Answer], evt: gr.SelectData) -> tuple[Any, ...]:
+        if not answers or not isinstance(evt.index, int):
+            return gr.skip(), gr.skip(), gr.skip()
+        shown = min(evt.index // 2, len(answers) - 1)  # messages alternate: question, reply
+        citations, article = sources_of(answers, shown)
+        return shown, citations, article
+
+    def restart() -> tuple[Any, ...]:
+        citations, article = sources_of([], 0)
+        return [], [], -1, citations, article
+
+    def add_articles(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        accepted, rejected = check_uploads([Path(f) for f in files or []], settings.max_file_bytes)
+        report = None
+        if accepted:
+            progress(0.0, desc="reading files")
+
+            def on_progress(fraction: float, message: str) -> None:
+                progress(fraction, desc=message)
+
+            try:
+                report = assistant.ingest(accepted, show_progress=False, on_progress=on_progress)
+            except Exception as exc:  # the index refused the whole batch (locked, mismatched): say why
+                raise gr.Error(f"Could not add the files: {exc}") from None
+        result = render_ingest_result(report, rejected, {str(p): p.name for p in accepted})
+        return result, facts(), gr.update(choices=source_choices()), None
+
+    def refresh() -> tuple[Any, ...]:
+        return facts(), gr.update(choices=source_choices())
+
+    def ask(
+        question: str,
+        history_json: str = "[]",
+        top_k: int = 3,
+        sources: str = "",
+        date_from: str = "",
+        date_to: str = "",
+    ) -> dict:
+        """Answer a question from the corpus with cited sentences, or say it is not found.
+
+        Args:
+            question: the question as a user would type it.
+            history_json: earlier turns, oldest first, as a JSON list of questions (strings) or earlier results.
+            top_k: at most this many sentences in the answer.
+            sources: optional comma-separated source names to search (e.g. "Khmer Times").
+            date_from: optional ISO date (YYYY-MM-DD): only articles from this day on.
+            date_to: optional ISO date (YYYY-MM-DD): only articles up to this day.
+
+        Returns:
+            The Answer as JSON: question, understood_question, answer_type, found, sentences (text, score, span,
+            citation), message.
+        """
+        try:
+            history = parse_history(history_json)
+            names = [s.strip() for s in sources.split(",") if s.strip()]
+            narrowed = search_filter(names, date_from, date_to)
+            if not 1 <= int(top_k) <= MAX_TOP_K:
+                raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, not {top_k}")
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from None
+        answer = assistant.answer(question, history=history, top_k=int(top_k), search_filter=narrowed)
+        return answer.model_dump(mode="json")
+
+    chat_events = {"concurrency_id": "chat", "concurrency_limit": CHAT_WORKERS, "api_visibility": "private"}
+    view_events = {"concurrency_limit": None, "api_visibility": "private"}
+
+    with gr.Blocks(title="News archive QA", analytics_enabled=False, fill_width=True) as app:
+        answers = gr.State([])
+        shown = gr.State(-1)
+        with gr.Row(equal_height=False):
+            gr.Markdown("## News archive QA\nAnswers are exact sentences from the articles, with their sources.")
+            corpus_facts = gr.HTML(facts(), elem_id="qa-facts")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    value=[],
+                    label="Chat",
+                    elem_id="qa-chat",
+                    height=560,
+                    examples=[{"text": q} for q in examples] or None,
+                    placeholder="Ask about the news in the corpus, or pick an example.",
+                    buttons=[],
+                    feedback_options=None,
+                    latex_delimiters=[],
+                    group_consecutive_messages=False,
+                    allow_file_downloads=False,
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        show_label=False,
+                        placeholder="Ask a question, e.g. how many kilograms were seized in 2019?",
+                        elem_id="qa-question",
+                        scale=6,
+                        autofocus=True,
+                        max_length=1000,
+                    )
+                    ask_button = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=1, min_width=80)
+                new_chat = gr.Button("New conversation", size="sm", elem_id="qa-new")
+            with gr.Column(scale=2), gr.Tabs():
+                with gr.Tab("Sources", id="sources"):
+                    citation = gr.Radio(
+                        choices=[],
+                        label="Citations",
+                        info="Of the last reply; click an earlier reply in the chat to see its citations.",
+                        elem_id="qa-citations",
+                        interactive=True,
+                    )
+                    article_view = gr.HTML(
+                        empty_article("Ask a question; the article behind each citation shows here."),
+                        elem_id="qa-article",
+                    )
+                with gr.Tab("Filters", id="filters"):
+                    source_filter = gr.Dropdown(
+                        choices=source_choices(),
+                        multiselect=True,
+                        label="Sources (none selected: all)",
+                        elem_id="qa-filter-sources",
+                    )
+                    with gr.Row():
+                        date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", elem_id="qa-from")
+                        date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", elem_id="qa-to")
+                    top_k = gr.Slider(1, 5, value=3, step=1, label="Sentences per answer", elem_id="qa-top-k")
+                with gr.Tab("Add articles", id="upload"):
+                    gr.Markdown(
+                        f"Upload {', '.join(UPLOAD_SUFFIXES)} files, up to {_size(settings.max_file_bytes)} "
+                        f"each and {MAX_UPLOAD_FILES} at a time. JSON/JSONL records need a text field "
+                        "(title, source, date and url are used when present)."
+                    )
+                    files = gr.File(
+                        file_count="multiple", file_types=UPLOAD_SUFFIXES, type="filepath", elem_id="qa-files"
+                    )
+                    add_button = gr.Button("Add to the corpus", variant="primary", elem_id="qa-add")
+                    ingest_result = gr.HTML(elem_id="qa-ingest-result")
+
+        chat_inputs = [question, answers, source_filter, date_from, date_to, top_k]
+        chat_outputs = [question, chatbot, answers, shown, citation, article_view]
+        for trigger in (question.submit, ask_button.click):
+            trigger(respond, chat_inputs, chat_outputs, **chat_events).then(  # type: ignore[arg-type]
+                None, js=_SCROLL_TO_CITED, api_visibility="private"
+            )
+        chatbot.example_select(
+            respond_to_example,
+            chat_inputs[1:],
+            chat_outputs,
+            **chat_events,  # type: ignore[arg-type]
+        ).then(None, js=_SCROLL_TO_CITED, api_visibility="private")
+        chatbot.select(select_reply, [answers], [shown, citation, article_view], **view_events).then(  # type: ignore[arg-type]
+            None, js=_SCROLL_TO_CITED, api_visibility="private"
+        )
+        citation.input(show_citation, [answers, shown, citation], [article_view], **view_events).then(  # type: ignore[arg-type]
+            None, js=_SCROLL_TO_CITED, api_visibility="private"
+        )
+        for trigger in (new_chat.click, chatbot.clear):
+            trigger(restart, None, [chatbot, answers, shown, citation, article_view], **view_events)  # type: ignore[arg-type]
+        add_button.click(
+            add_articles,
+            [files],
+            [ingest_result, corpus_facts, source_filter, files],
+            concurrency_id="ingest",
+            concurrency_limit=1,
+            api_visibility="private",
+        )
+        app.load(refresh, None, [corpus_facts, source_filter], show_progress="hidden", **view_events)  # type: ignore[arg-type]
+        gr.api(ask, api_name="ask", concurrency_id="chat", concurrency_limit=CHAT_WORKERS)
+    app.queue(default_concurrency_limit=1)
+    # The browser refuses a whole selection when one file is over gradio's limit, so that limit is only a hard
+    # cap against filling the disk; files over QA_MAX_FILE_BYTES arrive and are refused one by one, with reasons.
+    app.max_file_size = UPLOAD_CAP_FACTOR * settings.max_file_bytes
+    return app
+
+
+def launch(
+    app: gr.Blocks,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    *,
+    auth: tuple[str, str] | None = None,
+    block: bool = True,
+    quiet: bool = False,
+) -> str:
+    """Serve `app` with the offline theme and the chat's styles; returns the local URL.
+
+    `block=False` returns once the server is up (close it with `app.close()`).
+    """
+    _, url, _ = app.launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        auth_message="Sign in to the news archive chat." if auth else None,
+        prevent_thread_lock=not block,
+        share=False,
+        inbrowser=False,
+        quiet=quiet,
+        show_error=True,
+        theme=offline_theme(),
+        css=CSS,
+        max_file_size=app.max_file_size,
+        enable_monitoring=False,
+        footer_links=["api", "settings"],
+        mcp_server=False,
+        ssr_mode=False,
+        pwa=False,
+        run_history=False,
+    )
+    return url
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    assistant: Assistant | None = None,
+    settings: Settings | None = None,
+    *,
+    block: bool = True,
+    quiet: bool = False,
+) -> gr.Blocks:
+    """Start the web chat at http://host:port (127.0.0.1 unless told otherwise); what `qa serve` runs.
+
+    The assistant is made from `settings` (QA_* environment) when not given. If QA_UI_USERNAME and
+    QA_UI_PASSWORD are both set, visitors must sign in with them. Blocks until the server stops unless
+    `block=False`; returns the app (its URL is `app.local_url`; stop it with `app.close()`).
+    """
+    auth = auth_from_env()  # a half-set sign-in fails before the model is loaded
+    settings = settings or (assistant.settings if assistant else Settings())
+    assistant = assistant or Assistant(settings)
+    app = build_app(assistant, settings)
+    launch(app, host, port, auth=auth, block=block, quiet=quiet)
+    return app
+
+
+def offline_theme() -> gr.themes.Base:
+    """Gradio's base look with system fonts only: nothing is fetched from a font CDN."""
+    return gr.themes.Base(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+
+
+def auth_from_env(environ: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """(username, password) from QA_UI_USERNAME / QA_UI_PASSWORD, or None when neither is set."""
+    env = os.environ if environ is None else environ
+    username, password = env.get(USERNAME_ENV, ""), env.get(PASSWORD_ENV, "")
+    if not username and not password:
+        return None
+    if not username or not password:
+        raise ValueError(f"set both {USERNAME_ENV} and {PASSWORD_ENV} to require a sign-in, or neither")
+    return username, password
+
+
+def chat_messages(answers: Sequence[Answer]) -> list[dict[str, str]]:
+    """The chat transcript for the Chatbot: each question, then its rendered reply."""
+    messages: list[dict[str, str]] = []
+    for answer in answers:
+        messages.append({"role": "user", "content": render_question(answer.question)})
+        messages.append({"role": "assistant", "content": render_answer(answer)})
+    return messages
+
+
+def search_filter(sources: Sequence[str] | None, date_from: str | None, date_to: str | None) -> SearchFilter | None:
+    """The filter the user set, or None; raises ValueError with a message for a date that is not YYYY-MM-DD."""
+    start = _iso_date(date_from, "From date")
+    end = _iso_date(date_to, "To date")
+    if start and end and start > end:
+        raise ValueError(f"From date {start} is after To date {end}.")
+    names = [s for s in sources or [] if s]
+    if not names and not start and not end:
+        return None
+    return SearchFilter(sources=names or None, date_from=start, date_to=end)
+
+
+def parse_history(history_json: str) -> list[str | Answer]:
+    """Earlier turns from the API: a JSON list of questions (strings) or earlier results (Answer objects)."""
+    text = (history_json or "").strip() or "[]"
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"history_json is not valid JSON ({exc.msg} at character {exc.pos})") from None
+    if not isinstance(items, list):
+        raise ValueError("history_json must be a JSON list of earlier questions or answers")
+    history: list[str | Answer] = []
+    for number, item in enumerate(items, start=1):
+        if isinstance(item, str):
+            history.append(item)
+        elif isinstance(item, dict):
+            try:
+                history.append(Answer.model_validate(item))
+            except ValueError as exc:
+                raise ValueError(f"history_json item {number} is not an answer: {exc}") from None
+        else:
+            raise ValueError(f"history_json item {number} must be a question (string) or an answer (object)")
+    return history
+
+
+def check_uploads(paths: Sequence[Path], max_bytes: int) -> tuple[list[Path], list[str]]:
+    """Split uploads into files to ingest and messages for the refused ones (type, size, empty, too many)."""
+    accepted: list[Path] = []
+    refused: list[str] = []
+    for number, path in enumerate(paths, start=1):
+        suffix = path.suffix.lower()
+        if number > MAX_UPLOAD_FILES:
+            refused.append(f"{path.name}: more than {MAX_UPLOAD_FILES} files at once; upload it in another batch")
+        elif suffix not in SUPPORTED_SUFFIXES:
+            kind = f"{suffix!r} files" if suffix else "files without a suffix"
+            refused.append(f"{path.name}: {kind} are not supported; upload {', '.join(UPLOAD_SUFFIXES)}")
+        elif not path.is_file():
+            refused.append(f"{path.name}: the upload did not arrive; try again")
+        elif (size := path.stat().st_size) > max_bytes:
+            refused.append(f"{path.name}: {_size(size)} is over the {_size(max_bytes)} limit per file")
+        elif size == 0:
+            refused.append(f"{path.name}: the file is empty")
+        else:
+            accepted.append(path)
+    return accepted, refused
+
+
+def example_questions(settings: Settings, limit: int = 4) -> list[str]:
+    """Questions the bundled corpus answers, from its gold set (corpus/eval/*.jsonl): one per kind of answer."""
+    from qa.eval.gold import GoldFormatError, load_gold
+
+    chosen: dict[str | None, str] = {}
+    for path in sorted((settings.corpus_dir / "eval").glob("*.jsonl")):
+        try:
+            gold = load_gold(path)
+        except (OSError, GoldFormatError):
+            continue
+        for item in gold:
+            if item.answerable and not item.history and item.type not in chosen:
+                chosen[item.type] = item.question
+    return list(chosen.values())[:limit]
+
+
+def _iso_date(value: str | None, label: str) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError(f"{label} {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2019-12-31.") from None
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB".replace(".0 MiB", " MiB")
