@@ -1,0 +1,324 @@
+"""Ingestor with the real encoder into fresh index folders: every format in, broken inputs reported, re-ingest a
+no-op, a changed file replacing its old version, removal by id."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from index.encoder import Encoder
+from index.ingest import Ingestor
+from index.models import IngestReport
+from index.settings import Settings
+from index.store import IndexStore
+from qa.assistant import Assistant
+
+SettingsFactory = Callable[..., Settings]
+
+RIVER = (
+    "Millbrook river bursts its banks\n\n"
+    "The river through Millbrook rose by almost two metres on Saturday, the water authority said.\n\n"
+    "Officials closed the lower bridge to traffic as a precaution.\n"
+)
+HARVEST = (
+    "# Orchard harvest doubles in Westfield\n\n"
+    "Growers in Westfield picked 4,200 tonnes of apples this autumn, twice last year's crop.\n\n"
+    "The [cooperative](https://example.org/coop) said cold nights helped the fruit.\n"
+)
+LIBRARY = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Library reopens after fire | Hillside Herald</title>
+<meta name="author" content="Ana Ruiz"><meta property="og:site_name" content="Hillside Herald">
+<meta property="og:title" content="Library reopens after fire">
+<meta property="article:published_time" content="2021-05-02T09:00:00Z">
+<link rel="canonical" href="https://hillside.example/news/library-reopens"></head>
+<body><nav><a href="/">Home</a> <a href="/sport">Sport</a></nav><main><article><h1>Library reopens after fire</h1>
+<p>The Hillside public library reopened on Monday, eighteen months after a fire destroyed its reading room.</p>
+<p>The restoration cost 2.3 million euros and was paid for by the town council and private donors.</p>
+<p>Librarian Tom Baker said more than 600 residents came through the doors on the first morning.</p>
+</article></main><footer>Copyright Hillside Herald</footer></body></html>
+"""
+BRIDGE = {
+    "id": "bridge-1",
+    "title": "New bridge opens in Eastport",
+    "text": "The new Eastport bridge opened to traffic on Friday after three years of work.\n\n"
+    "It cost 45 million dollars.",
+    "source": "Eastport Post",
+    "date": "2020-03-06",
+    "url": "https://eastport.example/bridge",
+    "author": "Lee Chan",
+}
+SCHOOLS = [
+    {
+        "id": "school-1",
+        "title": "School wins chess title",
+        "body": "Pupils from Northgate school won the national chess title on Sunday.",
+        "source": "Northgate News",
+        "date": "2019-11-03",
+    },
+    {
+        "id": "school-2",
+        "title": "School choir tours Spain",
+        "content": "The Northgate school choir left for a two-week tour of Spain on Tuesday.",
+        "source": "Northgate News",
+        "published": "November 5, 2019",
+    },
+]
+WIRES = [
+    {
+        "id": "wire-1",
+        "headline": "Port strike ends",
+        "text": "Dock workers in Seaview ended a nine-day strike on Wednesday after a pay deal.",
+        "publisher": "Coast Wire",
+        "date": "2022-07-13",
+    },
+    {
+        "id": "wire-2",
+        "title": "Ferry service resumes",
+        "text": "The Seaview ferry resumed its daily crossings on Thursday.",
+        "source": "Coast Wire",
+        "date": "2022-07-14",
+    },
+]
+
+
+def write_good_inputs(folder: Path) -> Path:
+    """One article per plain format, a single JSON object, a JSON list and JSON Lines: eight articles."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "river.txt").write_text(RIVER, encoding="utf-8")
+    (folder / "harvest.md").write_text(HARVEST, encoding="utf-8")
+    (folder / "library.html").write_text(LIBRARY, encoding="utf-8")
+    (folder / "bridge.json").write_text(json.dumps(BRIDGE, indent=2), encoding="utf-8")
+    (folder / "schools.json").write_text(json.dumps(SCHOOLS, indent=2), encoding="utf-8")
+    (folder / "wires.jsonl").write_text("".join(json.dumps(w) + "\n" for w in WIRES), encoding="utf-8")
+    return folder
+
+
+def open_store(settings: Settings, encoder: Encoder) -> IndexStore:
+    return IndexStore.open(settings.index_dir, model_sha256=encoder.weights_sha256, dimension=encoder.dimension)
+
+
+def live_snapshot(settings: Settings) -> str:
+    return (settings.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+
+
+def assert_offsets_hold(store: IndexStore) -> None:
+    for article in store.articles():
+        rows = store.article_sentences(article.id)
+        assert rows, f"{article.id} has no sentences"
+        for row in rows:
+            assert article.text[row["start"] : row["end"]] == row["text"]
+
+
+def test_every_format_goes_in_with_its_metadata(
+    encoder: Encoder, settings_factory: SettingsFactory, tmp_path: Path
+) -> None:
+    settings = settings_factory()
+    inputs = write_good_inputs(tmp_path / "inputs")
+    progress: list[float] = []
+    report = Ingestor(encoder, settings).ingest(
+        [inputs], show_progress=False, on_progress=lambda fraction, message: progress.append(fraction)
+    )
+    assert report.problems == []
+    assert len(report.added) == 8 and report.updated == [] and report.unchanged == []
+    assert progress == sorted(progress) and progress[-1] == 1.0
+
+    store = open_store(settings, encoder)
+    try:
+        assert store.n_articles == 8
+        by_title = {a.title: a for a in store.articles()}
+        river = by_title["Millbrook river bursts its banks"]
+        assert river.origin == str(inputs / "river.txt")
+        assert river.text.startswith("The river through Millbrook rose by almost two metres")
+        harvest = by_title["Orchard harvest doubles in Westfield"]
+        assert harvest.origin == str(inputs / "harvest.md")
+        assert "The cooperative said cold nights helped the fruit." in harvest.text  # link text kept, URL dropped
+        library = by_title["Library reopens after fire"]
+        assert (library.source, library.author, library.date) == ("Hillside Herald", "Ana Ruiz", "2021-05-02")
+        assert library.url == "https://hillside.example/news/library-reopens"
+        assert "Home" not in library.text and "Copyright" not in library.text
+        assert "Librarian Tom Baker said more than 600 residents" in library.text
+        bridge = store.article("bridge-1")
+        assert bridge is not None
+        assert (bridge.title, bridge.source, bridge.date, bridge.author) == (
+            "New bridge opens in Eastport", "Eastport Post", "2020-03-06", "Lee Chan",
+        )  # fmt: skip
+        assert bridge.url == "https://eastport.example/bridge"
+        school_2 = store.article("school-2")
+        assert school_2 is not None and school_2.date == "2019-11-05" and school_2.source == "Northgate News"
+        assert school_2.origin.startswith(str(inputs / "schools.json") + ":")
+        wire_1 = store.article("wire-1")
+        assert wire_1 is not None
+        assert (wire_1.title, wire_1.source, wire_1.origin) == (
+            "Port strike ends",
+            "Coast Wire",
+            f"{inputs}/wires.jsonl:1",
+        )
+        assert store.article("wire-2") is not None and store.article("school-1") is not None
+        assert_offsets_hold(store)
+        assert dict(store.sources())["Coast Wire"] == 2
+        assert store.date_range() == ("2019-11-03", "2022-07-14")
+    finally:
+        store.close()
+
+
+def test_broken_inputs_are_reported_with_file_and_line_and_the_rest_goes_in(
+    encoder: Encoder, settings_factory: SettingsFactory, tmp_path: Path
+) -> None:
+    settings = settings_factory(max_file_bytes=4096)
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "river.txt").write_text(RIVER, encoding="utf-8")
+    (inputs / "latin1.txt").write_bytes(
+        b"Caf\xc3\xa9 owners protest\n\nThe owners met on Monday.\n\nThey said the caf\xe9 rent doubled.\n"
+    )
+    good_1 = {"id": "wire-1", "title": "Port strike ends", "text": WIRES[0]["text"], "source": "Coast Wire"}
+    good_3 = {"id": "wire-3", "title": "Storm warning", "text": "A storm warning was issued for Seaview on Friday."}
+    (inputs / "wires.jsonl").write_text(
+        json.dumps(good_1) + '\n{"id": "wire-2", "text": "unterminated\n' + json.dumps(good_3) + "\n", encoding="utf-8"
+    )
+    (inputs / "list.json").write_text(
+        '[\n  {"id": "list-1", "text": "The museum opened a new wing on Saturday."},\n'
+        '  {"id": "list-2" "text": "x"}\n]\n',
+        encoding="utf-8",
+    )
+    (inputs / "empty.txt").write_text("", encoding="utf-8")
+    (inputs / "blob.txt").write_bytes(b"Header line\n\x00\x01\x02PK\x03\x04 binary junk")
+    (inputs / "huge.txt").write_text("The long report said little. " * 200, encoding="utf-8")
+    assert (inputs / "huge.txt").stat().st_size > 4096
+
+    report = Ingestor(encoder, settings).ingest([inputs], show_progress=False)
+
+    problems = {(Path(p.path).name, p.line): p.reason for p in report.problems}
+    assert set(problems) == {
+        ("latin1.txt", 5),
+        ("wires.jsonl", 2),
+        ("list.json", 3),
+        ("empty.txt", None),
+        ("blob.txt", 2),
+        ("huge.txt", None),
+    }, report.summary()
+    assert "UTF-8" in problems[("latin1.txt", 5)]
+    assert "not valid JSON" in problems[("wires.jsonl", 2)]
+    assert "not valid JSON" in problems[("list.json", 3)]
+    assert "empty" in problems[("empty.txt", None)]
+    assert "binary" in problems[("blob.txt", 2)]
+    assert "limit" in problems[("huge.txt", None)] and "QA_MAX_FILE_BYTES" in problems[("huge.txt", None)]
+    for problem in report.problems:
+        assert str(problem).startswith(str(inputs)), "each problem names its file"
+    summary = report.summary()
+    assert "6 skipped" in summary and "wires.jsonl line 2" in summary
+
+    assert {"list-1", "wire-1", "wire-3"} <= set(report.added) and len(report.added) == 4
+    store = open_store(settings, encoder)
+    try:
+        assert store.n_articles == 4
+        assert {a.title for a in store.articles()} >= {"Millbrook river bursts its banks", "Port strike ends"}
+        assert_offsets_hold(store)
+    finally:
+        store.close()
+
+
+def test_reingesting_the_same_folder_is_a_no_op(
+    encoder: Encoder, settings_factory: SettingsFactory, tmp_path: Path
+) -> None:
+    settings = settings_factory()
+    inputs = write_good_inputs(tmp_path / "inputs")
+    ingestor = Ingestor(encoder, settings)
+    first = ingestor.ingest([inputs], show_progress=False)
+    snapshot = live_snapshot(settings)
+    folders = sorted(p.name for p in settings.index_dir.iterdir())
+
+    again = ingestor.ingest([inputs], show_progress=False)
+
+    assert again.added == [] and again.updated == [] and again.problems == []
+    assert sorted(again.unchanged) == sorted(first.added)
+    assert live_snapshot(settings) == snapshot, "an unchanged corpus must not write a new snapshot"
+    assert sorted(p.name for p in settings.index_dir.iterdir()) == folders
+    assert "0 added, 0 updated, 8 unchanged" in again.summary()
+
+
+def test_a_changed_file_replaces_its_old_version(
+    encoder: Encoder, settings_factory: SettingsFactory, tmp_path: Path
+) -> None:
+    settings = settings_factory()
+    inputs = write_good_inputs(tmp_path / "inputs")
+    assistant = Assistant(settings, encoder=encoder, auto_ingest=False)
+    assistant.ingest([inputs], show_progress=False)
+    before = assistant.stats()
+    question = "How far did the river through Millbrook rise?"
+    old = assistant.answer(question)
+    assert old.found and "two metres" in old.sentences[0].text
+
+    (inputs / "river.txt").write_text(RIVER.replace("almost two metres on Saturday", "almost four metres on Sunday"))
+    changed_bridge = {**BRIDGE, "text": "The new Eastport bridge, which cost 52 million dollars, opened on Monday."}
+    (inputs / "bridge.json").write_text(json.dumps(changed_bridge), encoding="utf-8")
+    report = assistant.ingest([inputs], show_progress=False)
+
+    assert report.added == [] and report.problems == []
+    assert len(report.updated) == 2 and "bridge-1" in report.updated
+    assert len(report.unchanged) == 6
+    after = assistant.stats()
+    assert after.articles == before.articles == 8
+    assert after.snapshot != before.snapshot
+
+    new = assistant.answer(question)
+    assert new.found
+    assert "almost four metres on Sunday" in new.sentences[0].text
+    assert new.best_span is not None and "four metres" in new.best_span.text
+    cost = assistant.answer("How much did the new Eastport bridge cost?")
+    assert cost.found and "52 million dollars" in cost.sentences[0].text
+
+    store = assistant.store
+    assert store is not None
+    texts = [row["text"] for a in store.articles() for row in store.article_sentences(a.id)]
+    assert not any("two metres" in t or "45 million" in t for t in texts), "the old version must be gone"
+    assert sum("four metres" in t for t in texts) == 1
+    rivers = [a for a in store.articles() if a.title == "Millbrook river bursts its banks"]
+    assert len(rivers) == 1 and "four metres" in rivers[0].text
+    assert_offsets_hold(store)
+
+
+def test_removing_articles_by_id(encoder: Encoder, settings_factory: SettingsFactory, tmp_path: Path) -> None:
+    settings = settings_factory()
+    inputs = write_good_inputs(tmp_path / "inputs")
+    assistant = Assistant(settings, encoder=encoder, auto_ingest=False)
+    assistant.ingest([inputs], show_progress=False)
+    before = assistant.stats()
+    store = assistant.store
+    assert store is not None
+    bridge_sentences = len(store.article_sentences("bridge-1"))
+    assert assistant.answer("How much did the new Eastport bridge cost?").found
+
+    report = assistant.remove(["bridge-1", "no-such-article"])
+
+    assert isinstance(report, IngestReport)
+    assert [(p.path, p.reason) for p in report.problems] == [
+        ("no-such-article", "no article with this id in the index")
+    ]
+    after = assistant.stats()
+    assert after.articles == before.articles - 1
+    assert after.sentences == before.sentences - bridge_sentences
+    assert assistant.article("bridge-1") is None
+    assert assistant.article("wire-1") is not None
+    assert ("Eastport Post", 1) not in after.sources
+    gone = assistant.answer("How much did the new Eastport bridge cost?")
+    assert not gone.found or all("Eastport" not in s.text for s in gone.sentences)
+
+    nothing = assistant.remove(["no-such-article"])
+    assert len(nothing.problems) == 1 and assistant.stats().snapshot == after.snapshot
+
+
+@pytest.mark.parametrize("name", ["notes.csv", ".hidden.txt"])
+def test_unsupported_and_hidden_files_in_a_folder_are_left_alone(
+    encoder: Encoder, settings_factory: SettingsFactory, tmp_path: Path, name: str
+) -> None:
+    settings = settings_factory()
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "river.txt").write_text(RIVER, encoding="utf-8")
+    (inputs / name).write_text("a,b\n1,2\n", encoding="utf-8")
+    report = Ingestor(encoder, settings).ingest([inputs], show_progress=False)
+    assert len(report.added) == 1 and report.problems == []

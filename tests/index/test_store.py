@@ -1,0 +1,327 @@
+"""IndexStore on disk: a mismatched or tampered index is refused with a message that says to re-ingest, and an
+ingest killed at any moment leaves the previous complete snapshot live and consistent."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from index.encoder import Encoder
+from index.ingest import Ingestor
+from index.models import IndexMismatchError, IndexStoreError
+from index.settings import Settings
+from index.store import IndexNotFoundError, IndexStore, current_snapshot, writer_lock
+from qa.assistant import Assistant
+
+WORKER = Path(__file__).with_name("ingest_worker.py")
+SEED_QUESTION = "How many kilograms of illicit drugs were confiscated in 2019?"
+SEED_ANSWER = "A total of 720 kilogrammes of illicit drugs"
+
+
+@pytest.fixture()
+def seed_index(seed_assistant: Assistant, tmp_path: Path) -> Path:
+    """A private copy of the seed index (one complete snapshot of the bundled corpus)."""
+    copy = tmp_path / "index"
+    shutil.copytree(seed_assistant.index_dir, copy)
+    return copy
+
+
+def open_store(index_dir: Path, encoder: Encoder) -> IndexStore:
+    return IndexStore.open(index_dir, model_sha256=encoder.weights_sha256, dimension=encoder.dimension)
+
+
+def edit_manifest(index_dir: Path, **changes: object) -> None:
+    folder = current_snapshot(index_dir)
+    assert folder is not None
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest.update(changes)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def counts_in_step(index_dir: Path, encoder: Encoder) -> dict[str, int]:
+    """Open the live snapshot and check sqlite, FAISS, BM25 and the manifest all count the same rows."""
+    store = open_store(index_dir, encoder)
+    try:
+        db = {
+            t: store.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("articles", "sentences", "chunks")
+        }
+        assert db["sentences"] == store.sentence_index.ntotal == len(store.sentence_vectors) == store.n_sentences
+        assert db["chunks"] == store.chunk_index.ntotal == len(store.chunk_vectors) == store.n_chunks
+        assert db["chunks"] == store.lexical.num_docs
+        assert db["articles"] == store.n_articles
+        assert store.manifest["snapshot"] == store.folder.name == current_snapshot(index_dir).name  # type: ignore[union-attr]
+        return db
+    finally:
+        store.close()
+
+
+def assert_seed_answerable(index_dir: Path, encoder: Encoder) -> None:
+    assistant = Assistant(Settings(index_dir=index_dir), encoder=encoder, auto_ingest=False)
+    answer = assistant.answer(SEED_QUESTION)
+    assert answer.found, answer.message
+    assert answer.sentences[0].text.startswith(SEED_ANSWER)
+
+
+# --- refusing an index built differently --------------------------------------------------------------
+
+
+def test_an_intact_index_opens_with_its_counts_in_step(seed_index: Path, encoder: Encoder) -> None:
+    counts = counts_in_step(seed_index, encoder)
+    assert counts["articles"] == 1 and counts["sentences"] > 20
+    assert_seed_answerable(seed_index, encoder)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("model_sha256", "f" * 64, "model weights"),
+        ("format_version", 99, "format version 99"),
+        ("dimension", 768, "dimension 768"),
+    ],
+)
+def test_a_manifest_that_does_not_match_is_refused(
+    seed_index: Path, encoder: Encoder, field: str, value: object, says: str
+) -> None:
+    edit_manifest(seed_index, **{field: value})
+    with pytest.raises(IndexMismatchError) as caught:
+        open_store(seed_index, encoder)
+    message = str(caught.value)
+    assert says in message and "re-ingest" in message
+    # The assistant refuses it the same way instead of answering from a foreign index.
+    with pytest.raises(IndexMismatchError, match="re-ingest"):
+        Assistant(Settings(index_dir=seed_index), encoder=encoder, auto_ingest=False)
+
+
+@pytest.mark.parametrize("field", ["articles", "sentences", "chunks"])
+def test_a_tampered_count_in_the_manifest_is_caught(seed_index: Path, encoder: Encoder, field: str) -> None:
+    folder = current_snapshot(seed_index)
+    assert folder is not None
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    edit_manifest(seed_index, **{field: manifest[field] + 1})
+    with pytest.raises(IndexMismatchError, match=rf"{field} count .*re-ingest"):
+        open_store(seed_index, encoder)
+
+
+def test_a_sentence_row_missing_from_sqlite_is_caught(seed_index: Path, encoder: Encoder) -> None:
+    folder = current_snapshot(seed_index)
+    assert folder is not None
+    db = sqlite3.connect(folder / "meta.sqlite")
+    db.execute("DELETE FROM sentences WHERE row = (SELECT MAX(row) FROM sentences)")
+    db.commit()
+    db.close()
+    with pytest.raises(IndexMismatchError, match=r"sentences count .*re-ingest"):
+        open_store(seed_index, encoder)
+
+
+def test_an_unreadable_manifest_says_to_re_ingest(seed_index: Path, encoder: Encoder) -> None:
+    folder = current_snapshot(seed_index)
+    assert folder is not None
+    (folder / "manifest.json").write_text("{ not json", encoding="utf-8")
+    with pytest.raises(IndexMismatchError, match=r"unreadable.*re-ingest"):
+        open_store(seed_index, encoder)
+
+
+def test_no_index_yet_says_how_to_make_one(tmp_path: Path, encoder: Encoder) -> None:
+    with pytest.raises(IndexNotFoundError, match="qa ingest"):
+        open_store(tmp_path / "nothing-here", encoder)
+
+
+def test_a_pointer_to_a_missing_snapshot_says_to_re_ingest(seed_index: Path, encoder: Encoder) -> None:
+    (seed_index / "CURRENT").write_text("snap-000042\n", encoding="utf-8")
+    with pytest.raises(IndexStoreError, match="re-ingest"):
+        open_store(seed_index, encoder)
+
+
+def test_a_second_writer_is_refused_while_one_holds_the_lock(
+    seed_index: Path, encoder: Encoder, tmp_path: Path
+) -> None:
+    story = tmp_path / "story.txt"
+    story.write_text("Harbour ferry resumes\n\nThe harbour ferry resumed its crossings on Monday.\n", encoding="utf-8")
+    before = (seed_index / "CURRENT").read_text(encoding="utf-8")
+    with writer_lock(seed_index), pytest.raises(IndexStoreError, match="another ingest"):
+        Ingestor(encoder, Settings(index_dir=seed_index)).ingest([story], show_progress=False)
+    assert (seed_index / "CURRENT").read_text(encoding="utf-8") == before
+    report = Ingestor(encoder, Settings(index_dir=seed_index)).ingest([story], show_progress=False)
+    assert len(report.added) == 1
+
+
+def test_old_snapshots_are_pruned_to_the_configured_number(seed_index: Path, encoder: Encoder, tmp_path: Path) -> None:
+    settings = Settings(index_dir=seed_index, keep_snapshots=2)
+    for day in ("Monday", "Tuesday", "Wednesday"):
+        story = tmp_path / f"{day}.txt"
+        story.write_text(f"Ferry news\n\nThe harbour ferry ran late on {day}.\n", encoding="utf-8")
+        Ingestor(encoder, settings).ingest([story], show_progress=False)
+    snapshots = sorted(p.name for p in seed_index.iterdir() if p.name.startswith("snap-"))
+    assert snapshots == ["snap-000003", "snap-000004"]
+    assert counts_in_step(seed_index, encoder)["articles"] == 4
+
+
+# --- an ingest killed part-way -------------------------------------------------------------------------
+
+
+class Worker:
+    """tests/index/ingest_worker.py: the model loaded once, each ingest in a child process we can kill."""
+
+    def __init__(self, log: Path) -> None:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+        self._stderr = log.open("w", encoding="utf-8")
+        self.log = log
+        self.proc = subprocess.Popen(
+            [sys.executable, str(WORKER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+            env=env,
+        )
+        self._lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.put(line.rstrip("\n"))
+
+    def expect(self, word: str, timeout: float) -> list[str]:
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            pytest.fail(f"ingest worker said nothing for {timeout} s; its log:\n{self.log.read_text()[-3000:]}")
+        parts = line.split("\t")
+        assert parts[0] == word, f"expected {word!r} from the worker, got {line!r}\n{self.log.read_text()[-3000:]}"
+        return parts[1:]
+
+    def start(self, index_dir: Path, input_dir: Path, progress: Path) -> int:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"{index_dir}\t{input_dir}\t{progress}\n")
+        self.proc.stdin.flush()
+        return int(self.expect("started", 30)[0])
+
+    def close(self) -> None:
+        # No child is running between ingests; the worker's own interpreter shutdown is slow, so end it outright.
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.kill()
+        self.proc.wait()
+        self._stderr.close()
+
+
+@pytest.fixture()
+def worker(tmp_path: Path) -> Iterator[Worker]:
+    if not hasattr(os, "fork"):
+        pytest.skip("the crash test forks ingest processes")
+    started = Worker(tmp_path / "worker.log")
+    try:
+        started.expect("ready", 120)
+        yield started
+    finally:
+        started.close()
+
+
+def write_articles(folder: Path, count: int) -> Path:
+    """`count` small weather reports (one JSON Lines file), far from the seed article's subject."""
+    folder.mkdir()
+    with (folder / "weather.jsonl").open("w", encoding="utf-8") as out:
+        for i in range(count):
+            record = {
+                "id": f"weather-{folder.name}-{i}",
+                "title": f"Rain in Town {i}",
+                "text": f"Rain fell on Town {i} for {i % 9 + 1} hours on Monday, the weather office said. "
+                f"Farmers near Town {i} welcomed the rain after a dry month.",
+                "source": "Valley Weather",
+                "date": "2021-06-01",
+            }
+            out.write(json.dumps(record) + "\n")
+    return folder
+
+
+# When to kill: seconds after the ingest started, or as soon as a path matching a pattern appears.
+KILL_MOMENTS: list[tuple[str, float | str, str]] = [
+    ("0.5 s in", 0.5, "many"),
+    ("2 s in", 2.0, "many"),
+    ("4 s in", 4.0, "many"),
+    ("as the new snapshot folder appears", ".snap-*.tmp", "few"),
+    ("once the new snapshot's manifest is written", ".snap-*.tmp/manifest.json", "few"),
+]
+
+
+def kill_when(pid: int, index_dir: Path, moment: float | str, started: float, baseline: str) -> None:
+    if isinstance(moment, float):
+        time.sleep(max(0.0, started + moment - time.monotonic()))
+    else:
+        pointer = index_dir / "CURRENT"
+        deadline = started + 60
+        # Stop waiting once CURRENT moved: the write finished between two looks.
+        while not any(index_dir.glob(moment)) and pointer.read_text(encoding="utf-8").strip() == baseline:
+            assert time.monotonic() < deadline, f"{moment} never appeared in {index_dir}"
+            time.sleep(0.0005)
+    os.kill(pid, signal.SIGKILL)
+
+
+def test_an_ingest_killed_at_any_moment_leaves_a_complete_consistent_index(
+    seed_assistant: Assistant, encoder: Encoder, worker: Worker, tmp_path: Path
+) -> None:
+    inputs = {"many": write_articles(tmp_path / "many", 300), "few": write_articles(tmp_path / "few", 20)}
+    baseline_dir = tmp_path / "baseline"
+    shutil.copytree(seed_assistant.index_dir, baseline_dir)
+    baseline = counts_in_step(baseline_dir, encoder)
+    baseline_name = (baseline_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    next_name = f"snap-{int(baseline_name.removeprefix('snap-')) + 1:06d}"
+
+    interrupted = []
+    for number, (label, moment, which) in enumerate(KILL_MOMENTS):
+        index_dir = tmp_path / f"killed-{number}"
+        shutil.copytree(baseline_dir, index_dir)
+        progress = tmp_path / f"progress-{number}.log"
+        pid = worker.start(index_dir, inputs[which], progress)
+        kill_when(pid, index_dir, moment, time.monotonic(), baseline_name)
+        status = worker.expect("ended", 30)[1]
+        notes = progress.read_text(encoding="utf-8") if progress.exists() else ""
+        killed = status == f"signal {signal.SIGKILL.value}"
+        assert killed or status == "exit 0", (
+            f"{label}: the ingest failed on its own ({status})\n{worker.log.read_text()}"
+        )
+
+        live = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+        counts = counts_in_step(index_dir, encoder)  # opens, and checks sqlite == FAISS == BM25 == manifest
+        if killed and "writing the index" not in notes:
+            assert live == baseline_name, f"killed {label}, before writing, yet CURRENT moved to {live}"
+        if live == baseline_name:
+            assert counts == baseline, f"killed {label}: the previous snapshot changed"
+        else:
+            # Killed after the new snapshot went live (or it finished first): then it must be whole.
+            assert live == next_name, f"killed {label}: CURRENT names {live}"
+            assert counts["articles"] == baseline["articles"] + (300 if which == "many" else 20)
+        assert_seed_answerable(index_dir, encoder)
+        if killed:
+            interrupted.append((label, index_dir, "writing the index" in notes))
+
+    assert interrupted, "no kill landed while an ingest was running"
+
+    # After a crash the next ingest simply works: the lock is free and leftovers of the dead writer are cleared.
+    for label, index_dir, during_write in interrupted:
+        if not during_write:
+            continue
+        story = tmp_path / f"after-{index_dir.name}.txt"
+        story.write_text(
+            "Harbour ferry resumes\n\nThe harbour ferry resumed its crossings on Monday.\n", encoding="utf-8"
+        )
+        before = counts_in_step(index_dir, encoder)["articles"]
+        report = Ingestor(encoder, Settings(index_dir=index_dir)).ingest([story], show_progress=False)
+        assert len(report.added) == 1, f"re-ingest after a kill {label}: {report.summary()}"
+        assert counts_in_step(index_dir, encoder)["articles"] == before + 1
+        assert not list(index_dir.glob(".snap-*.tmp")), f"a dead writer's temporary folder survived ({label})"
+        assert_seed_answerable(index_dir, encoder)
