@@ -170,9 +170,10 @@ def write_snapshot(
 ) -> Path:
     """Write `articles` as a new snapshot and make it live atomically. Call under `writer_lock`."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    previous = current_snapshot(index_dir)
-    number = int(previous.name[len(_SNAPSHOT_PREFIX) :]) + 1 if previous else 1
-    name = f"{_SNAPSHOT_PREFIX}{number:06d}"
+    # Number above every snapshot folder, not just the live one: a crash between renaming a finished snapshot
+    # into place and moving CURRENT leaves a newer, never-live folder that must not be collided with.
+    numbers = [_snapshot_number(p) for p in index_dir.glob(f"{_SNAPSHOT_PREFIX}*") if p.is_dir()]
+    name = f"{_SNAPSHOT_PREFIX}{max([0, *(n for n in numbers if n is not None)]) + 1:06d}"
     tmp = index_dir / f".{name}.tmp"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -226,6 +227,11 @@ def write_snapshot(
     return final
 
 
+def _snapshot_number(folder: Path) -> int | None:
+    suffix = folder.name[len(_SNAPSHOT_PREFIX) :]
+    return int(suffix) if suffix.isdigit() else None
+
+
 def _stack(parts: Sequence[np.ndarray], dimension: int) -> np.ndarray:
     parts = [p for p in parts if len(p)]
     if not parts:
@@ -274,8 +280,9 @@ def _write_sqlite(path: Path, articles: Sequence[IndexedArticle]) -> None:
 
 
 def _prune(index_dir: Path, keep: int) -> None:
-    snapshots = sorted(p for p in index_dir.glob(f"{_SNAPSHOT_PREFIX}*") if p.is_dir())
-    for old in snapshots[: max(0, len(snapshots) - max(keep, 1))]:
+    live = current_snapshot(index_dir)
+    snapshots = sorted(p for p in index_dir.glob(f"{_SNAPSHOT_PREFIX}*") if p.is_dir() and p != live)
+    for old in snapshots[: max(0, len(snapshots) - max(keep, 1) + 1)]:
         shutil.rmtree(old, ignore_errors=True)
     for stale in index_dir.glob(f".{_SNAPSHOT_PREFIX}*.tmp"):
         shutil.rmtree(stale, ignore_errors=True)

@@ -169,6 +169,25 @@ def test_old_snapshots_are_pruned_to_the_configured_number(seed_index: Path, enc
     assert counts_in_step(seed_index, encoder)["articles"] == 4
 
 
+def test_a_snapshot_left_behind_by_a_crash_before_the_pointer_moved_does_not_block_the_next_ingest(
+    seed_index: Path, encoder: Encoder, tmp_path: Path
+) -> None:
+    # The state a crash leaves between renaming the finished snapshot into place and updating CURRENT.
+    live = current_snapshot(seed_index)
+    assert live is not None and live.name == "snap-000001"
+    shutil.copytree(live, seed_index / "snap-000002")
+    assert counts_in_step(seed_index, encoder)["articles"] == 1, "CURRENT still names the previous snapshot"
+
+    story = tmp_path / "story.txt"
+    story.write_text("Harbour ferry resumes\n\nThe harbour ferry resumed its crossings on Monday.\n", encoding="utf-8")
+    report = Ingestor(encoder, Settings(index_dir=seed_index)).ingest([story], show_progress=False)
+
+    assert len(report.added) == 1
+    assert counts_in_step(seed_index, encoder)["articles"] == 2
+    assert not list(seed_index.glob(".snap-*.tmp"))
+    assert_seed_answerable(seed_index, encoder)
+
+
 # --- an ingest killed part-way -------------------------------------------------------------------------
 
 
@@ -255,6 +274,7 @@ KILL_MOMENTS: list[tuple[str, float | str, str]] = [
     ("4 s in", 4.0, "many"),
     ("as the new snapshot folder appears", ".snap-*.tmp", "few"),
     ("once the new snapshot's manifest is written", ".snap-*.tmp/manifest.json", "few"),
+    ("as the finished snapshot is renamed into place", "{next}/manifest.json", "few"),
 ]
 
 
@@ -287,6 +307,8 @@ def test_an_ingest_killed_at_any_moment_leaves_a_complete_consistent_index(
         shutil.copytree(baseline_dir, index_dir)
         progress = tmp_path / f"progress-{number}.log"
         pid = worker.start(index_dir, inputs[which], progress)
+        if isinstance(moment, str):
+            moment = moment.format(next=next_name)
         kill_when(pid, index_dir, moment, time.monotonic(), baseline_name)
         status = worker.expect("ended", 30)[1]
         notes = progress.read_text(encoding="utf-8") if progress.exists() else ""
