@@ -24,6 +24,7 @@ __all__ = [
     "load_gold",
     "load_squad",
     "paragraph_id",
+    "sample_questions",
     "split_by_title",
 ]
 
@@ -166,6 +167,11 @@ def split_by_title(squad: SquadSet) -> tuple[SquadSet, SquadSet]:
         )
 
     return side(True), side(False)
+
+
+def sample_questions(questions: list[GoldQuestion], limit: int | None, seed: int = 0) -> list[GoldQuestion]:
+    """A seeded random sample of ``limit`` questions (all of them when ``limit`` is None), kept in file order."""
+    return _sample(questions, limit, seed)
 
 
 def _sample(questions: list[GoldQuestion], limit: int | None, seed: int) -> list[GoldQuestion]:
