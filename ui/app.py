@@ -431,11 +431,17 @@ def check_uploads(paths: Sequence[Path], max_bytes: int) -> tuple[list[Path], li
 
 
 def example_questions(settings: Settings, limit: int = 4) -> list[str]:
-    """Questions the bundled corpus answers, from its gold set (corpus/eval/*.jsonl): one per kind of answer."""
-    from qa.eval.gold import GoldFormatError, load_gold
+    """Questions the bundled corpus answers, from its gold set (qa/eval/goldsets/): one per kind of answer.
+
+    Only offered over the bundled corpus; another corpus gets no canned examples.
+    """
+    from index.settings import DEFAULT_CORPUS
+    from qa.eval.gold import GOLD_SETS, GoldFormatError, load_gold
 
     chosen: dict[str | None, str] = {}
-    for path in sorted((settings.corpus_dir / "eval").glob("*.jsonl")):
+    if settings.corpus_dir.resolve() != DEFAULT_CORPUS.resolve():
+        return []
+    for path in sorted(GOLD_SETS.glob("*.jsonl")):
         try:
             gold = load_gold(path)
         except (OSError, GoldFormatError):

@@ -1,6 +1,6 @@
 """Gold questions for the evaluation: the shipped JSONL gold sets and the official SQuAD dev files.
 
-``load_gold`` reads one of our gold files (one ``GoldQuestion`` per line, see corpus/eval/);
+``load_gold`` reads one of our gold files (one ``GoldQuestion`` per line, see qa/eval/goldsets/);
 ``load_squad`` turns a SQuAD v1.1/v2.0 dev file into articles to ingest (one per paragraph) plus
 ``GoldQuestion``s that point at them; ``split_by_title`` separates a tuning half from a test half so
 that thresholds are never tuned on the questions they are reported on.
@@ -27,6 +27,12 @@ __all__ = [
     "sample_questions",
     "split_by_title",
 ]
+
+
+# Gold sets shipped with the package: questions about the bundled corpus (kept out of corpus/ so they are
+# never ingested as articles).
+GOLD_SETS = Path(__file__).resolve().parent / "goldsets"
+BUNDLED_GOLD = GOLD_SETS / "khmer-times.jsonl"
 
 
 class GoldFormatError(ValueError):

@@ -31,7 +31,15 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
-from qa.eval.gold import GoldFormatError, GoldQuestion, load_gold, load_squad, sample_questions, split_by_title
+from qa.eval.gold import (
+    BUNDLED_GOLD,
+    GoldFormatError,
+    GoldQuestion,
+    load_gold,
+    load_squad,
+    sample_questions,
+    split_by_title,
+)
 from qa.eval.metrics import (
     QUESTION_KINDS,
     abstention_scores,
@@ -74,7 +82,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 BENCH_DIR = REPO_ROOT.parent / "shared" / "bench"
 DATASETS = ("gold", "squad-v1.1", "squad-v2.0")
 DEFAULT_PATHS = {
-    "gold": REPO_ROOT / "corpus" / "eval" / "khmer-times.jsonl",
+    "gold": BUNDLED_GOLD,
     "squad-v1.1": BENCH_DIR / "squad" / "dev-v1.1.json",
     "squad-v2.0": BENCH_DIR / "squad" / "dev-v2.0.json",
 }
@@ -736,7 +744,7 @@ def prepare_dataset(
 
     Args:
         dataset: "gold" (a JSONL gold set over the corpus folder of `settings`, by default the bundled
-            corpus/eval/khmer-times.jsonl over corpus/), "squad-v1.1" or "squad-v2.0" (an official dev file).
+            qa/eval/goldsets/khmer-times.jsonl over corpus/), "squad-v1.1" or "squad-v2.0" (an official dev file).
         path: the gold JSONL or SQuAD JSON; None for the dataset's default (SQuAD: ../shared/bench/squad/).
         encoder: the loaded encoder (it embeds the index).
         limit, seed: a seeded random sample of the questions, in file order (None: all).
@@ -780,8 +788,8 @@ def prepare_dataset(
             raise EvalSetupError("--half and --asked-paragraphs-only apply to the SQuAD datasets only")
         questions = sample_questions(load_gold(path), limit, seed)
         corpus = settings.corpus_dir
-        # Gold sets live in corpus/eval/; they are questions, not articles, so they stay out of the index.
-        gold_files = {(corpus / "eval").resolve(), path.resolve()}
+        # A gold file is questions, not articles: it stays out of the index even if it sits in the corpus.
+        gold_files = {path.resolve()}
         files = [f for f in iter_input_files([corpus]) if not gold_files & {f.resolve(), *f.resolve().parents}]
         if not files:
             raise EvalSetupError(f"{corpus}: no corpus files to index (set QA_CORPUS_DIR)")

@@ -74,16 +74,18 @@ def fit_listwise(groups: list[Group], l2: float = 1e-3, steps: int = 400, lr: fl
     return weights / scale  # back to raw feature units (the mean shift cancels within a softmax)
 
 
-def fit_calibration(scores: np.ndarray, correct: np.ndarray, steps: int = 2000, lr: float = 0.1) -> tuple[float, float]:
-    """A logistic map (a, b) from a top sentence's ranking score to P(it answers)."""
-    a, b = 1.0, 0.0
-    mu, sd = scores.mean(), scores.std() + 1e-9
-    x = (scores - mu) / sd
+def fit_calibration(
+    inputs: np.ndarray, correct: np.ndarray, steps: int = 3000, lr: float = 0.2
+) -> tuple[np.ndarray, float]:
+    """Logistic regression from a top sentence's (ranking score, question-level features) to P(it answers)."""
+    mu, sd = inputs.mean(axis=0), inputs.std(axis=0) + 1e-9
+    x = (inputs - mu) / sd
+    coef, b = np.zeros(x.shape[1]), 0.0
     for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(a * x + b)))
-        a -= lr * float(np.mean((p - correct) * x))
+        p = 1.0 / (1.0 + np.exp(-(x @ coef + b)))
+        coef -= lr * (x.T @ (p - correct) / len(x))
         b -= lr * float(np.mean(p - correct))
-    return a / sd, b - a * mu / sd
+    return coef / sd, float(b - np.sum(coef * mu / sd))
 
 
 def hit_at_1(groups: list[Group], weights: np.ndarray) -> float:
@@ -112,12 +114,17 @@ def run_train_cli(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     tune_groups = collect_groups(assistant, tune)
     test_groups = collect_groups(assistant, test)
+    question_level = [FEATURES.index("unseen_share")]
     ranking = fit_listwise(tune_groups)
-    tops = np.array([float(g.features[int(np.argmax(g.features @ ranking))] @ ranking) for g in tune_groups])
-    correct = np.array([g.labels[int(np.argmax(g.features @ ranking))] for g in tune_groups])
-    a, b = fit_calibration(tops, correct)
-    weights = ranking * a
-    before = np.asarray(assistant.weights.weights)
+    ranking[question_level] = 0.0  # constant within a question: left to the calibration
+    best = [int(np.argmax(g.features @ ranking)) for g in tune_groups]
+    pairs = list(zip(tune_groups, best, strict=True))
+    inputs = np.array([[float(g.features[i] @ ranking), *g.features[i][question_level]] for g, i in pairs])
+    correct = np.array([g.labels[i] for g, i in pairs])
+    coef, b = fit_calibration(inputs, correct)
+    weights = ranking * coef[0]
+    weights[question_level] = coef[1:]
+    before = np.asarray(assistant.weights.weights) if len(assistant.weights.weights) == len(FEATURES) else weights
     print(f"hit@1 tune: shipped {hit_at_1(tune_groups, before):.3f} -> trained {hit_at_1(tune_groups, weights):.3f}")
     print(f"hit@1 test: shipped {hit_at_1(test_groups, before):.3f} -> trained {hit_at_1(test_groups, weights):.3f}")
     data = {

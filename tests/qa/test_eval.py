@@ -25,7 +25,7 @@ from qa.eval.run import (
 )
 
 REPO = Path(__file__).parents[2]
-GOLD = REPO / "corpus" / "eval" / "khmer-times.jsonl"
+GOLD = REPO / "qa" / "eval" / "goldsets" / "khmer-times.jsonl"
 SQUAD_V1 = REPO.parent / "shared" / "bench" / "squad" / "dev-v1.1.json"
 
 needs_squad = pytest.mark.skipif(

@@ -12,7 +12,7 @@ from qa.eval.gold import GoldFormatError, GoldQuestion, SquadSet, load_gold, loa
 from qa.models import AnswerType
 
 REPO = Path(__file__).parents[2]
-GOLD = REPO / "corpus" / "eval" / "khmer-times.jsonl"
+GOLD = REPO / "qa" / "eval" / "goldsets" / "khmer-times.jsonl"
 ARTICLE = REPO / "corpus" / "khmer-times-sar-kheng-drug-crimes.txt"
 BENCH = REPO.parent / "shared" / "bench"
 SQUAD_V1 = BENCH / "squad" / "dev-v1.1.json"
