@@ -6,6 +6,7 @@ is the one-call convenience over a shared default assistant.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,9 +23,14 @@ from qa.models import Answer, AnswerType, Citation, CitedSentence, SearchFilter
 from qa.question import Question, analyze
 from qa.retrieve import retrieve
 from qa.score import ScoredSentence, ScorerWeights, default_weights, score_sentences
-from qa.spans import extract_span
+from qa.spans import extract_span, speaker_of
 
 NOT_FOUND = "Not found in the corpus."
+_WHO_SAID = re.compile(
+    r"^\s*(?:and\s+|but\s+)?who\s+(?:said|says|told|stated|claimed|announced|reported|warned|wrote)\s+"
+    r"(?:that|this|it|so)\b",
+    re.I,
+)
 # A supporting sentence must score at least this share of the best one to be shown beside it.
 _SUPPORT_RATIO = 0.5
 
@@ -129,6 +135,8 @@ class Assistant:
         `history` holds earlier turns, oldest first: their questions (str) or their `Answer`s. Follow-ups are
         rewritten into self-contained questions, returned as `understood_question`.
         """
+        if top_k < 1:
+            raise ValueError(f"top_k must be at least 1, got {top_k}")
         asked = " ".join(question.split())
         understood = rewrite(asked, history)
         parsed = analyze(understood)
@@ -137,6 +145,14 @@ class Assistant:
             return _abstain(asked, understood, parsed, "Ask a question with at least one content word.")
         if store is None or store.n_sentences == 0:
             return _abstain(asked, understood, parsed, "The index holds no articles yet; add some with qa ingest.")
+        previous = _last_answer(history)
+        if previous is not None and _WHO_SAID.match(asked):
+            attributed = self._attribution(store, previous.sentences[0])
+            if attributed:
+                return Answer(
+                    question=asked, understood_question=understood, answer_type=AnswerType.PERSON, found=True,
+                    sentences=attributed[:top_k] if top_k > 1 else attributed[:1],
+                )  # fmt: skip
         vector = self.encoder.encode([understood])[0]
         found = retrieve(store, parsed, vector, search_filter=search_filter)
         ranked = score_sentences(store, parsed, vector, found, self.weights)
@@ -146,10 +162,10 @@ class Assistant:
         chosen = _select(ranked, top_k, self.weights.threshold)
         cited = [self._cite(store, s, parsed) for s in chosen]
         if parsed.answer_type == AnswerType.PERSON and cited[0].span is None:
-            speaker = self._speaker_before(store, chosen[0], parsed)
-            if speaker is not None:
-                cited.insert(1, speaker)
-                cited = cited[:top_k] if top_k > 1 else cited[:2]
+            # '"…," he said.' answers a who-question only with the sentence that names him.
+            named = self._attribution(store, cited[0])
+            if named and named[0].text != cited[0].text:
+                cited = [cited[0], named[0], *cited[1:]][: max(top_k, 2)]
         return Answer(
             question=asked, understood_question=understood, answer_type=parsed.answer_type, found=True,
             sentences=cited, message="",
@@ -177,21 +193,22 @@ class Assistant:
             ),
         )
 
-    def _speaker_before(self, store: IndexStore, sentence: ScoredSentence, question: Question) -> CitedSentence | None:
-        """For 'who said…' answered by a '…, he said.' sentence: the nearest earlier sentence naming a person."""
-        rows = store.sentences([sentence.row - d for d in range(1, 4) if sentence.row - d >= 0])
-        for row in rows:
-            if row["article_id"] != sentence.article_id:
-                break
-            span = extract_span(row["text"], Question(text="", answer_type=AnswerType.PERSON))
-            if span is not None:
-                near = ScoredSentence(
-                    row=row["row"], article_id=row["article_id"], number=row["number"], start=row["start"],
-                    end=row["end"], text=row["text"], chunk_row=row["chunk_row"], features=sentence.features,
-                    score=sentence.score,
-                )  # fmt: skip
-                return self._cite(store, near, Question(text="", answer_type=AnswerType.PERSON))
-        return None
+    def _attribution(self, store: IndexStore, cited: CitedSentence) -> list[CitedSentence]:
+        """Who a cited sentence is attributed to: itself when it names the speaker, else the nearest earlier
+        sentence of the article that does (for '"…," he said.'); the attributed sentence follows as evidence."""
+        c = cited.citation
+        rows = {r["number"]: r for r in store.article_sentences(c.article_id)}
+        for number in range(c.sentence_number, max(c.sentence_number - 5, -1), -1):
+            row = rows.get(number)
+            span = speaker_of(row["text"]) if row is not None else None
+            if row is None or span is None:
+                continue
+            named = CitedSentence(
+                text=row["text"], score=cited.score, span=span,
+                citation=c.model_copy(update={"sentence_number": number, "start": row["start"], "end": row["end"]}),
+            )  # fmt: skip
+            return [named] if number == c.sentence_number else [named, cited.model_copy(update={"span": None})]
+        return []
 
 
 def _select(ranked: list[ScoredSentence], top_k: int, threshold: float) -> list[ScoredSentence]:
@@ -208,6 +225,13 @@ def _select(ranked: list[ScoredSentence], top_k: int, threshold: float) -> list[
         seen.add(key)
         chosen.append(s)
     return chosen
+
+
+def _last_answer(history: Sequence[str | Answer | Turn] | None) -> Answer | None:
+    """The previous turn's answer, when the history carries it and it found something."""
+    last = history[-1] if history else None
+    answer = last.answer if isinstance(last, Turn) else last
+    return answer if isinstance(answer, Answer) and answer.found and answer.sentences else None
 
 
 def _abstain(asked: str, understood: str, parsed: Question, message: str) -> Answer:

@@ -20,6 +20,7 @@ _YEAR = re.compile(r"\b(1[6-9]\d\d|20\d\d)\b")
 _PRONOUN = re.compile(r"\b(that|this|it|he|she|they|them|him|his|her|their|those|these|there)\b", re.I)
 _PERSON_PRONOUN = re.compile(r"\b(he|she|him|his|her)\b", re.I)
 _RELATIVE_TIME = re.compile(r"\b(?:(?:last|this|next|previous) year|yesterday|today|recently)\b", re.I)
+_AUXILIARY = re.compile(r"\b(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|may|might)\b", re.I)
 _PREP_PHRASE = re.compile(r"^(in|on|at|for|from|during|since|by|of|about)\s+(.+)$", re.I)
 
 
@@ -58,6 +59,8 @@ def is_follow_up(question: str) -> bool:
     if not has_wh and len(content) <= 3:
         return True
     names = re.findall(r"(?<!^)\b[A-Z][a-z]+", text)
+    if has_wh and len(content) <= 2 and not _AUXILIARY.search(lowered):
+        return True  # "In how many cases?", "which year?": a question word with no verb of its own
     return bool(_PRONOUN.search(lowered)) and len(content) <= 3 and not names
 
 
@@ -85,6 +88,13 @@ def rewrite(question: str, history: Sequence[str | Answer | Turn] | None) -> str
             replaced = re.sub(rf"\b{prep}\s+[^,?]+$", fragment, base, count=1, flags=re.I)
             return (replaced if replaced != base else f"{base} {fragment}") + "?"
         return f"{base} {fragment}?"
+
+    if not _AUXILIARY.search(fragment.lower()) and not _PRONOUN.search(fragment):
+        # "and how many marijuana plants?": a new subject for the previous question's predicate.
+        predicate = _AUXILIARY.search(base.lower())
+        if predicate:
+            return f"{fragment} {base[predicate.start() :]}?"
+        return f"{fragment} {base}?"
 
     # A full question with a pronoun: resolve it against the previous answer.
     answer = previous.answer

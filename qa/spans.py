@@ -120,13 +120,35 @@ def _phrase_candidates(sentence: str, question_stems: set[str]) -> list[Candidat
     return found
 
 
+def _matches_question(word: str, qprefixes: set[str]) -> bool:
+    # Six-letter stem prefixes let "kilogrammes" answer "kilograms" and "provincial" match "province".
+    return len(word) > 2 and word not in STOPWORDS and stem(word)[:6] in qprefixes
+
+
+_TIME_WORDS = frozenset("last next this year years month months week weeks day days yesterday today ago".split())
+
+
+def _described(following: str) -> list[str]:
+    """The words right after a candidate up to the first function word: what a number counts."""
+    described = []
+    for word in words(following)[:5]:
+        if word in STOPWORDS and word != "of":
+            break
+        described.append(word)
+    return described
+
+
 def _fit(sentence: str, candidate: Candidate, question: Question, anchors: list[int]) -> float:
     text = sentence[candidate.start : candidate.end]
     cand_words = words(text)
-    cand_stems = {stem(w) for w in cand_words}
     qstems = question.term_set
+    qprefixes = {q[:6] for q in qstems}
+    quantity = candidate.answer_type == AnswerType.QUANTITY
+    # A quantity's unit may repeat the question ("how many suspects" → "20,000 suspects"); its number may not.
+    judged = [w for w in cand_words if w[0].isdigit()] if quantity else cand_words
+    judged_stems = {stem(w) for w in judged}
     score = 1.0
-    overlap = len(cand_stems & qstems) / max(len(cand_stems), 1)
+    overlap = len(judged_stems & qstems) / max(len(judged_stems), 1)
     score -= 1.5 * overlap  # an answer rarely repeats the question
     if question.numbers and set(re.findall(r"\d+(?:\.\d+)?", text.replace(",", ""))) & question.numbers:
         score -= 2.0
@@ -135,14 +157,22 @@ def _fit(sentence: str, candidate: Candidate, question: Question, anchors: list[
         distance = min(abs(centre - a) for a in anchors) / max(len(sentence), 1)
         # Typed candidates are found by their form; nearness to the question's words matters less for them.
         score -= (1.2 if candidate.answer_type == AnswerType.OTHER else 0.4) * distance
-    after = words(sentence[candidate.end : candidate.end + 30])[:2]
-    # The unit asked for ("how many kilograms") next to the number is strong evidence.
-    if candidate.answer_type == AnswerType.QUANTITY:
-        unit_words = cand_words[1:] + after
-        if any(stem(w)[:6] in {q[:6] for q in qstems} for w in unit_words if len(w) > 2):
-            score += 1.0
+    after = _described(sentence[candidate.end : candidate.end + 50])
+    if quantity:
+        # What the number counts, in the candidate and just after it ("9,572 cases last year"), should be
+        # what the question asks about.
+        described = [w for w in cand_words[1:] + after if w not in _TIME_WORDS and not w[0].isdigit()]
+        score += 0.6 * min(sum(_matches_question(w, qprefixes) for w in described), 3)
+        # "8,018 recorded in 2018": the year asked about qualifies this very number.
+        near = set(re.findall(r"\d+", sentence[candidate.end : candidate.end + 25].replace(",", "")))
+        if near & question.numbers:
+            score += 0.6
         if re.fullmatch(r"(?:1[6-9]|20)\d\d", text.strip()):
             score -= 0.8  # a bare year is a date, not a quantity
+        if "how much" in question.text.lower() and not re.search(r"[^\d\s,.]", text.replace("more than", "")):
+            score -= 0.4  # "how much" asks for an amount with a unit more often than a bare count
+    if candidate.answer_type == AnswerType.DATE and re.search(r"\d", text):
+        score += 0.2  # an explicit date beats "last year" when both are there
     if candidate.answer_type == AnswerType.PERSON:
         score += 0.3 * min(text.count(" "), 2)
         if _ORG_WORDS.search(text):
@@ -165,8 +195,10 @@ def _fit(sentence: str, candidate: Candidate, question: Question, anchors: list[
 
 def _anchors(sentence: str, question: Question) -> list[int]:
     """Positions in the sentence of words the question also uses."""
-    # Numbers the question names (years mostly) pick the sentence; they say little about where in it the answer is.
-    qstems = {t for t in question.term_set if not t[0].isdigit()}
+    # For a quantity, numbers the question names (years mostly) pick the sentence; they say little about where in
+    # it the answer is. For a date, "8,018 cases were recorded in 2018" shows where to look.
+    keep_numbers = question.answer_type != AnswerType.QUANTITY
+    qstems = {t for t in question.term_set if keep_numbers or not t[0].isdigit()}
     return [m.start() for m in re.finditer(r"\w+", sentence) if stem(m.group().lower()) in qstems]
 
 
@@ -196,3 +228,30 @@ def has_candidate(sentence: str, question: Question) -> bool:
         return True
     anchors = _anchors(sentence, question)
     return any(_fit(sentence, c, question, anchors) > 0.3 for c in _candidates(sentence, question.answer_type))
+
+
+_SPEECH = r"(?:said|says|added|told|warned|noted|stated|explained|announced|insisted|urged|argued|claimed)"
+_SPEAKER_BEFORE = re.compile(rf"(?P<name>{_NAME.pattern})(?:,[^,]{{3,120}},)?\s+{_SPEECH}\b")
+_SPEAKER_AFTER = re.compile(rf"(?:{_SPEECH}|[Aa]ccording to(?: an?| the)?)\s+(?P<name>{_NAME.pattern})")
+_PRONOUN_SPEAKER = re.compile(rf"\b(?:he|she|it|they)\s+{_SPEECH}\b", re.I)
+
+
+def speaker_of(sentence: str) -> Span | None:
+    """Who a sentence attributes its words to ("…, Mr Kheng said …", "…, said Him Yun"), when it names them."""
+    for pattern in (_SPEAKER_BEFORE, _SPEAKER_AFTER):
+        for match in pattern.finditer(sentence):
+            start, name = match.start("name"), match.group("name")
+            first = name.split()[0]
+            if first in _NOT_NAMES:
+                if " " not in name:
+                    continue
+                start += len(first) + 1
+                name = name[len(first) + 1 :]
+            name = re.sub(r"[’']s$", "", name)
+            return Span(text=name, start=start, end=start + len(name), answer_type=AnswerType.PERSON)
+    return None
+
+
+def attributed_to_pronoun(sentence: str) -> bool:
+    """True for "…,” he said." — the speaker is named in an earlier sentence."""
+    return bool(_PRONOUN_SPEAKER.search(sentence))

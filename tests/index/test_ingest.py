@@ -12,7 +12,7 @@ import pytest
 from index.encoder import Encoder
 from index.ingest import Ingestor
 from index.models import IngestReport
-from index.settings import Settings
+from index.settings import DEFAULT_CORPUS, Settings
 from index.store import IndexStore
 from qa.assistant import Assistant
 
@@ -309,6 +309,13 @@ def test_removing_articles_by_id(encoder: Encoder, settings_factory: SettingsFac
 
     nothing = assistant.remove(["no-such-article"])
     assert len(nothing.problems) == 1 and assistant.stats().snapshot == after.snapshot
+
+
+def test_the_bundled_corpus_ingests_without_problems(encoder: Encoder, settings_factory: SettingsFactory) -> None:
+    settings = settings_factory()
+    report = Ingestor(encoder, settings).ingest([DEFAULT_CORPUS], show_progress=False)
+    assert len(report.added) == 1
+    assert report.problems == [], report.summary()[:500]
 
 
 @pytest.mark.parametrize("name", ["notes.csv", ".hidden.txt"])

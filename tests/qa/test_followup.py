@@ -102,3 +102,16 @@ def test_a_self_contained_question_is_left_alone(question: str) -> None:
 @pytest.mark.parametrize("history", [None, [], ["  "]])
 def test_without_history_nothing_is_rewritten(history: list[str] | None) -> None:
     assert rewrite("  and in 2018? ", history) == "and in 2018?"
+
+
+def test_a_new_subject_keeps_the_rest_of_the_previous_question() -> None:
+    rewritten = rewrite(
+        "and how many marijuana plants?", ["How much illicit drugs were confiscated during raids in 2019?"]
+    )
+    assert "marijuana plants" in rewritten
+    assert "2019" in rewritten and "confiscated" in rewritten, rewritten
+
+
+def test_a_follow_up_with_its_own_question_word_keeps_the_previous_context() -> None:
+    rewritten = rewrite("In how many cases?", ["How many suspects were arrested in 2019?"])
+    assert "cases" in rewritten and "arrested" in rewritten and "2019" in rewritten, rewritten

@@ -47,12 +47,15 @@ HIM_YUN = "Him Yun, director of the Coalition"
             "720 kilogrammes",
             AnswerType.QUANTITY,
         ),
+        ("How much marijuana was confiscated?", KILOGRAMMES, "99.97 kilogrammes", AnswerType.QUANTITY),
         ("How many cannabis plants were seized in 2019?", KILOGRAMMES, "94,441", AnswerType.QUANTITY),
         ("By how much did drug crimes rise in 2019?", PERCENT, "19 percent", AnswerType.QUANTITY),
         ("What percentage did drug-related crimes rise by in 2019?", PERCENT, "19 percent", AnswerType.QUANTITY),
         ("Who is the new governor of Kandal province?", GOVERNOR, "Kong Sorphon", AnswerType.PERSON),
         ("How many cases were there last year?", CASES, "9,572", AnswerType.QUANTITY),
+        ("How many drug cases were recorded last year?", CASES, "9,572", AnswerType.QUANTITY),
         ("How many drug cases were recorded in 2018?", CASES, "8,018", AnswerType.QUANTITY),
+        ("How many suspects were arrested last year?", CASES, "20,000", AnswerType.QUANTITY),
         ("Why were the suspects released?", RELEASED, "the crimes were not serious", AnswerType.REASON),
         ("Since what year have the 1.5 tonnes of drugs been seized?", CAMPAIGN, "2017", AnswerType.DATE),
         ("In which year did drug-related crimes go up by 19 percent?", PERCENT, "2019", AnswerType.DATE),
@@ -81,6 +84,12 @@ def test_no_span_when_the_sentence_holds_nothing_of_the_asked_kind(question: str
     text = seed_sentence(sentence)
     assert extract_span(text, analyze(question)) is None
     assert not has_candidate(text, analyze(question))
+
+
+def test_the_year_is_the_one_next_to_the_number_asked_about() -> None:
+    text = seed_sentence(CASES)
+    span = extract_span(text, analyze("In what year were 8,018 cases recorded?"))
+    assert span is not None and span.text == "2018"
 
 
 def test_spans_never_end_in_punctuation_or_space() -> None:
