@@ -123,6 +123,12 @@ def cmd_train_scorer(args: argparse.Namespace) -> int:
     return run_train_cli(args)
 
 
+def cmd_train_spans(args: argparse.Namespace) -> int:
+    from qa.eval.train_spans import run_train_cli
+
+    return run_train_cli(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa",
@@ -176,6 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:
         pass
     p.set_defaults(func=cmd_train_scorer)
+    p = sub.add_parser("train-spans", help="fit the phrase ranker for 'what/which' answers on the SQuAD tuning half")
+    try:
+        from qa.eval.train_spans import add_train_arguments as add_span_arguments
+
+        add_span_arguments(p)
+    except ImportError:
+        pass
+    p.set_defaults(func=cmd_train_spans)
     return parser
 
 

@@ -2,8 +2,8 @@
 
 Each sentence gets a feature vector — dense similarity of the sentence and of its chunk, fused retrieval
 rank, BM25, IDF-weighted overlap of the question's terms in the sentence and in its neighbours, word-pair
-overlap, whether the numbers and years the question names are there (or contradicted), and whether the
-sentence holds an answer of the asked type — combined by a logistic model whose weights ship in
+overlap, whether the numbers and years the question names are there (or contradicted), and how well the
+sentence's best answer of the asked type fits — combined by a logistic model whose weights ship in
 `scorer_weights.json` (trained by `qa train-scorer`, see docs/answering.md). The output is a probability that
 the sentence answers the question, which also drives abstention.
 """
@@ -23,7 +23,7 @@ from index.lexical import LexicalIndex, tokenize
 from index.store import IndexStore
 from qa.question import Question, years_in
 from qa.retrieve import Retrieved
-from qa.spans import has_candidate
+from qa.spans import answer_type_fit
 
 FEATURES = (
     "dense_sentence",
@@ -35,9 +35,10 @@ FEATURES = (
     "bigram_overlap",
     "numbers_present",
     "year_conflict",
-    "has_answer_type",
+    "answer_type_fit",
     "missing_terms",
     "log_length",
+    "unseen_share",
 )
 
 
@@ -97,6 +98,19 @@ def _weighted_overlap(terms: list[str], present: set[str], lexical: LexicalIndex
     return hit / total if total else 0.0, missing
 
 
+def unseen_share(question: Question, lexical: LexicalIndex) -> float:
+    """IDF-weighted share of the question's terms that occur nowhere in the corpus ("France", "heroin").
+
+    The same for every candidate of a question, so it cannot change the ranking; the calibration uses it to
+    lower the confidence that anything in this corpus answers.
+    """
+    unique = list(dict.fromkeys(question.terms))
+    if not unique:
+        return 0.0
+    idf = [lexical.idf(t) for t in unique]
+    return sum(w for t, w in zip(unique, idf, strict=True) if lexical.df(t) == 0) / sum(idf)
+
+
 def _bigrams(terms: list[str]) -> set[tuple[str, str]]:
     return set(itertools.pairwise(terms))
 
@@ -117,6 +131,7 @@ def sentence_features(
     best_fused = max(retrieved.chunk_scores.values()) if retrieved.chunk_scores else 1.0
     best_bm25 = max(retrieved.bm25_chunk.values(), default=0.0) or 1.0
     qbigrams = _bigrams(question.terms)
+    unseen = unseen_share(question, store.lexical)
     out = []
     for i, row in enumerate(rows):
         text = row["text"]
@@ -146,9 +161,10 @@ def sentence_features(
                 bigram,
                 numbers_present,
                 year_conflict,
-                float(has_candidate(text, question)),
+                answer_type_fit(text, question),
                 missing,
                 math.log1p(len(terms)),
+                unseen,
             ],
             dtype=np.float64,
         )

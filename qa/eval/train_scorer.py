@@ -11,6 +11,7 @@ for reporting.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
 from dataclasses import dataclass
@@ -92,6 +93,29 @@ def hit_at_1(groups: list[Group], weights: np.ndarray) -> float:
     return float(np.mean([g.labels[int(np.argmax(g.features @ weights))] for g in groups])) if groups else 0.0
 
 
+def _cached(folder: Path | None, name: str, make):  # type: ignore[no-untyped-def]
+    """Feature groups from `folder` when saved there by an earlier run with the same features, else made now."""
+    if folder is None:
+        return make()
+    path = folder / f"{name}.npz"
+    if path.exists():
+        data = np.load(path, allow_pickle=False)
+        if list(data["features"]) == list(FEATURES):
+            bounds = data["bounds"]
+            return [Group(data["x"][a:b], data["y"][a:b]) for a, b in itertools.pairwise(bounds)]
+    groups = make()
+    folder.mkdir(parents=True, exist_ok=True)
+    bounds = np.cumsum([0, *(len(g.labels) for g in groups)])
+    np.savez(
+        path,
+        x=np.concatenate([g.features for g in groups]),
+        y=np.concatenate([g.labels for g in groups]),
+        bounds=bounds,
+        features=np.array(FEATURES),
+    )
+    return groups
+
+
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--path", type=Path, default=DEFAULT_SQUAD, help="SQuAD v1.1 dev JSON")
     parser.add_argument("--squad-index", type=Path, required=True, help="index of ALL the file's paragraphs")
@@ -99,6 +123,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threshold", type=float, default=0.3, help="abstention threshold to ship")
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
+    parser.add_argument("--cache", type=Path, help="folder to keep the computed features in, for refitting")
 
 
 def run_train_cli(args: argparse.Namespace) -> int:
@@ -112,8 +137,8 @@ def run_train_cli(args: argparse.Namespace) -> int:
     tune = load_squad(args.path, limit=args.limit, seed=args.seed, half="tune").questions
     test = load_squad(args.path, limit=min(args.limit, 1500), seed=args.seed, half="test").questions
     started = time.perf_counter()
-    tune_groups = collect_groups(assistant, tune)
-    test_groups = collect_groups(assistant, test)
+    tune_groups = _cached(args.cache, "tune", lambda: collect_groups(assistant, tune))
+    test_groups = _cached(args.cache, "test", lambda: collect_groups(assistant, test))
     question_level = [FEATURES.index("unseen_share")]
     ranking = fit_listwise(tune_groups)
     ranking[question_level] = 0.0  # constant within a question: left to the calibration

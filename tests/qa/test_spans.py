@@ -9,7 +9,7 @@ from index.sentences import split_sentences
 from index.settings import DEFAULT_CORPUS
 from qa.models import AnswerType
 from qa.question import analyze
-from qa.spans import extract_span, has_candidate
+from qa.spans import answer_type_fit, extract_span
 
 SEED = DEFAULT_CORPUS / "khmer-times-sar-kheng-drug-crimes.txt"
 
@@ -83,7 +83,7 @@ def test_span_in_a_seed_sentence(question: str, sentence: str, expected: str, an
 def test_no_span_when_the_sentence_holds_nothing_of_the_asked_kind(question: str, sentence: str) -> None:
     text = seed_sentence(sentence)
     assert extract_span(text, analyze(question)) is None
-    assert not has_candidate(text, analyze(question))
+    assert answer_type_fit(text, analyze(question)) == 0.0
 
 
 def test_the_year_is_the_one_next_to_the_number_asked_about() -> None:
