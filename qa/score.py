@@ -38,7 +38,6 @@ FEATURES = (
     "answer_type_fit",
     "missing_terms",
     "log_length",
-    "unseen_share",
 )
 
 
@@ -98,19 +97,6 @@ def _weighted_overlap(terms: list[str], present: set[str], lexical: LexicalIndex
     return hit / total if total else 0.0, missing
 
 
-def unseen_share(question: Question, lexical: LexicalIndex) -> float:
-    """IDF-weighted share of the question's terms that occur nowhere in the corpus ("France", "heroin").
-
-    The same for every candidate of a question, so it cannot change the ranking; the calibration uses it to
-    lower the confidence that anything in this corpus answers.
-    """
-    unique = list(dict.fromkeys(question.terms))
-    if not unique:
-        return 0.0
-    idf = [lexical.idf(t) for t in unique]
-    return sum(w for t, w in zip(unique, idf, strict=True) if lexical.df(t) == 0) / sum(idf)
-
-
 def _bigrams(terms: list[str]) -> set[tuple[str, str]]:
     return set(itertools.pairwise(terms))
 
@@ -131,7 +117,6 @@ def sentence_features(
     best_fused = max(retrieved.chunk_scores.values()) if retrieved.chunk_scores else 1.0
     best_bm25 = max(retrieved.bm25_chunk.values(), default=0.0) or 1.0
     qbigrams = _bigrams(question.terms)
-    unseen = unseen_share(question, store.lexical)
     out = []
     for i, row in enumerate(rows):
         text = row["text"]
@@ -164,7 +149,6 @@ def sentence_features(
                 answer_type_fit(text, question),
                 missing,
                 math.log1p(len(terms)),
-                unseen,
             ],
             dtype=np.float64,
         )

@@ -14,6 +14,18 @@ from index.settings import DEFAULT_CORPUS, Settings
 from qa.assistant import Assistant
 from qa.models import Answer, AnswerType, SearchFilter
 
+# Known gaps, kept as strict xfails so they turn into failures (and get promoted to plain tests) once fixed.
+_GOVERNOR_LIMITATION = pytest.mark.xfail(
+    strict=True,
+    reason="known limitation: the sentence restating 'the new governor of Kandal province' outscores the one "
+    "naming him ('Kandal provincial governor Kong Sorphon'); needs a scorer that checks the answer is there",
+)
+_NEAR_MISS_LIMITATION = pytest.mark.xfail(
+    strict=True,
+    reason="known limitation: a question about something the article never mentions (heroin, the prime minister) "
+    "still matches a sentence on the same topic with a confidence above the threshold",
+)
+
 SEED = DEFAULT_CORPUS / "khmer-times-sar-kheng-drug-crimes.txt"
 SEED_TITLE = "Sar Kheng cautions against freeing suspects in minor drug crimes"
 KILOGRAMMES_SENTENCE = (
@@ -94,6 +106,10 @@ def test_how_many_kilograms_were_seized_in_2019(seed_assistant: Assistant) -> No
     ("question", "sentence_part", "span_part"),
     [
         ("By how much did drug crimes rise in 2019?", "rose by 19 percent", "19 percent"),
+        ("How many drug cases were recorded last year?", "9,572 cases last year", "9,572"),
+        pytest.param(
+            "Who is the new governor of Kandal province?", "Kong Sorphon", "Kong Sorphon", marks=_GOVERNOR_LIMITATION
+        ),
         ("Why were the suspects released?", "the crimes were not serious", "the crimes were not serious"),
         ("Since what year have the 1.5 tonnes of drugs been seized?", "since 2017", "2017"),
         ("Who directs the Coalition for Integrity and Social Accountability?", "Him Yun, director", "Him Yun"),
@@ -116,6 +132,9 @@ def test_seed_questions_are_answered_with_the_right_sentence_and_span(
         "Who won the 2018 World Cup?",
         "How many kilograms of cocaine were seized in Thailand in 2015?",
         "When was Sar Kheng born?",
+        "What is the population of Kandal province?",
+        pytest.param("Who is the Prime Minister of Cambodia?", marks=_NEAR_MISS_LIMITATION),
+        pytest.param("How much heroin was seized in Cambodia in 2019?", marks=_NEAR_MISS_LIMITATION),
     ],
 )
 def test_questions_the_corpus_cannot_answer_are_declined(seed_assistant: Assistant, question: str) -> None:
@@ -157,6 +176,23 @@ def test_a_follow_up_is_answered_from_the_history(seed_assistant: Assistant) -> 
     assert again.best_span is not None and again.best_span.text == "8,018"
 
 
+def test_who_said_that_names_the_speaker_of_the_previous_answer(seed_assistant: Assistant) -> None:
+    first = qa.answer("How much illegal drugs has Cambodia seized since 2017?", index=seed_assistant)
+    assert first.found and "since 2017" in first.sentences[0].text
+    who = qa.answer("who said that?", history=[first], index=seed_assistant)
+    assert who.rewritten and who.answer_type == AnswerType.PERSON
+    assert who.found
+    assert who.best_span is not None and "Kheng" in who.best_span.text, who.best_span
+
+
+@_GOVERNOR_LIMITATION
+def test_a_pronoun_follow_up_about_the_person_just_named(seed_assistant: Assistant) -> None:
+    first = qa.answer("Who is the new governor of Kandal province?", index=seed_assistant)
+    follow_up = qa.answer("what did he promise?", history=[first], index=seed_assistant)
+    assert "Kong Sorphon" in follow_up.understood_question
+    assert follow_up.found and follow_up.sentences[0].text == GOVERNOR_SENTENCE
+
+
 # --- years, sources and dates -----------------------------------------------------------------------------
 
 
@@ -176,6 +212,12 @@ def test_a_follow_up_year_switches_the_answer(harbour_assistant: Assistant) -> N
     follow_up = qa.answer("and in 2018?", history=[first], index=harbour_assistant)
     assert "2018" in follow_up.understood_question and "2019" not in follow_up.understood_question
     assert follow_up.best_span is not None and follow_up.best_span.text == "310 kilogrammes"
+
+
+def test_the_sentence_with_the_asked_unit_wins_over_one_that_shares_the_year(harbour_assistant: Assistant) -> None:
+    answer = qa.answer("How many suspects did Harbour City officers arrest in 2019?", index=harbour_assistant)
+    assert answer.found
+    assert answer.best_span is not None and answer.best_span.text == "212 suspects", answer.sentences[0].text
 
 
 def test_a_source_filter_keeps_answers_to_that_source(harbour_assistant: Assistant) -> None:
