@@ -56,7 +56,7 @@ class Encoder:
         self.weights_sha256 = weights_sha256
         self.batch_size = batch_size
         self.dimension = int(model.get_embedding_dimension() or 384)
-        self.max_tokens = int(model.max_seq_length)
+        self.max_tokens = int(model.max_seq_length or 256)
 
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         """Embed `texts`; returns an array of shape (len(texts), dimension), rows L2-normalised."""

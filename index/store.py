@@ -105,6 +105,7 @@ def current_snapshot(index_dir: Path) -> Path | None:
 def dense_index_for(vectors: np.ndarray, approximate_above: int) -> tuple[faiss.Index, str]:
     """Exact inner-product search for small collections, HNSW beyond `approximate_above` rows."""
     dim = vectors.shape[1]
+    index: faiss.Index
     if len(vectors) > approximate_above:
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
@@ -254,7 +255,7 @@ def _write_sqlite(path: Path, articles: Sequence[IndexedArticle]) -> None:
                     a.content_hash, sentence_row, len(item.sentences), chunk_row, len(item.chunks),
                 ),
             )  # fmt: skip
-            chunk_of_sentence = {}
+            chunk_of_sentence: dict[int, int] = {}
             for offset, c in enumerate(item.chunks):
                 for number in range(c.first_sentence, c.last_sentence + 1):
                     chunk_of_sentence.setdefault(number, chunk_row + offset)
@@ -416,7 +417,8 @@ class IndexStore:
         """Chunk rows whose article passes the filter, or None when nothing is filtered."""
         if not sources and not date_from and not date_to:
             return None
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[str] = []
         if sources:
             clauses.append(f"COALESCE(a.source, '') IN ({','.join('?' * len(sources))})")
             params.extend(sources)

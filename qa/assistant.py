@@ -171,14 +171,12 @@ class Assistant:
             sentences=cited, message="",
         )  # fmt: skip
 
-    def _cite(
-        self, store: IndexStore, sentence: ScoredSentence, question: Question, score: float | None = None
-    ) -> CitedSentence:
+    def _cite(self, store: IndexStore, sentence: ScoredSentence, question: Question) -> CitedSentence:
         article = store.article(sentence.article_id)
         assert article is not None, "sentence rows always belong to an article in the same snapshot"
         return CitedSentence(
             text=sentence.text,
-            score=round(sentence.score if score is None else score, 4),
+            score=round(sentence.score, 4),
             span=extract_span(sentence.text, question),
             citation=Citation(
                 article_id=article.id,

@@ -7,6 +7,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from index.settings import Settings
 
 EXAMPLES = """\
 examples:
@@ -28,13 +32,12 @@ _DIM = "\033[2m" if sys.stdout.isatty() else ""
 _RESET = "\033[0m" if sys.stdout.isatty() else ""
 
 
-def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _settings(args: argparse.Namespace) -> Settings:
     from index.settings import Settings
 
-    overrides = {}
     if getattr(args, "index_dir", None):
-        overrides["index_dir"] = Path(args.index_dir)
-    return Settings(**overrides)
+        return Settings(index_dir=Path(args.index_dir))
+    return Settings()
 
 
 def _assistant(args: argparse.Namespace, auto_ingest: bool = True):  # type: ignore[no-untyped-def]
@@ -165,31 +168,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=int(os.environ.get("QA_UI_PORT", "7860")))
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("eval", help="score the answerer on a gold set or SQuAD")
-    try:
-        from qa.eval.run import add_eval_arguments
+    from qa.eval.run import add_eval_arguments
+    from qa.eval.train_scorer import add_train_arguments as add_scorer_arguments
+    from qa.eval.train_spans import add_train_arguments as add_span_arguments
 
-        add_eval_arguments(p)
-    except ImportError:  # the evaluator is optional at import time; the command explains itself when run
-        pass
-    p.set_defaults(func=cmd_eval)
-
-    p = sub.add_parser("train-scorer", help="fit the sentence scorer's weights on the SQuAD tuning half")
-    try:
-        from qa.eval.train_scorer import add_train_arguments
-
-        add_train_arguments(p)
-    except ImportError:
-        pass
-    p.set_defaults(func=cmd_train_scorer)
-    p = sub.add_parser("train-spans", help="fit the phrase ranker for 'what/which' answers on the SQuAD tuning half")
-    try:
-        from qa.eval.train_spans import add_train_arguments as add_span_arguments
-
-        add_span_arguments(p)
-    except ImportError:
-        pass
-    p.set_defaults(func=cmd_train_spans)
+    for name, text, add_arguments, func in (
+        ("eval", "score the answerer on a gold set or SQuAD", add_eval_arguments, cmd_eval),
+        ("train-scorer", "fit the sentence scorer's weights on the SQuAD tuning half", add_scorer_arguments,
+         cmd_train_scorer),
+        ("train-spans", "fit the phrase ranker for 'what/which' answers on the SQuAD tuning half",
+         add_span_arguments, cmd_train_spans),
+    ):  # fmt: skip
+        p = sub.add_parser(name, help=text)
+        add_arguments(p)
+        p.set_defaults(func=func)
     return parser
 
 

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
+from index.encoder import sha256_of
 from qa.eval.gold import (
     BUNDLED_GOLD,
     GoldFormatError,
@@ -621,14 +622,6 @@ class PreparedDataset:
     temporary: bool = False  # index_dir is a temporary folder, removed after the run
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _index_code_hash() -> str:
     import index
 
@@ -794,7 +787,7 @@ def prepare_dataset(
         if not files:
             raise EvalSetupError(f"{corpus}: no corpus files to index (set QA_CORPUS_DIR)")
         data_hash = hashlib.sha256(
-            "".join(f"{f.relative_to(corpus)}\0{_file_sha256(f)}\n" for f in files).encode()
+            "".join(f"{f.relative_to(corpus)}\0{sha256_of(f)}\n" for f in files).encode()
         ).hexdigest()
         key = index_key(data_hash, [str(f.resolve()) for f in files], encoder, settings)
 
@@ -812,7 +805,7 @@ def prepare_dataset(
         if half == "all":
             tune, test = split_by_title(full)
             subsets = {"tune": {q.id for q in tune.questions}, "test": {q.id for q in test.questions}}
-        key = index_key(_file_sha256(path), [a["id"] for a in articles], encoder, settings)
+        key = index_key(sha256_of(path), [a["id"] for a in articles], encoder, settings)
 
         def build(folder: Path) -> IngestReport:
             return ingestor.ingest_records(_squad_records(articles), folder, show_progress=progress)  # type: ignore[arg-type]
