@@ -23,11 +23,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 SAMPLE, SEED = 200, 0
-# Measured 2026-11-25 at commit 2297923 with the trained scorer (threshold 0.5: 7% of these answerable questions
-# are declined and count as misses) and the learned phrase ranker: hit@1 0.760, hit@3 0.855, F1 0.376
+# Measured 2026-11-25 at commit ad5ed74 with the trained scorer (threshold 0.45: 6% of these answerable questions
+# are declined and count as misses) and the learned phrase ranker: hit@1 0.765, hit@3 0.880, F1 0.376
 # (number-normalised token F1). Each threshold is about 2 points (4 questions) under the measurement.
-MIN_HIT_AT_1 = 0.74
-MIN_HIT_AT_3 = 0.835
+MIN_HIT_AT_1 = 0.745
+MIN_HIT_AT_3 = 0.86
 MIN_F1 = 0.355
 
 
