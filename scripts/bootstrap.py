@@ -47,7 +47,8 @@ def ensure_venv() -> None:
     if STAMP.exists() and STAMP.read_text().strip() == wanted:
         return
     started = time.monotonic()
-    if run(PY, "-c", "import torch", check=False) != 0:
+    probe = [str(PY), "-c", "import torch"]
+    if subprocess.run(probe, cwd=ROOT, stderr=subprocess.DEVNULL, check=False).returncode != 0:
         log(f"installing {TORCH} (CPU build)")
         run(PY, "-m", "pip", "install", "--quiet", TORCH)
     log("installing the project and its test tools")
