@@ -32,8 +32,9 @@ def log(message: str) -> None:
     print(f"[bootstrap] {message}", flush=True)
 
 
-def run(*cmd: str | Path, check: bool = True) -> int:
-    return subprocess.run([str(c) for c in cmd], check=check, cwd=ROOT).returncode
+def run(*cmd: str | Path, check: bool = True, quiet: bool = False) -> int:
+    stderr = subprocess.DEVNULL if quiet else None
+    return subprocess.run([str(c) for c in cmd], check=check, cwd=ROOT, stderr=stderr).returncode
 
 
 def ensure_venv() -> None:
@@ -47,8 +48,7 @@ def ensure_venv() -> None:
     if STAMP.exists() and STAMP.read_text().strip() == wanted:
         return
     started = time.monotonic()
-    probe = [str(PY), "-c", "import torch"]
-    if subprocess.run(probe, cwd=ROOT, stderr=subprocess.DEVNULL, check=False).returncode != 0:
+    if run(PY, "-c", "import torch", check=False, quiet=True) != 0:  # quiet: no traceback on a fresh machine
         log(f"installing {TORCH} (CPU build)")
         run(PY, "-m", "pip", "install", "--quiet", TORCH)
     log("installing the project and its test tools")
