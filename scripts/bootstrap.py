@@ -67,10 +67,13 @@ def ensure_chromium() -> None:
         return
     log("installing Debian's chromium for the browser test")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    quiet = {"stdout": subprocess.DEVNULL, "env": env}
-    if subprocess.run([apt, "install", "-y", "-q", "chromium"], check=False, **quiet).returncode != 0:
-        subprocess.run([apt, "update", "-q"], check=False, **quiet)
-        subprocess.run([apt, "install", "-y", "-q", "chromium"], check=False, **quiet)
+
+    def apt_get(*args: str) -> int:
+        return subprocess.run([apt, *args], check=False, stdout=subprocess.DEVNULL, env=env).returncode
+
+    if apt_get("install", "-y", "-q", "chromium") != 0:
+        apt_get("update", "-q")
+        apt_get("install", "-y", "-q", "chromium")
     if not CHROMIUM.exists():
         log("chromium could not be installed: browser tests will skip")
 
