@@ -132,6 +132,12 @@ def cmd_train_spans(args: argparse.Namespace) -> int:
     return run_train_cli(args)
 
 
+def cmd_train_reader(args: argparse.Namespace) -> int:
+    from qa.eval.train_reader import run_train_cli
+
+    return run_train_cli(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa",
@@ -169,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     from qa.eval.run import add_eval_arguments
+    from qa.eval.train_reader import add_train_arguments as add_reader_arguments
     from qa.eval.train_scorer import add_train_arguments as add_scorer_arguments
     from qa.eval.train_spans import add_train_arguments as add_span_arguments
 
@@ -178,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
          cmd_train_scorer),
         ("train-spans", "fit the phrase ranker for 'what/which' answers on the SQuAD tuning half",
          add_span_arguments, cmd_train_spans),
+        ("train-reader", "train the reader (cross-encoder and span head) on the SQuAD tuning half",
+         add_reader_arguments, cmd_train_reader),
     ):  # fmt: skip
         p = sub.add_parser(name, help=text)
         add_arguments(p)

@@ -123,7 +123,7 @@ def paragraph_id(title: str, index: int) -> str:
     return f"squad:{title}:{index}"
 
 
-def _title_of(article_id: str) -> str:
+def title_of(article_id: str) -> str:
     # Ids are "squad:<title>:<index>"; titles hold no ":" in the official files, but split from the right
     # so a title with one would still round-trip.
     return article_id.split(":", 1)[1].rsplit(":", 1)[0]
@@ -159,16 +159,16 @@ def split_by_title(squad: SquadSet) -> tuple[SquadSet, SquadSet]:
     The first ceil(n/2) titles are "tune", the rest "test"; every paragraph and question of a title
     goes with it, so no passage is seen on both sides.
     """
-    titles = list(dict.fromkeys(_title_of(a["id"]) for a in squad.articles))
+    titles = list(dict.fromkeys(title_of(a["id"]) for a in squad.articles))
     tune_titles = set(titles[: (len(titles) + 1) // 2])
 
     def side(keep_tune: bool) -> SquadSet:
         return SquadSet(
-            [a for a in squad.articles if (_title_of(a["id"]) in tune_titles) == keep_tune],
+            [a for a in squad.articles if (title_of(a["id"]) in tune_titles) == keep_tune],
             [
                 q
                 for q in squad.questions
-                if q.article_id is not None and (_title_of(q.article_id) in tune_titles) == keep_tune
+                if q.article_id is not None and (title_of(q.article_id) in tune_titles) == keep_tune
             ],
         )
 
