@@ -19,8 +19,9 @@ from index.models import Article, IngestReport
 from index.settings import Settings
 from index.store import IndexStore, current_snapshot
 from qa.followup import Turn, rewrite
-from qa.models import Answer, AnswerType, Citation, CitedSentence, SearchFilter
+from qa.models import Answer, AnswerType, Citation, CitedSentence, SearchFilter, Span
 from qa.question import Question, analyze
+from qa.reader import Reader, load_reader, read_missing, reader_span, rerank
 from qa.retrieve import retrieve
 from qa.score import ScoredSentence, ScorerWeights, default_weights, score_sentences
 from qa.spans import extract_span, speaker_of
@@ -61,11 +62,14 @@ class Assistant:
         weights: ScorerWeights | None = None,
         index_dir: Path | None = None,
         auto_ingest: bool = True,
+        reader: Reader | bool | None = True,
     ) -> None:
         self.settings = settings or Settings()
         self.index_dir = Path(index_dir or self.settings.index_dir)
         self.encoder = encoder or load_encoder(self.settings)
         self.weights = weights or default_weights()
+        # The reader rescores the scorer's best candidates and marks spans; False runs without it (ablations).
+        self.reader = load_reader(self.encoder) if reader is True else (reader or None)
         self._lock = threading.Lock()
         self._store: IndexStore | None = None
         if current_snapshot(self.index_dir) is None and auto_ingest and self.settings.corpus_dir.is_dir():
@@ -156,10 +160,14 @@ class Assistant:
         vector = self.encoder.encode([understood])[0]
         found = retrieve(store, parsed, vector, search_filter=search_filter)
         ranked = score_sentences(store, parsed, vector, found, self.weights)
-        if not ranked or ranked[0].score < self.weights.threshold:
+        if self.reader is not None and self.reader.config.rescore and ranked:
+            ranked = rerank(self.reader, understood, ranked)
+        if not ranked or ranked[0].score < self.threshold:
             best = f" (closest sentence scored {ranked[0].score:.2f})" if ranked else ""
             return _abstain(asked, understood, parsed, f"{NOT_FOUND} No sentence answers this question{best}.")
-        chosen = _select(ranked, top_k, self.weights.threshold)
+        chosen = _select(ranked, top_k, self.threshold)
+        if self.reader is not None and parsed.answer_type.value in self.reader.config.reader_span_types:
+            read_missing(self.reader, understood, chosen)
         cited = [self._cite(store, s, parsed) for s in chosen]
         if parsed.answer_type == AnswerType.PERSON and cited[0].span is None:
             # '"…," he said.' answers a who-question only with the sentence that names him.
@@ -171,13 +179,27 @@ class Assistant:
             sentences=cited, message="",
         )  # fmt: skip
 
+    @property
+    def threshold(self) -> float:
+        """Abstain below this probability: a reader that rescores has its own, fitted with its blend."""
+        if self.reader is not None and self.reader.config.rescore:
+            return self.reader.config.threshold
+        return self.weights.threshold
+
+    def _span(self, sentence: ScoredSentence, question: Question) -> Span | None:
+        if self.reader is not None and question.answer_type.value in self.reader.config.reader_span_types:
+            span = reader_span(sentence, question.answer_type)
+            if span is not None:
+                return span
+        return extract_span(sentence.text, question)
+
     def _cite(self, store: IndexStore, sentence: ScoredSentence, question: Question) -> CitedSentence:
         article = store.article(sentence.article_id)
         assert article is not None, "sentence rows always belong to an article in the same snapshot"
         return CitedSentence(
             text=sentence.text,
             score=round(sentence.score, 4),
-            span=extract_span(sentence.text, question),
+            span=self._span(sentence, question),
             citation=Citation(
                 article_id=article.id,
                 title=article.title,

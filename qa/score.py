@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from index.store import IndexStore
 from qa.question import Question, years_in
 from qa.retrieve import Retrieved
 from qa.spans import answer_type_fit
+
+if TYPE_CHECKING:
+    from qa.reader import Reading
 
 FEATURES = (
     "dense_sentence",
@@ -52,6 +56,7 @@ class ScoredSentence:
     chunk_row: int
     features: np.ndarray
     score: float = 0.0
+    reading: Reading | None = None  # set when the reader rescored this sentence (qa/reader.py)
 
 
 @dataclass(frozen=True)

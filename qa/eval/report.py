@@ -291,6 +291,7 @@ def render_markdown(result: EvalResult) -> str:
         + ("; only the asked paragraphs indexed" if s.asked_paragraphs_only else ""),
         f"- model: {s.model_name}, sha256 {s.model_sha256[:16]}…",
         f"- scorer weights: {s.weights_provenance or 'no provenance given'}; threshold {s.weights_threshold}",
+        f"- reader: {s.reader or 'none (answered without the reader)'}",
     ]
     if index is not None:
         out.append(

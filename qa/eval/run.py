@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
-from index.encoder import sha256_of
+from index.encoder import ModelError, sha256_of
 from qa.eval.gold import (
     BUNDLED_GOLD,
     GoldFormatError,
@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from index.store import IndexStore
     from qa.assistant import Assistant
     from qa.models import Answer
+    from qa.reader import Reader
     from qa.score import ScorerWeights
 
 __all__ = [
@@ -242,6 +243,7 @@ class EvalSettings(BaseModel):
     model_sha256: str = ""
     weights_provenance: str = ""
     weights_threshold: float | None = None
+    reader: str = Field(default="", description="The reader's provenance and how it is used; empty: no reader.")
     git_commit: str | None = None
     started_at: str = ""
 
@@ -418,6 +420,14 @@ def _git_commit() -> str | None:
     return (done.stdout.strip() or None) if done.returncode == 0 else None
 
 
+def _describe_reader(reader: Reader | None) -> str:
+    if reader is None:
+        return ""
+    c = reader.config
+    use = f"rescores the best {c.candidates} candidates" if c.rescore else "does not rescore"
+    return f"{c.provenance}; {use}; spans for {', '.join(c.reader_span_types) or 'no answer type'}"
+
+
 def evaluate(
     questions: Sequence[GoldQuestion],
     assistant: Assistant,
@@ -451,7 +461,8 @@ def evaluate(
             "model_name": assistant.encoder.name,
             "model_sha256": assistant.encoder.weights_sha256,
             "weights_provenance": assistant.weights.provenance,
-            "weights_threshold": assistant.weights.threshold,
+            "weights_threshold": assistant.threshold,
+            "reader": _describe_reader(assistant.reader),
             "git_commit": _git_commit(),
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
@@ -837,6 +848,7 @@ def run_eval(
     encoder: Encoder | None = None,
     settings: Settings | None = None,
     weights: ScorerWeights | None = None,
+    reader: Path | bool = True,
     limit: int | None = None,
     seed: int = 0,
     half: Half = "all",
@@ -847,7 +859,8 @@ def run_eval(
     progress: bool = True,
 ) -> EvalResult:
     """Prepare `dataset` (see `prepare_dataset`), answer its questions with an `Assistant` over that index and
-    score them (see `evaluate`). `weights` replaces the shipped scorer weights (e.g. freshly trained ones)."""
+    score them (see `evaluate`). `weights` replaces the shipped scorer weights (e.g. freshly trained ones);
+    `reader` is True for the shipped reader, False to answer without one, or a folder of other reader weights."""
     from index.encoder import load_encoder
     from index.settings import Settings
     from qa.assistant import Assistant
@@ -858,7 +871,12 @@ def run_eval(
         dataset, path, encoder=encoder, settings=settings, limit=limit, seed=seed, half=half,
         asked_paragraphs_only=asked_paragraphs_only, index_dir=index_dir, rebuild=rebuild, progress=progress,
     )  # fmt: skip
-    assistant = Assistant(settings, encoder=encoder, weights=weights, index_dir=prepared.index_dir, auto_ingest=False)
+    from qa.reader import load_reader
+
+    loaded = load_reader(encoder, reader) if isinstance(reader, Path) else reader
+    assistant = Assistant(
+        settings, encoder=encoder, weights=weights, index_dir=prepared.index_dir, auto_ingest=False, reader=loaded
+    )
     try:
         return evaluate(
             prepared.questions, assistant, top_k=top_k, progress=progress, settings=prepared.settings,
@@ -904,6 +922,10 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rebuild", action="store_true", help="ingest again even if a matching index exists")
     parser.add_argument("--weights", type=Path, help="scorer weights JSON to use instead of qa/scorer_weights.json")
     parser.add_argument(
+        "--reader", type=Path, help="reader folder (reader.json + weights) to use instead of qa/reader/"
+    )
+    parser.add_argument("--no-reader", action="store_true", help="answer without the reader (ablation)")
+    parser.add_argument(
         "--min-hit1", type=float, help="exit with status 1 when sentence hit@1 (a fraction, 0-1) is below this"
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
@@ -938,10 +960,11 @@ def run_eval_cli(args: argparse.Namespace, *, encoder: Encoder | None = None) ->
         weights = _load_weights(args.weights) if args.weights else None
         result = run_eval(
             args.dataset, args.path, encoder=encoder, weights=weights, limit=args.limit, seed=args.seed,
+            reader=False if args.no_reader else (args.reader or True),
             half=args.half, asked_paragraphs_only=args.asked_paragraphs_only, top_k=args.top_k,
             index_dir=getattr(args, "index_dir", None), rebuild=args.rebuild, progress=not args.quiet,
         )  # fmt: skip
-    except (EvalSetupError, GoldFormatError, FileNotFoundError, ValueError) as exc:
+    except (EvalSetupError, GoldFormatError, ModelError, FileNotFoundError, ValueError) as exc:
         print(f"qa eval: {exc}", file=sys.stderr)
         return 2
     out = args.out or default_report_dir(args.dataset)

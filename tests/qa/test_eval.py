@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,7 @@ def test_an_assistant_that_always_abstains_scores_zero(seed_assistant) -> None: 
         index_dir=seed_assistant.index_dir,
         auto_ingest=False,
     )
+    assert mute.reader is not None and mute.threshold == 1.01
     result = evaluate(load_gold(GOLD), mute, progress=False)
     m = result.metrics
     assert m.hit_at["1"] == m.hit_at["5"] == 0.0
@@ -154,18 +156,24 @@ def test_cli_passes_and_fails_on_min_hit1(encoder, tmp_path: Path, capsys) -> No
     assert "hit@1/3/5" in out and f"report: {tmp_path / 'good' / 'report.md'}" in out
     assert (tmp_path / "good" / "results.json").is_file()
 
+    # Scorer weights that never clear their threshold fail the run, with the reader and without it.
     weights = json.loads((REPO / "qa" / "scorer_weights.json").read_text(encoding="utf-8"))
     (tmp_path / "mute.json").write_text(json.dumps(weights | {"threshold": 1.01}), encoding="utf-8")
-    args = _cli_args(
-        "--weights", str(tmp_path / "mute.json"), "--min-hit1", "0.2", "--out", str(tmp_path / "bad"), "-q"
-    )
-    assert run_eval_cli(args, encoder=encoder) == 1
-    assert "below --min-hit1" in capsys.readouterr().err
-    saved = json.loads((tmp_path / "bad" / "results.json").read_text(encoding="utf-8"))
-    assert saved["metrics"]["hit_at"]["1"] == 0.0
+    for mute in ([], ["--no-reader"]):
+        bad = tmp_path / f"bad-{len(mute)}"
+        args = _cli_args(*mute, "--weights", str(tmp_path / "mute.json"), "--min-hit1", "0.2", "--out", str(bad), "-q")
+        assert run_eval_cli(args, encoder=encoder) == 1
+        assert "below --min-hit1" in capsys.readouterr().err
+        saved = json.loads((bad / "results.json").read_text(encoding="utf-8"))
+        assert saved["metrics"]["hit_at"]["1"] == 0.0
 
 
 def test_cli_errors_are_clear(encoder, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    broken_reader = tmp_path / "reader"
+    shutil.copytree(REPO / "qa" / "reader", broken_reader)
+    (broken_reader / "reader.safetensors").unlink()
+    assert run_eval_cli(_cli_args("--reader", str(broken_reader), "--quiet"), encoder=encoder) == 2
+    assert "reader.safetensors is missing" in capsys.readouterr().err
     assert run_eval_cli(_cli_args("--path", str(tmp_path / "missing.jsonl"), "--quiet"), encoder=encoder) == 2
     assert "missing.jsonl: no such file" in capsys.readouterr().err
     bad = tmp_path / "bad.jsonl"
