@@ -1,10 +1,12 @@
-"""The reader: a question–sentence cross-encoder that rescores candidate sentences and finds the answer span.
+"""The reader: a question–sentence cross-encoder that finds the answer span (and can rescore candidates).
 
 It reads "[CLS] question [SEP] sentence [SEP]" with the packaged all-MiniLM-L6-v2: the embeddings and bottom
-layers are the encoder's own (shared in memory, frozen), the top layers and a three-way head (answerability
-read at [CLS]; start and end of the answer span at each sentence token) are ours, trained by
-`qa train-reader` on SQuAD dev tune titles only (docs/answering.md) and shipped in qa/reader/ with their
-sha256, which is checked before use. Nothing is generated: a span is a slice of the sentence.
+layers are the encoder's own (shared in memory, frozen), the top layers and a three-way head (answerability,
+read from the mean of the pair's token states; start and end of the answer span at each sentence token) are
+ours, trained by `qa train-reader` on SQuAD dev tune titles only (docs/answering.md) and shipped in qa/reader/
+with their sha256, which is checked before use. reader.json says what the assistant uses it for: spans of some
+answer types, and rescoring only when that was measured to help (it is off for the shipped weights). Nothing is
+generated: a span is a slice of the sentence.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,12 +64,8 @@ class Reading:
     span_score: float
 
 
-def _read_config(folder: Path | None = None) -> ReaderConfig:
-    if folder is None:
-        text = resources.files("qa").joinpath("reader/reader.json").read_text(encoding="utf-8")
-    else:
-        text = (folder / "reader.json").read_text(encoding="utf-8")
-    data = json.loads(text)
+def _read_config(folder: Path) -> ReaderConfig:
+    data = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
     if "reader_span_types" in data:
         data["reader_span_types"] = tuple(data["reader_span_types"])
     return ReaderConfig(**{k: data[k] for k in ReaderConfig.__dataclass_fields__ if k in data})
@@ -226,8 +222,10 @@ def load_reader(encoder: Any, folder: Path | None = None) -> Reader:
     import torch
     from safetensors.torch import load_file
 
-    config = _read_config(folder)
     folder = folder or READER_DIR
+    if not (folder / "reader.json").is_file():
+        raise ModelError(f"{folder / 'reader.json'} is missing; reinstall the project")
+    config = _read_config(folder)
     if encoder.weights_sha256 != config.base_model_sha256:
         raise ModelError("the reader was trained over another base model than the loaded encoder")
     path = folder / config.weights_file
@@ -243,11 +241,6 @@ def load_reader(encoder: Any, folder: Path | None = None) -> Reader:
     reader.head.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("head.")})
     reader.top.eval()
     return reader
-
-
-@lru_cache(maxsize=1)
-def shipped_config() -> ReaderConfig:
-    return _read_config()
 
 
 def rerank(reader: Reader, question: str, ranked: list[ScoredSentence]) -> list[ScoredSentence]:

@@ -130,3 +130,41 @@ def test_without_the_reader_the_rules_mark_the_span(seed_assistant) -> None:  # 
     assert plain.reader is None
     answer = plain.answer("how many kilograms were seized in 2019?")
     assert answer.found and answer.best_span is not None and answer.best_span.text == "720 kilogrammes"
+
+
+def test_rescoring_orders_candidates_by_the_blend(encoder) -> None:  # type: ignore[no-untyped-def]
+    """The rescoring path (off for the shipped weights): only the best `candidates` are read, and they come back
+    ordered by sigmoid(linear * logit(p) + reader * answerability + bias)."""
+    import dataclasses
+
+    from qa.reader import rerank
+    from qa.score import ScoredSentence
+
+    reader = load_reader(encoder)
+    reader.config = dataclasses.replace(
+        reader.config, rescore=True, blend_linear=0.0, blend_reader=1.0, blend_bias=0.0, candidates=2
+    )
+    texts = [OFF_TOPIC, KILOGRAMMES, "Not read at all."]
+    ranked = [ScoredSentence(i, "a", i, 0, len(t), t, 0, np.zeros(0), score=0.9 - i / 10) for i, t in enumerate(texts)]
+    question = "How many kilogrammes of illicit drugs were seized in 2019?"
+    out = rerank(reader, question, ranked)
+    assert [s.text for s in out] == sorted(texts[:2], key=lambda t: -reader.read(question, [t])[0].logit)
+    for s in out:
+        assert s.reading is not None
+        assert s.score == pytest.approx(1 / (1 + np.exp(-s.reading.logit)), rel=1e-6)
+
+
+def test_a_rescoring_reader_brings_its_own_threshold(seed_assistant) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from qa.assistant import Assistant
+
+    reader = load_reader(seed_assistant.encoder)
+    assert not reader.config.rescore and seed_assistant.threshold == seed_assistant.weights.threshold
+    reader.config = dataclasses.replace(reader.config, rescore=True, threshold=0.999)
+    strict = Assistant(
+        seed_assistant.settings, encoder=seed_assistant.encoder, index_dir=seed_assistant.index_dir,
+        auto_ingest=False, reader=reader,
+    )  # fmt: skip
+    assert strict.threshold == 0.999
+    assert not strict.answer("how many kilograms were seized in 2019?").found
