@@ -3,7 +3,9 @@
 The sample: 200 questions drawn with seed 0 from the whole dev file, asked against an index of only the
 paragraphs they were written on (about 190 paragraphs; small, so it builds in seconds). Thresholds sit about two
 points under the measured value; re-pin them (run this file with -s to print the numbers) whenever the answerer
-is deliberately changed, e.g. after retraining the scorer weights.
+is deliberately changed, e.g. after retraining the scorer weights or the reader. About half the sample comes
+from the tune titles the scorer and reader learnt from, so this guards against regressions; it does not
+measure quality (docs/evaluation.md quotes the test half for that).
 
 The open-corpus benchmark (all 2,067 paragraphs indexed) is opt-in: pytest -m benchmark.
 """
@@ -23,12 +25,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 SAMPLE, SEED = 200, 0
-# Measured 2026-11-25 at commit ad5ed74 with the trained scorer (threshold 0.45: 6% of these answerable questions
-# are declined and count as misses) and the learned phrase ranker: hit@1 0.765, hit@3 0.880, F1 0.376
-# (number-normalised token F1). Each threshold is about 2 points (4 questions) under the measurement.
+# Measured 2026-11-25 at commit 649c781 with the trained scorer (threshold 0.45: 6% of these answerable questions
+# are declined and count as misses), the learned phrase ranker and the span reader for untyped and place
+# questions: hit@1 0.765, hit@3 0.880, F1 0.443 (number-normalised token F1; 0.376 before the reader). Each
+# threshold is about 2 points (4 questions) under the measurement.
 MIN_HIT_AT_1 = 0.745
 MIN_HIT_AT_3 = 0.86
-MIN_F1 = 0.355
+MIN_F1 = 0.42
 
 
 def _print(result: EvalResult) -> None:
