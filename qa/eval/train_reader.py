@@ -292,7 +292,6 @@ def train(reader: Reader, examples: list[Example], epochs: int, lr: float, seed:
 
 def read_pairs(reader: Reader, pairs: list[Pair], batch_size: int = 64) -> list[Reading]:
     """The reader's view of every pair (batched by question where possible)."""
-    out: list[Reading] = []
     by_question: dict[tuple[int, str], list[int]] = {}
     for i, p in enumerate(pairs):
         by_question.setdefault((p.qid, p.question), []).append(i)
@@ -302,8 +301,7 @@ def read_pairs(reader: Reader, pairs: list[Pair], batch_size: int = 64) -> list[
             chunk = rows[i : i + batch_size]
             for row, r in zip(chunk, reader.read(question, [pairs[k].sentence for k in chunk]), strict=True):
                 readings[row] = r
-    out = [readings[i] for i in range(len(pairs))]
-    return out
+    return [readings[i] for i in range(len(pairs))]
 
 
 def _logit(p: float) -> float:
