@@ -68,7 +68,8 @@ class Assistant:
         self.index_dir = Path(index_dir or self.settings.index_dir)
         self.encoder = encoder or load_encoder(self.settings)
         self.weights = weights or default_weights()
-        # The reader rescores the scorer's best candidates and marks spans; False runs without it (ablations).
+        # The reader marks the spans of some answer types (and rescores candidates if its reader.json says so);
+        # False answers without it (ablations).
         self.reader = load_reader(self.encoder) if reader is True else (reader or None)
         self._lock = threading.Lock()
         self._store: IndexStore | None = None
@@ -166,8 +167,9 @@ class Assistant:
             best = f" (closest sentence scored {ranked[0].score:.2f})" if ranked else ""
             return _abstain(asked, understood, parsed, f"{NOT_FOUND} No sentence answers this question{best}.")
         chosen = _select(ranked, top_k, self.threshold)
-        if self.reader is not None and parsed.answer_type.value in self.reader.config.reader_span_types:
-            read_missing(self.reader, understood, chosen)
+        span_reader = self._span_reader(parsed)
+        if span_reader is not None:
+            read_missing(span_reader, understood, chosen)
         cited = [self._cite(store, s, parsed) for s in chosen]
         if parsed.answer_type == AnswerType.PERSON and cited[0].span is None:
             # '"…," he said.' answers a who-question only with the sentence that names him.
@@ -186,9 +188,14 @@ class Assistant:
             return self.reader.config.threshold
         return self.weights.threshold
 
+    def _span_reader(self, question: Question) -> Reader | None:
+        """The reader when it, not the typed extractor, marks this question's spans."""
+        reader = self.reader
+        return reader if reader is not None and question.answer_type.value in reader.config.reader_span_types else None
+
     def _span(self, sentence: ScoredSentence, question: Question) -> Span | None:
-        if self.reader is not None and question.answer_type.value in self.reader.config.reader_span_types:
-            span = reader_span(sentence, question.answer_type)
+        if self._span_reader(question) is not None and sentence.reading is not None:
+            span = reader_span(sentence.text, sentence.reading, question.answer_type)
             if span is not None:
                 return span
         return extract_span(sentence.text, question)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from index.encoder import ModelError, sha256_of
 from qa.models import AnswerType, Span
 from qa.score import ScoredSentence
+from qa.spans import SPAN_EDGE, trim_end
 
 if TYPE_CHECKING:
     import torch
@@ -69,6 +70,12 @@ def _read_config(folder: Path) -> ReaderConfig:
     if "reader_span_types" in data:
         data["reader_span_types"] = tuple(data["reader_span_types"])
     return ReaderConfig(**{k: data[k] for k in ReaderConfig.__dataclass_fields__ if k in data})
+
+
+def logit(p: float) -> float:
+    """log(p / (1 - p)), with p kept off 0 and 1."""
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
 
 
 def extended_mask(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -191,8 +198,7 @@ class Reader:
     def probability(self, linear: float, reading: Reading) -> float:
         """The blended probability that a sentence answers, from its linear-scorer probability and reading."""
         c = self.config
-        p = min(max(linear, 1e-6), 1 - 1e-6)
-        z = c.blend_linear * math.log(p / (1 - p)) + c.blend_reader * reading.logit + c.blend_bias
+        z = c.blend_linear * logit(linear) + c.blend_reader * reading.logit + c.blend_bias
         return 1.0 / (1.0 + math.exp(-z))
 
     def save(self, folder: Path, provenance: str, base_model_sha256: str, **settings: Any) -> ReaderConfig:
@@ -263,16 +269,12 @@ def read_missing(reader: Reader, question: str, sentences: Sequence[ScoredSenten
         s.reading = reading
 
 
-def reader_span(sentence: ScoredSentence, answer_type: AnswerType) -> Span | None:
-    """The reader's span of a rescored sentence, trimmed of edge punctuation (None when it reads nothing)."""
-    r = sentence.reading
-    if r is None:
-        return None
-    start, end = r.start, r.end
-    while end > start and sentence.text[end - 1] in " ,;:.":
-        end -= 1
-    while start < end and sentence.text[start] in " ,;:.":
+def reader_span(text: str, reading: Reading, answer_type: AnswerType) -> Span | None:
+    """The reader's span of `text`, trimmed of edge punctuation (None when nothing is left)."""
+    start, end = reading.start, reading.end
+    while start < end and text[start] in SPAN_EDGE:
         start += 1
+    end = trim_end(text, start, end)
     if end <= start:
         return None
-    return Span(text=sentence.text[start:end], start=start, end=end, answer_type=answer_type)
+    return Span(text=text[start:end], start=start, end=end, answer_type=answer_type)

@@ -294,10 +294,18 @@ def extract_span(sentence: str, question: Question) -> Span | None:
         best = max(candidates, key=lambda c: (c.score, -c.start))
         if best.score <= 0.0:
             return None
-    start, end = best.start, best.end
-    while end > start and sentence[end - 1] in " ,;:.":
+    end = trim_end(sentence, best.start, best.end)
+    return Span(text=sentence[best.start : end], start=best.start, end=end, answer_type=best.answer_type)
+
+
+SPAN_EDGE = " ,;:."
+
+
+def trim_end(sentence: str, start: int, end: int) -> int:
+    """The end of `sentence[start:end]` without trailing spaces and clause punctuation."""
+    while end > start and sentence[end - 1] in SPAN_EDGE:
         end -= 1
-    return Span(text=sentence[start:end], start=start, end=end, answer_type=best.answer_type)
+    return end
 
 
 def answer_type_fit(sentence: str, question: Question) -> float:

@@ -32,11 +32,10 @@ from index.sentences import split_sentences
 from qa.eval.gold import GoldQuestion, load_squad, split_by_title, title_of
 from qa.eval.metrics import sentence_hit_at_k
 from qa.eval.train_scorer import DEFAULT_SQUAD, REPO_ROOT
-from qa.models import AnswerType
 from qa.question import analyze
-from qa.reader import MAX_TOKENS, Reader, Reading, reader_span
+from qa.reader import MAX_TOKENS, Reader, Reading, logit, reader_span
 from qa.retrieve import retrieve
-from qa.score import ScoredSentence, score_sentences
+from qa.score import score_sentences
 
 DEFAULT_V2 = DEFAULT_SQUAD.with_name("dev-v2.0.json")
 # Answer types whose spans always come from the typed extractors: their format is the product's (an amount with
@@ -304,13 +303,8 @@ def read_pairs(reader: Reader, pairs: list[Pair], batch_size: int = 64) -> list[
     return [readings[i] for i in range(len(pairs))]
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
-
-
 def blend_inputs(pairs: list[Pair], readings: list[Reading]) -> np.ndarray:
-    return np.array([[_logit(p.linear), r.logit] for p, r in zip(pairs, readings, strict=True)])
+    return np.array([[logit(p.linear), r.logit] for p, r in zip(pairs, readings, strict=True)])
 
 
 def save_pairs(path: Path, pairs: list[Pair]) -> None:
@@ -397,7 +391,8 @@ def span_report(pairs: list[Pair], readings: list[Reading]) -> dict[str, dict[st
             continue
         seen.add(p.qid)
         parsed = analyze(p.question)
-        span = reader_span_text(p.sentence, r)
+        read = reader_span(p.sentence, r, parsed.answer_type)
+        span = read.text if read else p.sentence
         rule = extract_span(p.sentence, parsed)
         rule_text = rule.text if rule else p.sentence
         scores = [
@@ -413,11 +408,6 @@ def span_report(pairs: list[Pair], readings: list[Reading]) -> dict[str, dict[st
         | {"n": float(len(v))}
         for key, v in rows.items()
     }
-
-
-def reader_span_text(sentence: str, reading: Reading) -> str:
-    span = reader_span(ScoredSentence(0, "", 0, 0, 0, sentence, 0, np.zeros(0), reading=reading), AnswerType.OTHER)
-    return span.text if span else sentence
 
 
 def choose_threshold(pairs: list[Pair], readings: list[Reading], reader: Reader, answered: float = 0.95) -> dict:

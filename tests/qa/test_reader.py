@@ -105,7 +105,6 @@ def test_untyped_questions_take_the_readers_span(seed_assistant) -> None:  # typ
     """A what-question's highlighted span is the reader's reading of the cited sentence (for the answer types
     reader.json gives it), cut from the sentence itself."""
     from qa.reader import reader_span
-    from qa.score import ScoredSentence
 
     reader = seed_assistant.reader
     assert reader is not None and "other" in reader.config.reader_span_types
@@ -116,8 +115,7 @@ def test_untyped_questions_take_the_readers_span(seed_assistant) -> None:  # typ
     assert best.span is not None and "1.5 tonnes" in best.span.text
     assert best.text[best.span.start : best.span.end] == best.span.text
     (reading,) = reader.read(answer.understood_question, [best.text])
-    scored = ScoredSentence(0, "", 0, 0, 0, best.text, 0, np.zeros(0), reading=reading)
-    assert reader_span(scored, answer.answer_type) == best.span
+    assert reader_span(best.text, reading, answer.answer_type) == best.span
 
 
 def test_without_the_reader_the_rules_mark_the_span(seed_assistant) -> None:  # type: ignore[no-untyped-def]
