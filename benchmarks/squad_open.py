@@ -22,8 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+from qa.eval.datasets import DEFAULT_PATHS
 from qa.eval.report import summary_lines, write_report
-from qa.eval.run import DEFAULT_PATHS, REPO_ROOT, EvalResult, Metrics, run_eval
+from qa.eval.results import REPO_ROOT, EvalResult, Metrics
+from qa.eval.run import run_eval
 
 
 def headline(metrics: Metrics) -> dict[str, float]:

@@ -25,7 +25,7 @@ import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -358,6 +358,16 @@ class IndexStore:
     def article(self, article_id: str) -> Article | None:
         row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
         return self._article(row) if row else None
+
+    def titles(self, article_ids: Collection[str]) -> dict[str, str]:
+        """Article id → title, for the ids given (unknown ids are left out)."""
+        ids = list(article_ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {
+            r["id"]: r["title"] for r in self.db.execute(f"SELECT id, title FROM articles WHERE id IN ({marks})", ids)
+        }
 
     @staticmethod
     def _article(row: sqlite3.Row) -> Article:

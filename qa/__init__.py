@@ -3,6 +3,9 @@
 from qa import answer
 result = answer("how many kilograms were seized in 2019?")
 print(result.sentences[0].marked(), result.sentences[0].citation)
+
+Importing the package loads nothing: the answer types and the assistant are imported on first use, so a part
+that needs only torch (the cross-encoder's trainer, qa/train/reader.py) runs without the rest installed.
 """
 
 from __future__ import annotations
@@ -11,16 +14,16 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from qa.models import Answer, AnswerType, Citation, CitedSentence, SearchFilter, Span
-
 if TYPE_CHECKING:
     from qa.assistant import Assistant
+    from qa.models import Answer, AnswerType, Citation, CitedSentence, SearchFilter, Span
 
 __all__ = [
     "Answer", "AnswerType", "Assistant", "Citation", "CitedSentence", "SearchFilter", "Span", "answer",
     "default_assistant",
 ]  # fmt: skip
 
+_MODELS = ("Answer", "AnswerType", "Citation", "CitedSentence", "SearchFilter", "Span")
 _default: Assistant | None = None
 _default_lock = threading.Lock()
 
@@ -62,4 +65,8 @@ def __getattr__(name: str) -> object:
         from qa.assistant import Assistant
 
         return Assistant
+    if name in _MODELS:
+        from qa import models
+
+        return getattr(models, name)
     raise AttributeError(name)

@@ -18,10 +18,11 @@ from index.ingest import Ingestor, Progress
 from index.models import Article, IngestReport
 from index.settings import Settings
 from index.store import IndexStore, current_snapshot
+from qa.cross_encoder import Reading
 from qa.followup import Turn, rewrite
 from qa.models import Answer, AnswerType, Citation, CitedSentence, SearchFilter, Span
 from qa.question import Question, analyze
-from qa.reader import Reader, load_reader, read_missing, reader_span, rerank
+from qa.reader import Reader, load_reader, reader_span, rerank
 from qa.retrieve import retrieve
 from qa.score import ScoredSentence, ScorerWeights, default_weights, score_sentences
 from qa.spans import extract_span, speaker_of
@@ -68,8 +69,9 @@ class Assistant:
         self.index_dir = Path(index_dir or self.settings.index_dir)
         self.encoder = encoder or load_encoder(self.settings)
         self.weights = weights or default_weights()
-        # The reader marks the spans of some answer types (and rescores candidates if its reader.json says so);
-        # False answers without it (ablations).
+        # The reader reranks the scorer's best candidates, decides abstention and marks the spans of the answer
+        # types its reader.json names; False answers without it (the linear scorer and typed extractors alone,
+        # an ablation).
         self.reader = load_reader(self.encoder) if reader is True else (reader or None)
         self._lock = threading.Lock()
         self._store: IndexStore | None = None
@@ -161,15 +163,13 @@ class Assistant:
         vector = self.encoder.encode([understood])[0]
         found = retrieve(store, parsed, vector, search_filter=search_filter)
         ranked = score_sentences(store, parsed, vector, found, self.weights)
-        if self.reader is not None and self.reader.config.rescore and ranked:
-            ranked = rerank(self.reader, understood, ranked)
+        if self.reader is not None and ranked:
+            titles = store.titles({s.article_id for s in ranked[: self.reader.config.candidates]})
+            ranked = rerank(self.reader, understood, ranked, titles)
         if not ranked or ranked[0].score < self.threshold:
             best = f" (closest sentence scored {ranked[0].score:.2f})" if ranked else ""
             return _abstain(asked, understood, parsed, f"{NOT_FOUND} No sentence answers this question{best}.")
         chosen = _select(ranked, top_k, self.threshold)
-        span_reader = self._span_reader(parsed)
-        if span_reader is not None:
-            read_missing(span_reader, understood, chosen)
         cited = [self._cite(store, s, parsed) for s in chosen]
         if parsed.answer_type == AnswerType.PERSON and cited[0].span is None:
             # '"…," he said.' answers a who-question only with the sentence that names him.
@@ -183,22 +183,25 @@ class Assistant:
 
     @property
     def threshold(self) -> float:
-        """Abstain below this probability: a reader that rescores has its own, fitted with its blend."""
-        if self.reader is not None and self.reader.config.rescore:
-            return self.reader.config.threshold
-        return self.weights.threshold
+        """Abstain below this probability: the reader's, fitted with its blend; the linear scorer's without it."""
+        return self.reader.config.threshold if self.reader is not None else self.weights.threshold
 
-    def _span_reader(self, question: Question) -> Reader | None:
-        """The reader when it, not the typed extractor, marks this question's spans."""
+    def span_of(self, question: str, sentence: str, title: str = "") -> Span | None:
+        """The span this assistant marks in `sentence` for `question` (the reader's or the typed extractor's);
+        the evaluation uses it to score spans given the annotated sentence."""
+        parsed = analyze(question)
+        reading = None
+        if self.reader is not None and parsed.answer_type in self.reader.config.span_types:
+            (reading,) = self.reader.read(question, [(title, sentence)])
+        return self._span(sentence, reading, parsed)
+
+    def _span(self, text: str, reading: Reading | None, question: Question) -> Span | None:
         reader = self.reader
-        return reader if reader is not None and question.answer_type.value in reader.config.reader_span_types else None
-
-    def _span(self, sentence: ScoredSentence, question: Question) -> Span | None:
-        if self._span_reader(question) is not None and sentence.reading is not None:
-            span = reader_span(sentence.text, sentence.reading, question.answer_type)
+        if reader is not None and reading is not None and question.answer_type in reader.config.span_types:
+            span = reader_span(text, reading, question.answer_type)
             if span is not None:
                 return span
-        return extract_span(sentence.text, question)
+        return extract_span(text, question)
 
     def _cite(self, store: IndexStore, sentence: ScoredSentence, question: Question) -> CitedSentence:
         article = store.article(sentence.article_id)
@@ -206,7 +209,7 @@ class Assistant:
         return CitedSentence(
             text=sentence.text,
             score=round(sentence.score, 4),
-            span=self._span(sentence, question),
+            span=self._span(sentence.text, sentence.reading, question),
             citation=Citation(
                 article_id=article.id,
                 title=article.title,

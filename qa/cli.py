@@ -121,21 +121,43 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_train_scorer(args: argparse.Namespace) -> int:
-    from qa.eval.train_scorer import run_train_cli
-
-    return run_train_cli(args)
-
-
-def cmd_train_spans(args: argparse.Namespace) -> int:
-    from qa.eval.train_spans import run_train_cli
+    from qa.train.scorer import run_train_cli
 
     return run_train_cli(args)
 
 
 def cmd_train_reader(args: argparse.Namespace) -> int:
-    from qa.eval.train_reader import run_train_cli
+    if args.step == "prepare":
+        from qa.train.squad_data import write_training_file
 
-    return run_train_cli(args)
+        counts = write_training_file(args.out, args.squad_dir)
+        print(f"wrote {args.out}: {counts}")
+        return 0
+    if args.step == "train":
+        from qa.train.reader import main as train_main
+
+        return train_main(args.train_args)
+    from qa.train.calibrate import calibrate
+
+    calibrate(args)
+    return 0
+
+
+def add_train_reader_arguments(parser: argparse.ArgumentParser) -> None:
+    """`qa train-reader prepare | train | calibrate` (docs/training.md)."""
+    from qa.train.calibrate import add_arguments as add_calibrate_arguments
+    from qa.train.squad_data import DEFAULT_OUT, SQUAD_DIR
+
+    steps = parser.add_subparsers(dest="step", required=True, metavar="STEP")
+    p = steps.add_parser("prepare", help="SQuAD v1.1 train (and dev tune) split into sentences, answers by offset")
+    p.add_argument("--squad-dir", type=Path, default=SQUAD_DIR)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p = steps.add_parser(
+        "train", help="fine-tune the cross-encoder (options: qa train-reader train -- --help)", add_help=False
+    )
+    p.add_argument("train_args", nargs=argparse.REMAINDER, help="options of python -m qa.train.reader")
+    p = steps.add_parser("calibrate", help="fit blend, depth, threshold and span types on SQuAD dev's tune half")
+    add_calibrate_arguments(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -175,18 +197,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     from qa.eval.run import add_eval_arguments
-    from qa.eval.train_reader import add_train_arguments as add_reader_arguments
-    from qa.eval.train_scorer import add_train_arguments as add_scorer_arguments
-    from qa.eval.train_spans import add_train_arguments as add_span_arguments
+    from qa.train.scorer import add_train_arguments as add_scorer_arguments
 
     for name, text, add_arguments, func in (
         ("eval", "score the answerer on a gold set or SQuAD", add_eval_arguments, cmd_eval),
-        ("train-scorer", "fit the sentence scorer's weights on the SQuAD tuning half", add_scorer_arguments,
-         cmd_train_scorer),
-        ("train-spans", "fit the phrase ranker for 'what/which' answers on the SQuAD tuning half",
-         add_span_arguments, cmd_train_spans),
-        ("train-reader", "train the reader (cross-encoder and span head) on the SQuAD tuning half",
-         add_reader_arguments, cmd_train_reader),
+        ("train-scorer", "fit the first-stage sentence scorer's weights on the SQuAD tuning half",
+         add_scorer_arguments, cmd_train_scorer),
+        ("train-reader", "prepare, train and calibrate the cross-encoder reader (SQuAD v1.1 train)",
+         add_train_reader_arguments, cmd_train_reader),
     ):  # fmt: skip
         p = sub.add_parser(name, help=text)
         add_arguments(p)

@@ -1,75 +1,64 @@
-"""The reader: a question–sentence cross-encoder that finds the answer span (and can rescore candidates).
+"""The reader: the trained cross-encoder that reranks the scorer's best candidates, marks the answer span and
+decides when nothing answers.
 
-It reads "[CLS] question [SEP] sentence [SEP]" with the packaged all-MiniLM-L6-v2: the embeddings and bottom
-layers are the encoder's own (shared in memory, frozen), the top layers and a three-way head (answerability,
-read from the mean of the pair's token states; start and end of the answer span at each sentence token) are
-ours, trained by `qa train-reader` on SQuAD dev tune titles only (docs/answering.md) and shipped in qa/reader/
-with their sha256, which is checked before use. reader.json says what the assistant uses it for: spans of some
-answer types, and rescoring only when that was measured to help (it is off for the shipped weights). Nothing is
-generated: a span is a slice of the sentence.
+Its network (qa/cross_encoder.py) is all-MiniLM-L6-v2 with every layer fine-tuned on SQuAD v1.1 train by
+`qa train-reader` (docs/training.md); the word-piece table is the encoder's own, shared in memory, so qa/reader/
+ships only the rest (float16 safetensors, ~21 MB) with its sha256, checked before use together with the base
+model's. reader.json also holds what was fitted on SQuAD dev's tune half: how the reader's logit blends with the
+linear scorer's probability, the abstention threshold on that blend, how many candidates are read, and which
+answer types take the reader's span rather than a typed extractor's. Nothing is generated: a span is a slice of
+the sentence.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from index.encoder import ModelError, sha256_of
+from qa.cross_encoder import FROZEN, Reading, decode, encode_pairs, forward
 from qa.models import AnswerType, Span
 from qa.score import ScoredSentence
 from qa.spans import SPAN_EDGE, trim_end
 
-if TYPE_CHECKING:
-    import torch
-
 READER_DIR = Path(__file__).resolve().parent / "reader"
-MAX_TOKENS = 160
-MAX_SPAN_TOKENS = 30
 
 
 @dataclass(frozen=True)
 class ReaderConfig:
-    """qa/reader/reader.json: how the shipped weights fit the base model, and where they came from."""
+    """qa/reader/reader.json: the weights, where they came from, and what was fitted on tune data.
 
-    bottom_layers: int
-    top_layers: int
+    P(sentence answers) = sigmoid(blend_linear * logit(p_linear) + blend_reader * reader_logit + blend_bias) over
+    the `candidates` best sentences of the linear scorer; below `threshold` the assistant abstains.
+    """
+
     weights_file: str
     weights_sha256: str
     base_model_sha256: str
     provenance: str = ""
-    # Whether the reader rescores candidates. When it does, P(answers) = sigmoid(linear * logit(p_linear) +
-    # reader * r + bias) over the `candidates` best sentences of the linear scorer, and below `threshold` the
-    # assistant abstains; when it does not, the linear scorer's probability and threshold stand.
-    rescore: bool = False
-    blend_linear: float = 1.0
-    blend_reader: float = 0.0
+    blend_linear: float = 0.0
+    blend_reader: float = 1.0
     blend_bias: float = 0.0
     threshold: float = 0.5
     candidates: int = 8
-    # Answer types whose span comes from the reader; the others keep the rule-based extractor (qa/spans.py).
-    reader_span_types: tuple[str, ...] = ()
+    # Answer types whose span comes from the reader; the others keep the typed extractor (qa/spans.py).
+    span_types: tuple[str, ...] = ()
 
+    @classmethod
+    def read(cls, folder: Path) -> ReaderConfig:
+        data = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
+        known = {f.name for f in fields(cls)}
+        if "span_types" in data:
+            data["span_types"] = tuple(data["span_types"])
+        return cls(**{k: v for k, v in data.items() if k in known})
 
-@dataclass(frozen=True)
-class Reading:
-    """What the reader makes of one sentence: an answerability logit and its best span (character offsets)."""
-
-    logit: float
-    start: int
-    end: int
-    span_score: float
-
-
-def _read_config(folder: Path) -> ReaderConfig:
-    data = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
-    if "reader_span_types" in data:
-        data["reader_span_types"] = tuple(data["reader_span_types"])
-    return ReaderConfig(**{k: data[k] for k in ReaderConfig.__dataclass_fields__ if k in data})
+    def write(self, folder: Path) -> None:
+        data = dict(self.__dict__, span_types=list(self.span_types))
+        (folder / "reader.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 def logit(p: float) -> float:
@@ -78,122 +67,27 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def extended_mask(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """A (batch, 1, 1, tokens) additive attention mask from a 0/1 padding mask."""
-    import torch
-
-    return (1.0 - mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
-
-
-def run_layers(layers: Sequence[Any], hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    additive = extended_mask(mask, hidden.dtype)
-    for layer in layers:
-        out = layer(hidden, attention_mask=additive)
-        hidden = out[0] if isinstance(out, tuple) else out  # transformers 4 returns a tuple, 5 a tensor
-    return hidden
-
-
-def widen_to_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """Grow a span cut inside a word (a word-piece boundary) to whole words."""
-    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
-        start -= 1
-    while end < len(text) and text[end - 1].isalnum() and text[end].isalnum():
-        end += 1
-    return start, end
-
-
-def best_spans(
-    start_logits: torch.Tensor, end_logits: torch.Tensor, allowed: torch.Tensor
-) -> list[tuple[int, int, float]]:
-    """For each row, the (start token, end token, score) maximising start + end with start <= end < start + 30."""
-    import torch
-
-    n = start_logits.shape[1]
-    scores = start_logits[:, :, None] + end_logits[:, None, :]
-    i = torch.arange(n)
-    valid = (i[None, :] >= i[:, None]) & (i[None, :] < i[:, None] + MAX_SPAN_TOKENS)
-    valid = valid[None] & allowed[:, :, None] & allowed[:, None, :]
-    scores = scores.masked_fill(~valid, float("-inf")).reshape(len(scores), -1)
-    best = scores.argmax(dim=1)
-    return [(int(b) // n, int(b) % n, float(scores[r, b])) for r, b in enumerate(best)]
-
-
 class Reader:
-    """Scores (question, sentence) pairs; shares the encoder's bottom layers, adds its own top layers and head."""
+    """Reads (question, candidate sentence) pairs with the trained cross-encoder."""
 
-    def __init__(self, bert: Any, tokenizer: Any, top: Any, head: Any, config: ReaderConfig) -> None:
+    def __init__(self, bert: Any, head: Any, tokenizer: Any, config: ReaderConfig) -> None:
         self.bert = bert
-        self.tokenizer = tokenizer
-        self.top = top
         self.head = head
+        self.tokenizer = tokenizer
         self.config = config
 
-    @classmethod
-    def build(cls, bert: Any, tokenizer: Any, bottom_layers: int, config: ReaderConfig | None = None) -> Reader:
-        """A reader whose top layers start as copies of the base model's (for training)."""
+    def read(self, question: str, candidates: Sequence[tuple[str, str]]) -> list[Reading]:
+        """Answerability logit and best span for each (title, sentence), in the order given."""
         import torch
 
-        layers = bert.encoder.layer
-        top = torch.nn.ModuleList([copy.deepcopy(layer) for layer in layers[bottom_layers:]])
-        head = torch.nn.Linear(bert.config.hidden_size, 3)
-        config = config or ReaderConfig(bottom_layers, len(top), "", "", "")
-        return cls(bert, tokenizer, top, head, config)
-
-    def encode_pairs(self, question: str, sentences: Sequence[str]) -> Any:
-        return self.tokenizer(
-            [question] * len(sentences),
-            list(sentences),
-            truncation="only_second",
-            max_length=MAX_TOKENS,
-            padding=True,
-            return_offsets_mapping=True,
-            return_tensors="pt",
-        )
-
-    def bottom(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Hidden states after the shared, frozen bottom layers."""
-        hidden = self.bert.embeddings(input_ids=input_ids, token_type_ids=token_type_ids)
-        return run_layers(self.bert.encoder.layer[: self.config.bottom_layers], hidden, mask)
-
-    def logits(self, hidden: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Answerability (batch,) and start, end (batch, tokens) logits from the bottom layers' output.
-
-        Answerability is read from the mean of the pair's token states (the pooling the base model was trained
-        with; its [CLS] state carries little), start and end from each token's state.
-        """
-        top = run_layers(self.top, hidden, mask)
-        weights = mask.to(top.dtype)[..., None]
-        pooled = (top * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
-        per_token = self.head(top)
-        return self.head(pooled)[:, 0], per_token[..., 1], per_token[..., 2]
-
-    def read(self, question: str, sentences: Sequence[str]) -> list[Reading]:
-        """Answerability logit and best span for each sentence, in the order given."""
-        import torch
-
-        if not sentences:
+        if not candidates:
             return []
-        enc = self.encode_pairs(question, sentences)
+        enc = encode_pairs(self.tokenizer, question, candidates)
         with torch.inference_mode():
-            mask = enc["attention_mask"]
-            answerable, start, end = self.logits(self.bottom(enc["input_ids"], enc["token_type_ids"], mask), mask)
-        allowed = torch.tensor(
-            [[sid == 1 for sid in enc.sequence_ids(i)] for i in range(len(sentences))], dtype=torch.bool
-        )
-        readings = []
-        spans = best_spans(start, end, allowed)
-        offsets = enc["offset_mapping"].tolist()
-        for i, (text, (a, b, score)) in enumerate(zip(sentences, spans, strict=True)):
-            readings.append(
-                Reading(float(answerable[i]), *widen_to_words(text, offsets[i][a][0], offsets[i][b][1]), score)
+            answerable, start, end = forward(
+                self.bert, self.head, enc["input_ids"], enc["token_type_ids"], enc["attention_mask"]
             )
-        return readings
-
-    def state(self) -> dict[str, torch.Tensor]:
-        """The trained part's tensors (top layers and head), as saved in qa/reader/."""
-        tensors = {f"top.{k}": v for k, v in self.top.state_dict().items()}
-        tensors |= {f"head.{k}": v for k, v in self.head.state_dict().items()}
-        return tensors
+        return decode(enc, candidates, answerable, start, end)
 
     def probability(self, linear: float, reading: Reading) -> float:
         """The blended probability that a sentence answers, from its linear-scorer probability and reading."""
@@ -201,37 +95,17 @@ class Reader:
         z = c.blend_linear * logit(linear) + c.blend_reader * reading.logit + c.blend_bias
         return 1.0 / (1.0 + math.exp(-z))
 
-    def save(self, folder: Path, provenance: str, base_model_sha256: str, **settings: Any) -> ReaderConfig:
-        """Write the weights (float16 safetensors) and reader.json with their sha256 and blend settings."""
-        import torch
-        from safetensors.torch import save_file
-
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "reader.safetensors"
-        save_file({k: v.detach().to(torch.float16).contiguous() for k, v in self.state().items()}, str(path))
-        config = ReaderConfig(
-            bottom_layers=self.config.bottom_layers,
-            top_layers=len(self.top),
-            weights_file=path.name,
-            weights_sha256=sha256_of(path),
-            base_model_sha256=base_model_sha256,
-            provenance=provenance,
-            **settings,
-        )
-        data = dict(config.__dict__, reader_span_types=list(config.reader_span_types))
-        (folder / "reader.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        return config
-
 
 def load_reader(encoder: Any, folder: Path | None = None) -> Reader:
     """The shipped reader over a loaded `index.encoder.Encoder`, after checking both weights' hashes."""
     import torch
     from safetensors.torch import load_file
+    from transformers import BertModel
 
     folder = folder or READER_DIR
     if not (folder / "reader.json").is_file():
         raise ModelError(f"{folder / 'reader.json'} is missing; reinstall the project")
-    config = _read_config(folder)
+    config = ReaderConfig.read(folder)
     if encoder.weights_sha256 != config.base_model_sha256:
         raise ModelError("the reader was trained over another base model than the loaded encoder")
     path = folder / config.weights_file
@@ -240,33 +114,33 @@ def load_reader(encoder: Any, folder: Path | None = None) -> Reader:
     actual = sha256_of(path)
     if actual != config.weights_sha256:
         raise ModelError(f"{path} has sha256 {actual}, expected {config.weights_sha256}; reinstall the project")
-    transformer = encoder.model[0].auto_model
-    reader = Reader.build(transformer, encoder.model.tokenizer, config.bottom_layers, config)
+    base = encoder.model[0].auto_model
+    bert = BertModel(base.config, add_pooling_layer=False)
+    head = torch.nn.Linear(base.config.hidden_size, 3)
     tensors = {k: v.to(torch.float32) for k, v in load_file(str(path)).items()}
-    reader.top.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("top.")})
-    reader.head.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("head.")})
-    reader.top.eval()
-    return reader
+    weights = {k.removeprefix("bert."): v for k, v in tensors.items() if k.startswith("bert.")}
+    missing, unexpected = bert.load_state_dict(weights, strict=False)
+    if unexpected or set(missing) - {FROZEN}:
+        raise ModelError(f"{path} does not fit the reader's network (missing {missing}, unexpected {unexpected})")
+    head.load_state_dict({k.removeprefix("head."): v for k, v in tensors.items() if k.startswith("head.")})
+    bert.embeddings.word_embeddings = base.embeddings.word_embeddings  # shared with the encoder, never trained
+    bert.eval()
+    head.eval()
+    return Reader(bert, head, encoder.model.tokenizer, config)
 
 
-def rerank(reader: Reader, question: str, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
-    """Read the linear scorer's best candidates and re-order them by the blended probability.
+def rerank(reader: Reader, question: str, ranked: list[ScoredSentence], titles: dict[str, str]) -> list[ScoredSentence]:
+    """Read the linear scorer's best candidates and order them by the blended probability.
 
-    Only the `candidates` best sentences are read (the answer is among the best 8 for 94% of SQuAD questions);
+    Only the `candidates` best are read (more cost latency; see docs/answering.md for the recall at that depth);
     the rest are dropped, so every sentence that can be shown has been read.
     """
     top = ranked[: reader.config.candidates]
-    for s, reading in zip(top, reader.read(question, [s.text for s in top]), strict=True):
+    readings = reader.read(question, [(titles.get(s.article_id, ""), s.text) for s in top])
+    for s, reading in zip(top, readings, strict=True):
         s.reading = reading
         s.score = reader.probability(s.score, reading)
     return sorted(top, key=lambda s: -s.score)
-
-
-def read_missing(reader: Reader, question: str, sentences: Sequence[ScoredSentence]) -> None:
-    """Read the sentences not read yet (when the reader does not rescore, only the chosen ones are read)."""
-    unread = [s for s in sentences if s.reading is None]
-    for s, reading in zip(unread, reader.read(question, [s.text for s in unread]), strict=True):
-        s.reading = reading
 
 
 def reader_span(text: str, reading: Reading, answer_type: AnswerType) -> Span | None:

@@ -27,7 +27,7 @@ from qa.retrieve import Retrieved
 from qa.spans import answer_type_fit
 
 if TYPE_CHECKING:
-    from qa.reader import Reading
+    from qa.cross_encoder import Reading
 
 FEATURES = (
     "dense_sentence",

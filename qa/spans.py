@@ -1,15 +1,10 @@
 """Find the answer inside a sentence: typed candidate spans (quantities, dates, names, places, reasons,
-quotes, phrases), each scored by how well it fits the question, and the best one extracted verbatim."""
+quotes), each scored by how well it fits the question, and the best one extracted verbatim."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
-
-import numpy as np
 
 from index.lexical import STOPWORDS, stem, words
 from qa.models import AnswerType, Span
@@ -107,90 +102,6 @@ def _candidates(sentence: str, answer_type: AnswerType) -> list[Candidate]:
     return [c for c in found if sentence[c.start : c.end].strip(" ,.;:")]
 
 
-_PHRASE_TOKEN = re.compile(r"[\w'’$%-]+(?:[.,]\d+)*")
-_DETERMINERS = frozenset("the a an".split())
-_PREPOSITIONS = frozenset("of in on at by for with from to as into during than".split())
-PHRASE_FEATURES = (
-    "tokens", "one_token", "two_tokens", "anchor_left_distance", "anchor_right_distance", "anchor_just_before",
-    "anchor_just_after", "capitalised", "all_capitalised", "has_digit", "after_determiner", "after_preposition",
-    "before_punctuation", "after_punctuation", "sentence_start", "stopword_share", "verb_like_end",
-    "inside_brackets",
-)  # fmt: skip
-
-
-def _phrase_candidates(sentence: str, question_stems: set[str]) -> list[Candidate]:
-    """Runs of up to six words that avoid the question's own words: the candidates for 'what' questions."""
-    tokens = [(m.start(), m.end(), m.group()) for m in _PHRASE_TOKEN.finditer(sentence)]
-    found: list[Candidate] = []
-    for i in range(len(tokens)):
-        for j in range(i, min(i + 6, len(tokens))):
-            run = tokens[i : j + 1]
-            lows = [t[2].lower() for t in run]
-            if lows[0] in STOPWORDS or lows[-1] in STOPWORDS:
-                continue
-            if any(stem(w) in question_stems for w in lows):
-                break
-            if sentence[run[0][0] : run[-1][1]].count(",") > 1:
-                break
-            found.append(Candidate(run[0][0], run[-1][1], AnswerType.OTHER))
-    return found
-
-
-def phrase_features(sentence: str, candidates: list[Candidate], question: Question) -> np.ndarray:
-    """One row of PHRASE_FEATURES per candidate: its shape and where it stands against the question's words."""
-    tokens = [(m.start(), m.end(), m.group()) for m in _PHRASE_TOKEN.finditer(sentence)]
-    starts = {t[0]: k for k, t in enumerate(tokens)}
-    ends = {t[1]: k for k, t in enumerate(tokens)}
-    qstems = question.term_set
-    anchor_idx = [k for k, t in enumerate(tokens) if stem(t[2].lower()) in qstems]
-    rows = []
-    for c in candidates:
-        i, j = starts.get(c.start, 0), ends.get(c.end, len(tokens) - 1)
-        run = [t[2] for t in tokens[i : j + 1]]
-        lows = [w.lower() for w in run]
-        left = [i - a for a in anchor_idx if a < i]
-        right = [a - j for a in anchor_idx if a > j]
-        before = sentence[max(0, c.start - 2) : c.start].strip()
-        after = sentence[c.end : c.end + 2].strip()
-        prev = tokens[i - 1][2].lower() if i > 0 else ""
-        opened = sentence[: c.start].count("(") > sentence[: c.start].count(")")
-        rows.append(
-            [
-                len(run) / 6,
-                float(len(run) == 1),
-                float(len(run) == 2),
-                min(left, default=12) / 12,
-                min(right, default=12) / 12,
-                float(bool(left) and min(left) <= 2),
-                float(bool(right) and min(right) <= 2),
-                float(run[0][:1].isupper() and i > 0),
-                float(all(w[:1].isupper() for w, lw in zip(run, lows, strict=True) if lw not in STOPWORDS)),
-                float(any(ch.isdigit() for ch in "".join(run))),
-                float(prev in _DETERMINERS),
-                float(prev in _PREPOSITIONS),
-                float(after[:1] in {",", ".", ";", ":", ")", ""}),
-                float(before[-1:] in {",", "(", "“", '"', ":"}),
-                float(i == 0),
-                sum(w in STOPWORDS for w in lows) / len(lows),
-                float(lows[-1].endswith(("ed", "ing"))),
-                float(opened),
-            ]
-        )
-    return np.array(rows, dtype=np.float64).reshape(len(candidates), len(PHRASE_FEATURES))
-
-
-@lru_cache(maxsize=1)
-def phrase_weights() -> np.ndarray | None:
-    """Weights of the learned phrase ranker (qa/span_weights.json), or None when it is not shipped."""
-    path = resources.files("qa").joinpath("span_weights.json")
-    if not path.is_file():
-        return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if list(data["features"]) != list(PHRASE_FEATURES):
-        return None
-    return np.asarray(data["weights"], dtype=np.float64)
-
-
 def _matches_question(word: str, qprefixes: set[str]) -> bool:
     # Six-letter stem prefixes let "kilogrammes" answer "kilograms" and "provincial" match "province".
     return len(word) > 2 and word not in STOPWORDS and stem(word)[:6] in qprefixes
@@ -274,26 +185,19 @@ def _anchors(sentence: str, question: Question) -> list[int]:
 
 
 def extract_span(sentence: str, question: Question) -> Span | None:
-    """The best answer span of the question's type inside `sentence`, or None when none fits."""
-    answer_type = question.answer_type
+    """The best answer span of the question's type inside `sentence`, or None when none fits.
+
+    Untyped questions ("what", "which") have no candidates here: the reader marks their spans.
+    """
     anchors = _anchors(sentence, question)
-    candidates = _candidates(sentence, answer_type)
-    if answer_type == AnswerType.OTHER:
-        candidates = _phrase_candidates(sentence, question.term_set)
+    candidates = _candidates(sentence, question.answer_type)
     if not candidates:
         return None
-    learned = phrase_weights() if answer_type == AnswerType.OTHER else None
-    if learned is not None:
-        # Untyped questions: a ranker trained on SQuAD's tuning half picks the phrase (see qa train-spans).
-        for c, value in zip(candidates, phrase_features(sentence, candidates, question) @ learned, strict=True):
-            c.score = float(value)
-        best = max(candidates, key=lambda c: (c.score, -c.start))
-    else:
-        for c in candidates:
-            c.score = _fit(sentence, c, question, anchors)
-        best = max(candidates, key=lambda c: (c.score, -c.start))
-        if best.score <= 0.0:
-            return None
+    for c in candidates:
+        c.score = _fit(sentence, c, question, anchors)
+    best = max(candidates, key=lambda c: (c.score, -c.start))
+    if best.score <= 0.0:
+        return None
     end = trim_end(sentence, best.start, best.end)
     return Span(text=sentence[best.start : end], start=best.start, end=end, answer_type=best.answer_type)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from qa.eval.run import REPO_ROOT, RETRIEVAL_KS, EvalResult, KindScores, Metrics, QuestionRecord
+from qa.eval.results import REPO_ROOT, RETRIEVAL_KS, EvalResult, KindScores, Metrics, QuestionRecord
 
 __all__ = ["default_report_dir", "render_markdown", "summary_lines", "worst_failures", "write_report"]
 
@@ -76,11 +76,15 @@ def summary_lines(result: EvalResult) -> list[str]:
         f"   citation correct {_pct(m.citation.correct)} (n={m.citation.n_scored})"
         f"   latency p50 {m.latency_ms['p50']:.0f} ms, p95 {m.latency_ms['p95']:.0f} ms",
     ]
+    if m.given_sentence is not None:
+        g = m.given_sentence
+        lines.append(f"span given the answer's sentence: EM {_pct(g.em)}  F1 {_pct(g.f1)} (n={g.n})")
     for name, subset in result.subsets.items():
         lines.append(
             f"  {name} half: {subset.n_questions} questions, hit@1 {_pct(subset.hit_at.get('1', 0.0))}"
             f" hit@3 {_pct(subset.hit_at.get('3', 0.0))} EM {_pct(subset.spans['all'].em)}"
             f" F1 {_pct(subset.spans['all'].f1)}"
+            + (f"; given the sentence EM {_pct(g.em)} F1 {_pct(g.f1)}" if (g := subset.given_sentence) else "")
         )
     if m.n_errors:
         lines.append(f"ERRORS: answer() raised on {m.n_errors} questions (listed in the report)")
@@ -138,6 +142,9 @@ def _summary_rows(m: Metrics) -> list[list[str]]:
         ["citations verbatim", _na(m.citation.n_checked) or _pct(m.citation.verbatim), str(m.citation.n_checked)],
         ["latency p50 / p95 (ms)", f"{m.latency_ms['p50']:.1f} / {m.latency_ms['p95']:.1f}", str(m.n_questions)],
     ]
+    if m.given_sentence is not None:
+        g = m.given_sentence
+        rows.append(["span EM / F1 given the answer's sentence", f"{_pct(g.em)} / {_pct(g.f1)}", str(g.n)])
     return rows
 
 

@@ -1,12 +1,11 @@
 """Score the answerer on a gold set: ask every question through `Assistant.answer()` and measure what comes back.
 
-* `evaluate` asks a list of `GoldQuestion`s of one assistant and returns an `EvalResult`: one `QuestionRecord`
-  per question (what was returned, its span, hit@k, EM/F1, retrieval ranks, latency) and the aggregate metrics
-  defined in docs/metrics.md, overall, per question kind and per named subset (SQuAD's tune/test halves).
-* `prepare_dataset` builds the index a dataset is asked against, through the product's own ingest path: the
-  bundled corpus folder for the gold set, every SQuAD dev paragraph (one article each) for SQuAD. A build is
-  cached in its index folder and reused while nothing that shapes it changed (data file, model, index code).
-* `run_eval` ties the two together; `add_eval_arguments` / `run_eval_cli` are the `qa eval` command.
+* `evaluate` asks a list of `GoldQuestion`s of one assistant and returns an `EvalResult` (qa/eval/results.py):
+  one `QuestionRecord` per question (what was returned, its span, hit@k, EM/F1, retrieval ranks, latency) and
+  the aggregate metrics defined in docs/metrics.md, overall, per question kind and per named subset (SQuAD's
+  tune/test halves).
+* `run_eval` prepares the dataset and its index (qa/eval/datasets.py) and asks it; `add_eval_arguments` /
+  `run_eval_cli` are the `qa eval` command.
 
 Reports (Markdown, JSON, plots) are written by `qa.eval.report`. Nothing heavy is imported at module load:
 the `qa` command builds its parser from this module.
@@ -16,30 +15,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from pydantic import BaseModel, Field
-
-from index.encoder import ModelError, sha256_of
+from index.encoder import ModelError
+from qa.eval.datasets import DATASETS, HALVES, EvalSetupError, Half, PreparedDataset, prepare_dataset
 from qa.eval.gold import (
-    BUNDLED_GOLD,
     GoldFormatError,
     GoldQuestion,
-    load_gold,
-    load_squad,
-    sample_questions,
-    split_by_title,
 )
 from qa.eval.metrics import (
     QUESTION_KINDS,
@@ -52,10 +42,24 @@ from qa.eval.metrics import (
     squad_f1,
     token_f1,
 )
+from qa.eval.results import (
+    REPO_ROOT,
+    RETRIEVAL_KS,
+    CalibrationBin,
+    CitationScores,
+    EvalResult,
+    EvalSettings,
+    IndexInfo,
+    KindScores,
+    Metrics,
+    QuestionRecord,
+    RetrievalScores,
+    ReturnedSentence,
+    SpanScores,
+)
 
 if TYPE_CHECKING:
     from index.encoder import Encoder
-    from index.models import IngestReport
     from index.settings import Settings
     from index.store import IndexStore
     from qa.assistant import Assistant
@@ -80,185 +84,9 @@ __all__ = [
     "summarize",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-BENCH_DIR = REPO_ROOT.parent / "shared" / "bench"
-DATASETS = ("gold", "squad-v1.1", "squad-v2.0")
-DEFAULT_PATHS = {
-    "gold": BUNDLED_GOLD,
-    "squad-v1.1": BENCH_DIR / "squad" / "dev-v1.1.json",
-    "squad-v2.0": BENCH_DIR / "squad" / "dev-v2.0.json",
-}
-HALVES = ("tune", "test", "all")
 # Retrieval is scored on more chunks than answer() reads (8), so recall@10/@20 show what a wider net would catch.
 RETRIEVAL_CHUNKS = 20
-RETRIEVAL_KS = (1, 3, 5, 10, 20)
 CALIBRATION_BINS = 10
-# Files whose code decides what an index holds (cleaning, sentence and chunk boundaries, BM25 tokens); a cached
-# evaluation index is rebuilt when one changes. The on-disk layout is covered by index.store.FORMAT_VERSION.
-_INDEX_CODE = ("clean.py", "sentences.py", "chunks.py", "lexical.py")
-_MARKER = "eval-index.json"
-
-Half = Literal["tune", "test", "all"]
-
-
-class EvalSetupError(Exception):
-    """The evaluation cannot start (missing file, unusable index folder); the message says what to do."""
-
-
-# --------------------------------------------------------------------------------------------------------
-# Records and results
-# --------------------------------------------------------------------------------------------------------
-
-
-class ReturnedSentence(BaseModel):
-    """One sentence `answer()` returned, as the evaluation saw it."""
-
-    text: str
-    score: float
-    article_id: str
-    span: str | None = None
-    marked: str = Field(description="The sentence with the span in **bold**.")
-    verbatim: bool = Field(description="The text is exactly the article's text at the cited offsets.")
-
-
-class QuestionRecord(BaseModel):
-    """Everything measured for one question."""
-
-    id: str
-    question: str
-    understood_question: str
-    history: list[str] = Field(default_factory=list)
-    kind: str = Field(description="metrics.question_kind of the question as asked.")
-    gold_type: str | None = None
-    answer_type: str = Field(description="The answer type the assistant read from the question.")
-    gold_answers: list[str]
-    gold_article_id: str | None
-    answerable: bool
-    abstained: bool
-    message: str = ""
-    error: str | None = Field(default=None, description="An exception answer() raised (counted as abstained).")
-    returned: list[ReturnedSentence] = Field(default_factory=list)
-    span_text: str | None = None
-    prediction: str = Field(description="What EM/F1 score: the span, else the top sentence, '' when abstained.")
-    hit_rank: int | None = Field(default=None, description="1-based rank of the first returned sentence that hits.")
-    hit_at_1: bool = False
-    hit_at_3: bool = False
-    hit_at_5: bool = False
-    squad_em: float
-    squad_f1: float
-    em: float
-    f1: float
-    article_scored: bool = False
-    article_rank: int | None = None
-    chunk_scored: bool = False
-    chunk_rank: int | None = None
-    citation_correct: bool | None = None
-    citations_verbatim: bool | None = None
-    top_score: float | None = None
-    latency_ms: float
-
-
-class SpanScores(BaseModel):
-    n: int
-    squad_em: float
-    squad_f1: float
-    em: float
-    f1: float
-
-
-class RetrievalScores(BaseModel):
-    n: int = Field(description="Questions scored (answerable, with a gold article or a gold chunk).")
-    recall: dict[str, float] = Field(description="k → share of scored questions with a relevant item in the top k.")
-    mrr: float
-
-
-class CitationScores(BaseModel):
-    n_scored: int = Field(description="Answered answerable questions with a gold article id.")
-    correct: float = Field(description="Share of those whose top sentence is the gold article's text, verbatim.")
-    n_checked: int = Field(description="Answered questions whose cited sentences were checked against the article.")
-    verbatim: float = Field(description="Share of those whose every cited sentence is the article's exact text.")
-
-
-class CalibrationBin(BaseModel):
-    low: float
-    high: float
-    n: int
-    mean_score: float
-    hit_at_1: float
-
-
-class Metrics(BaseModel):
-    """Aggregate numbers over a set of question records (see docs/metrics.md)."""
-
-    n_questions: int
-    n_answerable: int
-    n_unanswerable: int
-    n_errors: int
-    hit_at: dict[str, float] = Field(description="k → sentence hit@k over answerable questions.")
-    spans: dict[str, SpanScores] = Field(description="all / answerable / unanswerable.")
-    retrieval: dict[str, RetrievalScores] = Field(description="article / chunk.")
-    abstention: dict[str, float]
-    citation: CitationScores
-    latency_ms: dict[str, float] = Field(description="p50, p95, mean, max of answer() wall time.")
-    calibration: list[CalibrationBin]
-
-
-class KindScores(BaseModel):
-    """The per-group breakdown row (question kind, or gold answer type)."""
-
-    n: int
-    n_answerable: int
-    hit_at_1: float
-    hit_at_3: float
-    em: float
-    f1: float
-    abstained: float = Field(description="Share of the group's questions that got no answer.")
-
-
-class IndexInfo(BaseModel):
-    """The index the questions were asked against."""
-
-    index_dir: str
-    articles: int
-    sentences: int
-    chunks: int
-    build_seconds: float = Field(description="Wall time of the ingest that built it (the original build if reused).")
-    articles_per_second: float
-    reused: bool = Field(description="True when a cached build was reused instead of ingesting again.")
-    problems: int = Field(default=0, description="Inputs the ingest skipped.")
-    key: str = ""
-
-
-class EvalSettings(BaseModel):
-    """What was run: enough to reproduce the numbers."""
-
-    dataset: str = "custom"
-    path: str | None = None
-    limit: int | None = None
-    seed: int = 0
-    half: str = "all"
-    asked_paragraphs_only: bool = False
-    top_k: int = 5
-    model_name: str = ""
-    model_sha256: str = ""
-    weights_provenance: str = ""
-    weights_threshold: float | None = None
-    reader: str = Field(default="", description="The reader's provenance and how it is used; empty: no reader.")
-    git_commit: str | None = None
-    started_at: str = ""
-
-
-class EvalResult(BaseModel):
-    """One evaluation run: settings, index, overall metrics, breakdowns and every question's record."""
-
-    settings: EvalSettings
-    index: IndexInfo | None = None
-    metrics: Metrics
-    per_kind: dict[str, KindScores]
-    per_type: dict[str, KindScores] = Field(default_factory=dict, description="By the gold set's answer type.")
-    subsets: dict[str, Metrics] = Field(default_factory=dict, description="E.g. SQuAD 'tune' and 'test' halves.")
-    seconds: float = Field(description="Wall time of the whole question loop (answers and retrieval probes).")
-    records: list[QuestionRecord]
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -410,6 +238,24 @@ def _record(
     )
 
 
+def _score_given_sentence(assistant: Assistant, store: IndexStore, gold: GoldQuestion, record: QuestionRecord) -> None:
+    """Score the span answering marks in the gold article's first sentence holding the first gold answer (SQuAD
+    dev's answer_start is that first occurrence), apart from retrieval and ranking."""
+    sentence = next(
+        (row["text"] for row in store.article_sentences(gold.article_id or "") if gold.answers[0] in row["text"]),
+        None,
+    )
+    if sentence is None:
+        return
+    titles = store.titles([gold.article_id or ""])
+    span = assistant.span_of(gold.question, sentence, titles.get(gold.article_id or "", ""))
+    prediction = span.text if span is not None else sentence
+    record.given_sentence, record.given_span = sentence, prediction
+    record.given_em, record.given_f1 = exact_match(prediction, gold.answers), token_f1(prediction, gold.answers)
+    record.given_squad_em = squad_exact_match(prediction, gold.answers)
+    record.given_squad_f1 = squad_f1(prediction, gold.answers)
+
+
 def _git_commit() -> str | None:
     try:
         done = subprocess.run(
@@ -424,8 +270,10 @@ def _describe_reader(reader: Reader | None) -> str:
     if reader is None:
         return ""
     c = reader.config
-    use = f"rescores the best {c.candidates} candidates" if c.rescore else "does not rescore"
-    return f"{c.provenance}; {use}; spans for {', '.join(c.reader_span_types) or 'no answer type'}"
+    return (
+        f"{c.provenance}; reranks the best {c.candidates} candidates, abstains below {c.threshold}; "
+        f"spans for {', '.join(c.span_types) or 'no answer type'}"
+    )
 
 
 def evaluate(
@@ -485,7 +333,10 @@ def evaluate(
         if gold.answerable and texts is not None:
             understood = answer.understood_question if answer is not None else gold.question
             ranks = _retrieval_ranks(assistant, understood, gold, texts)
-        records.append(_record(gold, answer, error, latency_ms, ranks, texts, top_k))
+        record = _record(gold, answer, error, latency_ms, ranks, texts, top_k)
+        if gold.answerable and store is not None and gold.article_id is not None:
+            _score_given_sentence(assistant, store, gold, record)
+        records.append(record)
     seconds = time.perf_counter() - started
     chosen = {name: set(ids) for name, ids in (subsets or {}).items()}
     return EvalResult(
@@ -587,6 +438,20 @@ def summarize(records: Sequence[QuestionRecord], top_k: int = 5) -> Metrics:
             "max": max(latencies, default=0.0),
         },
         calibration=_calibration(records),
+        given_sentence=_given_scores(records),
+    )
+
+
+def _given_scores(records: Sequence[QuestionRecord]) -> SpanScores | None:
+    given = [r for r in records if r.given_em is not None]
+    if not given:
+        return None
+    return SpanScores(
+        n=len(given),
+        squad_em=_mean([r.given_squad_em or 0.0 for r in given]),
+        squad_f1=_mean([r.given_squad_f1 or 0.0 for r in given]),
+        em=_mean([r.given_em or 0.0 for r in given]),
+        f1=_mean([r.given_f1 or 0.0 for r in given]),
     )
 
 
@@ -614,231 +479,6 @@ def breakdown(
             abstained=_mean([float(r.abstained) for r in members]),
         )
     return result
-
-
-# --------------------------------------------------------------------------------------------------------
-# Datasets and their indexes
-# --------------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class PreparedDataset:
-    """Questions to ask and the built index to ask them against."""
-
-    questions: list[GoldQuestion]
-    index_dir: Path
-    index: IndexInfo
-    settings: EvalSettings
-    subsets: dict[str, set[str]] = field(default_factory=dict)
-    temporary: bool = False  # index_dir is a temporary folder, removed after the run
-
-
-def _index_code_hash() -> str:
-    import index
-
-    folder = Path(index.__file__).parent
-    digest = hashlib.sha256()
-    for name in _INDEX_CODE:
-        digest.update(name.encode() + b"\0" + (folder / name).read_bytes())
-    return digest.hexdigest()
-
-
-def index_key(data_hash: str, article_ids: Sequence[str], encoder: Encoder, settings: Settings) -> str:
-    """Cache key of an evaluation index: data, article selection, model, chunking and the index code."""
-    from index.store import FORMAT_VERSION
-
-    parts = {
-        "data": data_hash,
-        "articles": hashlib.sha256("\n".join(article_ids).encode()).hexdigest(),
-        "model": encoder.weights_sha256,
-        "format": FORMAT_VERSION,
-        "code": _index_code_hash(),
-        "chunk_max_tokens": settings.chunk_max_tokens,
-    }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-
-def default_index_dir(dataset: str, key: str) -> Path:
-    """Where a dataset's evaluation index is cached when no --index-dir is given (user cache folder)."""
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("newsqa", appauthor=False)) / "eval-index" / f"{dataset}-{key[:12]}"
-
-
-def _cached_or_built(index_dir: Path, key: str, build: Callable[[Path], IngestReport], rebuild: bool) -> dict:
-    """Reuse the build in `index_dir` if its key matches; else (re)build it there. Returns the marker data."""
-    from index.store import current_snapshot
-
-    marker = index_dir / _MARKER
-    if marker.is_file():
-        try:
-            stored = json.loads(marker.read_text(encoding="utf-8"))
-        except ValueError:
-            stored = {}
-        if not rebuild and stored.get("key") == key and current_snapshot(index_dir) is not None:
-            return stored | {"reused": True}
-        shutil.rmtree(index_dir)  # our own earlier build, out of date
-    elif index_dir.is_dir() and any(index_dir.iterdir()):
-        raise EvalSetupError(
-            f"{index_dir} is not empty and was not built by qa eval; "
-            "pass --index-dir a new or empty folder (the evaluation builds its own index there)"
-        )
-    index_dir.mkdir(parents=True, exist_ok=True)
-    report = build(index_dir)
-    if current_snapshot(index_dir) is None:
-        reasons = "; ".join(str(p) for p in report.problems[:3]) or "nothing to index"
-        raise EvalSetupError(f"building the evaluation index in {index_dir} failed: {reasons}")
-    stored = {
-        "key": key,
-        "build_seconds": report.seconds,
-        "problems": len(report.problems),
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    marker.write_text(json.dumps(stored, indent=2), encoding="utf-8")
-    return stored | {"reused": False}
-
-
-def _index_info(index_dir: Path, encoder: Encoder, stored: dict) -> IndexInfo:
-    from index.store import IndexStore
-
-    store = IndexStore.open(index_dir, model_sha256=encoder.weights_sha256, dimension=encoder.dimension)
-    try:
-        seconds = float(stored["build_seconds"])
-        return IndexInfo(
-            index_dir=str(index_dir),
-            articles=store.n_articles,
-            sentences=store.n_sentences,
-            chunks=store.n_chunks,
-            build_seconds=seconds,
-            articles_per_second=store.n_articles / seconds if seconds else 0.0,
-            reused=bool(stored["reused"]),
-            problems=int(stored.get("problems", 0)),
-            key=str(stored["key"]),
-        )
-    finally:
-        store.close()
-
-
-def _squad_records(articles: Sequence[dict[str, str]]) -> Iterator[object]:
-    from index.clean import clean_body
-    from index.readers import RawArticle
-
-    for article in articles:
-        # The same tidying a JSON export of these paragraphs would get from the product's reader.
-        yield RawArticle(
-            id=article["id"], title=article["title"], text=clean_body(article["text"]), origin=article["id"]
-        )
-
-
-def prepare_dataset(
-    dataset: str = "gold",
-    path: Path | None = None,
-    *,
-    encoder: Encoder,
-    settings: Settings | None = None,
-    limit: int | None = None,
-    seed: int = 0,
-    half: Half = "all",
-    asked_paragraphs_only: bool = False,
-    index_dir: Path | None = None,
-    rebuild: bool = False,
-    progress: bool = True,
-) -> PreparedDataset:
-    """Load a dataset's questions and build (or reuse) the index they are asked against.
-
-    Args:
-        dataset: "gold" (a JSONL gold set over the corpus folder of `settings`, by default the bundled
-            qa/eval/goldsets/khmer-times.jsonl over corpus/), "squad-v1.1" or "squad-v2.0" (an official dev file).
-        path: the gold JSONL or SQuAD JSON; None for the dataset's default (SQuAD: ../shared/bench/squad/).
-        encoder: the loaded encoder (it embeds the index).
-        limit, seed: a seeded random sample of the questions, in file order (None: all).
-        half: SQuAD only: "tune" (first half of the titles), "test" (the rest) or "all". Questions come from
-            the half, but every paragraph of the dev file is indexed: the whole dev set is the open corpus.
-            With "all", the result's subsets name the tune and test question ids.
-        asked_paragraphs_only: SQuAD only: index just the paragraphs the sampled questions were written on
-            (a small, fast index for regression tests; retrieval is then much easier than in the open setting).
-        index_dir: where to build the index; a folder built earlier by the evaluation with the same data, model
-            and index code is reused. None: a temporary folder for the gold set, the user cache for SQuAD.
-        rebuild: ingest again even when a matching build exists.
-        progress: show the ingest's progress bars.
-
-    Raises:
-        EvalSetupError: unknown dataset, missing file, or an `index_dir` holding some other index.
-        GoldFormatError: a malformed gold or SQuAD file.
-    """
-    from index.ingest import Ingestor
-    from index.models import IndexStoreError
-    from index.readers import iter_input_files
-    from index.settings import Settings
-
-    if dataset not in DATASETS:
-        raise EvalSetupError(f"unknown dataset {dataset!r}; choose one of: {', '.join(DATASETS)}")
-    if half not in HALVES:
-        raise EvalSetupError(f"unknown half {half!r}; choose one of: {', '.join(HALVES)}")
-    settings = settings or Settings()
-    path = Path(path) if path is not None else DEFAULT_PATHS[dataset]
-    if not path.is_file():
-        hint = (
-            " (the SQuAD dev files live in ../shared/bench/squad/ next to the repository)" if "squad" in dataset else ""
-        )
-        raise EvalSetupError(f"{path}: no such file{hint}")
-    eval_settings = EvalSettings(
-        dataset=dataset, path=str(path), limit=limit, seed=seed, half=half, asked_paragraphs_only=asked_paragraphs_only
-    )
-    ingestor = Ingestor(encoder, settings)
-    subsets: dict[str, set[str]] = {}
-    if dataset == "gold":
-        if half != "all" or asked_paragraphs_only:
-            raise EvalSetupError("--half and --asked-paragraphs-only apply to the SQuAD datasets only")
-        questions = sample_questions(load_gold(path), limit, seed)
-        corpus = settings.corpus_dir
-        # A gold file is questions, not articles: it stays out of the index even if it sits in the corpus.
-        gold_files = {path.resolve()}
-        files = [f for f in iter_input_files([corpus]) if not gold_files & {f.resolve(), *f.resolve().parents}]
-        if not files:
-            raise EvalSetupError(f"{corpus}: no corpus files to index (set QA_CORPUS_DIR)")
-        data_hash = hashlib.sha256(
-            "".join(f"{f.relative_to(corpus)}\0{sha256_of(f)}\n" for f in files).encode()
-        ).hexdigest()
-        key = index_key(data_hash, [str(f.resolve()) for f in files], encoder, settings)
-
-        def build(folder: Path) -> IngestReport:
-            return ingestor.ingest(files, folder, show_progress=progress)
-
-    else:
-        full = load_squad(path)
-        asked = load_squad(path, limit=limit, seed=seed, half=None if half == "all" else half)
-        questions = asked.questions
-        articles = full.articles
-        if asked_paragraphs_only:
-            wanted = {q.article_id for q in questions}
-            articles = [a for a in articles if a["id"] in wanted]
-        if half == "all":
-            tune, test = split_by_title(full)
-            subsets = {"tune": {q.id for q in tune.questions}, "test": {q.id for q in test.questions}}
-        key = index_key(sha256_of(path), [a["id"] for a in articles], encoder, settings)
-
-        def build(folder: Path) -> IngestReport:
-            return ingestor.ingest_records(_squad_records(articles), folder, show_progress=progress)  # type: ignore[arg-type]
-
-    temporary = index_dir is None and dataset == "gold"
-    if index_dir is None:
-        index_dir = Path(tempfile.mkdtemp(prefix="qa-eval-")) if temporary else default_index_dir(dataset, key)
-    try:
-        stored = _cached_or_built(Path(index_dir), key, build, rebuild)
-        try:
-            info = _index_info(Path(index_dir), encoder, stored)
-        except IndexStoreError:
-            if not stored["reused"]:
-                raise
-            # A cached build the current store code cannot read (its format changed): build it again.
-            stored = _cached_or_built(Path(index_dir), key, build, rebuild=True)
-            info = _index_info(Path(index_dir), encoder, stored)
-    except BaseException:
-        if temporary:
-            shutil.rmtree(index_dir, ignore_errors=True)
-        raise
-    return PreparedDataset(questions, Path(index_dir), info, eval_settings, subsets, temporary)
 
 
 def run_eval(

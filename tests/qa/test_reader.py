@@ -1,7 +1,9 @@
-"""The reader (qa/reader.py): span decoding, hash checks of the shipped weights, and what the real model reads."""
+"""The reader (qa/reader.py, qa/cross_encoder.py): span decoding, hash checks of the shipped weights, what the real
+model reads, and how the assistant uses it (rerank, abstention, spans)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -11,13 +13,16 @@ import pytest
 import torch
 
 from index.encoder import ModelError
-from qa.reader import READER_DIR, Reader, best_spans, load_reader, run_layers, widen_to_words
+from qa.cross_encoder import best_spans, second_segment, widen_to_words
+from qa.reader import READER_DIR, load_reader, reader_span, rerank
+from qa.score import ScoredSentence
 
 KILOGRAMMES = (
     "A total of 720 kilogrammes of illicit drugs and 99.97 kilogrammes of dried marijuana as well as 94,441 "
     "marijuana plants were confiscated during raids in 2019."
 )
 OFF_TOPIC = "Mr Kheng also called on local authorities to keep close watch on their subordinates."
+TITLE = "Sar Kheng cautions against freeing suspects in minor drug crimes"
 
 
 def test_best_span_maximises_start_plus_end_within_the_allowed_tokens() -> None:
@@ -40,31 +45,34 @@ def test_spans_cut_inside_a_word_grow_to_whole_words() -> None:
     assert widen_to_words(text, 7, 10) == (7, 10)  # already whole
 
 
-def test_split_forward_equals_the_base_model(encoder) -> None:  # type: ignore[no-untyped-def]
-    """Bottom layers (shared) then top layers (copies) give exactly what the whole base model gives."""
-    transformer = encoder.model[0].auto_model
-    reader = Reader.build(transformer, encoder.model.tokenizer, bottom_layers=4)
-    enc = reader.encode_pairs("how many kilograms were seized?", [KILOGRAMMES, "Short."])
-    mask = enc["attention_mask"]
-    with torch.inference_mode():
-        split = run_layers(reader.top, reader.bottom(enc["input_ids"], enc["token_type_ids"], mask), mask)
-        whole = transformer(**{k: enc[k] for k in ("input_ids", "attention_mask", "token_type_ids")})
-    assert torch.allclose(split, whole.last_hidden_state, atol=1e-5)
+def test_the_title_leads_the_second_segment_and_offsets_skip_it() -> None:
+    text, shift = second_segment("Drug report", "Seizures rose.")
+    assert text[shift:] == "Seizures rose." and text[:shift].startswith("Drug report")
+    assert second_segment("", "Seizures rose.") == ("Seizures rose.", 0)
 
 
 def test_shipped_reader_prefers_the_answering_sentence_and_marks_the_amount(encoder) -> None:  # type: ignore[no-untyped-def]
     reader = load_reader(encoder)
-    answer, other = reader.read("How many kilogrammes of illicit drugs were seized in 2019?", [KILOGRAMMES, OFF_TOPIC])
+    question = "How many kilogrammes of illicit drugs were seized in 2019?"
+    answer, other = reader.read(question, [(TITLE, KILOGRAMMES), (TITLE, OFF_TOPIC)])
     assert answer.logit > other.logit
-    assert "720" in KILOGRAMMES[answer.start : answer.end]
+    assert KILOGRAMMES[answer.start : answer.end].startswith("720")
 
 
-def test_reader_spans_are_slices_of_the_sentence(encoder) -> None:  # type: ignore[no-untyped-def]
+def test_reader_spans_are_slices_of_the_sentence_never_of_the_title(encoder) -> None:  # type: ignore[no-untyped-def]
     reader = load_reader(encoder)
     sentences = [KILOGRAMMES, OFF_TOPIC, "Prices rose 19% in 2019, the ministry said."]
-    for text, r in zip(sentences, reader.read("What rose in 2019?", sentences), strict=True):
+    readings = reader.read("Who cautions against freeing suspects?", [(TITLE, s) for s in sentences])
+    for text, r in zip(sentences, readings, strict=True):
         assert 0 <= r.start < r.end <= len(text)
         assert text[r.start : r.end].strip()
+
+
+def test_the_reader_shares_the_encoders_word_pieces(encoder) -> None:  # type: ignore[no-untyped-def]
+    """The word-piece table is not shipped: the reader uses the encoder's own, untouched."""
+    reader = load_reader(encoder)
+    base = encoder.model[0].auto_model.embeddings.word_embeddings
+    assert reader.bert.embeddings.word_embeddings.weight.data_ptr() == base.weight.data_ptr()
 
 
 def _copy_reader(tmp_path: Path) -> Path:
@@ -101,21 +109,52 @@ def test_missing_reader_weights_are_reported(encoder, tmp_path: Path) -> None:  
         load_reader(encoder, folder)
 
 
-def test_untyped_questions_take_the_readers_span(seed_assistant) -> None:  # type: ignore[no-untyped-def]
-    """A what-question's highlighted span is the reader's reading of the cited sentence (for the answer types
-    reader.json gives it), cut from the sentence itself."""
-    from qa.reader import reader_span
+def test_rerank_reads_only_the_best_candidates_and_orders_them_by_the_blend(encoder) -> None:  # type: ignore[no-untyped-def]
+    reader = load_reader(encoder)
+    reader.config = dataclasses.replace(reader.config, blend_linear=0.0, blend_reader=1.0, blend_bias=0.0, candidates=2)
+    texts = [OFF_TOPIC, KILOGRAMMES, "Not read at all."]
+    ranked = [ScoredSentence(i, "a", i, 0, len(t), t, 0, np.zeros(0), score=0.9 - i / 10) for i, t in enumerate(texts)]
+    question = "How many kilogrammes of illicit drugs were seized in 2019?"
+    out = rerank(reader, question, ranked, {"a": TITLE})
+    assert [s.text for s in out] == [KILOGRAMMES, OFF_TOPIC]  # the third was never read, so it cannot be shown
+    for s in out:
+        assert s.reading is not None
+        assert s.score == pytest.approx(1 / (1 + np.exp(-s.reading.logit)), rel=1e-6)
 
+
+def test_the_blend_weighs_the_linear_probability_too(encoder) -> None:  # type: ignore[no-untyped-def]
+    reader = load_reader(encoder)
+    reader.config = dataclasses.replace(reader.config, blend_linear=1.0, blend_reader=0.0, blend_bias=0.0)
+    (reading,) = reader.read("How many?", [("", KILOGRAMMES)])
+    assert reader.probability(0.8, reading) == pytest.approx(0.8)
+
+
+def test_the_cited_sentence_was_read_and_an_untyped_question_takes_the_readers_span(seed_assistant) -> None:  # type: ignore[no-untyped-def]
     reader = seed_assistant.reader
-    assert reader is not None and "other" in reader.config.reader_span_types
+    assert reader is not None and "other" in reader.config.span_types
     question = "What weight of narcotics was seized over the past three years?"
     answer = seed_assistant.answer(question)
     assert answer.found and answer.answer_type.value == "other"
     best = answer.sentences[0]
     assert best.span is not None and "1.5 tonnes" in best.span.text
     assert best.text[best.span.start : best.span.end] == best.span.text
-    (reading,) = reader.read(answer.understood_question, [best.text])
+    (reading,) = reader.read(answer.understood_question, [(best.citation.title, best.text)])
     assert reader_span(best.text, reading, answer.answer_type) == best.span
+
+
+def test_the_readers_threshold_decides_abstention(seed_assistant) -> None:  # type: ignore[no-untyped-def]
+    from qa.assistant import Assistant
+
+    reader = load_reader(seed_assistant.encoder)
+    assert seed_assistant.threshold == reader.config.threshold
+    reader.config = dataclasses.replace(reader.config, threshold=0.99999)
+    strict = Assistant(
+        seed_assistant.settings, encoder=seed_assistant.encoder, index_dir=seed_assistant.index_dir,
+        auto_ingest=False, reader=reader,
+    )  # fmt: skip
+    assert strict.threshold == 0.99999
+    refused = strict.answer("how many kilograms were seized in 2019?")
+    assert not refused.found and "Not found" in refused.message
 
 
 def test_without_the_reader_the_rules_mark_the_span(seed_assistant) -> None:  # type: ignore[no-untyped-def]
@@ -125,44 +164,6 @@ def test_without_the_reader_the_rules_mark_the_span(seed_assistant) -> None:  # 
         seed_assistant.settings, encoder=seed_assistant.encoder, index_dir=seed_assistant.index_dir,
         auto_ingest=False, reader=False,
     )  # fmt: skip
-    assert plain.reader is None
+    assert plain.reader is None and plain.threshold == plain.weights.threshold
     answer = plain.answer("how many kilograms were seized in 2019?")
     assert answer.found and answer.best_span is not None and answer.best_span.text == "720 kilogrammes"
-
-
-def test_rescoring_orders_candidates_by_the_blend(encoder) -> None:  # type: ignore[no-untyped-def]
-    """The rescoring path (off for the shipped weights): only the best `candidates` are read, and they come back
-    ordered by sigmoid(linear * logit(p) + reader * answerability + bias)."""
-    import dataclasses
-
-    from qa.reader import rerank
-    from qa.score import ScoredSentence
-
-    reader = load_reader(encoder)
-    reader.config = dataclasses.replace(
-        reader.config, rescore=True, blend_linear=0.0, blend_reader=1.0, blend_bias=0.0, candidates=2
-    )
-    texts = [OFF_TOPIC, KILOGRAMMES, "Not read at all."]
-    ranked = [ScoredSentence(i, "a", i, 0, len(t), t, 0, np.zeros(0), score=0.9 - i / 10) for i, t in enumerate(texts)]
-    question = "How many kilogrammes of illicit drugs were seized in 2019?"
-    out = rerank(reader, question, ranked)
-    assert [s.text for s in out] == sorted(texts[:2], key=lambda t: -reader.read(question, [t])[0].logit)
-    for s in out:
-        assert s.reading is not None
-        assert s.score == pytest.approx(1 / (1 + np.exp(-s.reading.logit)), rel=1e-6)
-
-
-def test_a_rescoring_reader_brings_its_own_threshold(seed_assistant) -> None:  # type: ignore[no-untyped-def]
-    import dataclasses
-
-    from qa.assistant import Assistant
-
-    reader = load_reader(seed_assistant.encoder)
-    assert not reader.config.rescore and seed_assistant.threshold == seed_assistant.weights.threshold
-    reader.config = dataclasses.replace(reader.config, rescore=True, threshold=0.999)
-    strict = Assistant(
-        seed_assistant.settings, encoder=seed_assistant.encoder, index_dir=seed_assistant.index_dir,
-        auto_ingest=False, reader=reader,
-    )  # fmt: skip
-    assert strict.threshold == 0.999
-    assert not strict.answer("how many kilograms were seized in 2019?").found

@@ -1,0 +1,266 @@
+"""The datasets `qa eval` asks and the indexes it asks them against.
+
+`prepare_dataset` builds the index through the product's own ingest path: the bundled corpus folder for the gold
+set, every SQuAD dev paragraph (one article each) for SQuAD. A build is cached in its index folder and reused
+while nothing that shapes it changed (data file, model, index code).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from index.encoder import sha256_of
+from qa.eval.gold import BUNDLED_GOLD, GoldQuestion, load_gold, load_squad, sample_questions, split_by_title
+from qa.eval.results import REPO_ROOT, EvalSettings, IndexInfo
+
+if TYPE_CHECKING:
+    from index.encoder import Encoder
+    from index.models import IngestReport
+    from index.settings import Settings
+
+BENCH_DIR = REPO_ROOT.parent / "shared" / "bench"
+DATASETS = ("gold", "squad-v1.1", "squad-v2.0")
+DEFAULT_PATHS = {
+    "gold": BUNDLED_GOLD,
+    "squad-v1.1": BENCH_DIR / "squad" / "dev-v1.1.json",
+    "squad-v2.0": BENCH_DIR / "squad" / "dev-v2.0.json",
+}
+HALVES = ("tune", "test", "all")
+# Files whose code decides what an index holds (cleaning, sentence and chunk boundaries, BM25 tokens); a cached
+# evaluation index is rebuilt when one changes. The on-disk layout is covered by index.store.FORMAT_VERSION.
+_INDEX_CODE = ("clean.py", "sentences.py", "chunks.py", "lexical.py")
+_MARKER = "eval-index.json"
+
+Half = Literal["tune", "test", "all"]
+
+
+class EvalSetupError(Exception):
+    """The evaluation cannot start (missing file, unusable index folder); the message says what to do."""
+
+
+@dataclass
+class PreparedDataset:
+    """Questions to ask and the built index to ask them against."""
+
+    questions: list[GoldQuestion]
+    index_dir: Path
+    index: IndexInfo
+    settings: EvalSettings
+    subsets: dict[str, set[str]] = field(default_factory=dict)
+    temporary: bool = False  # index_dir is a temporary folder, removed after the run
+
+
+def _index_code_hash() -> str:
+    import index
+
+    folder = Path(index.__file__).parent
+    digest = hashlib.sha256()
+    for name in _INDEX_CODE:
+        digest.update(name.encode() + b"\0" + (folder / name).read_bytes())
+    return digest.hexdigest()
+
+
+def index_key(data_hash: str, article_ids: Sequence[str], encoder: Encoder, settings: Settings) -> str:
+    """Cache key of an evaluation index: data, article selection, model, chunking and the index code."""
+    from index.store import FORMAT_VERSION
+
+    parts = {
+        "data": data_hash,
+        "articles": hashlib.sha256("\n".join(article_ids).encode()).hexdigest(),
+        "model": encoder.weights_sha256,
+        "format": FORMAT_VERSION,
+        "code": _index_code_hash(),
+        "chunk_max_tokens": settings.chunk_max_tokens,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def default_index_dir(dataset: str, key: str) -> Path:
+    """Where a dataset's evaluation index is cached when no --index-dir is given (user cache folder)."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("newsqa", appauthor=False)) / "eval-index" / f"{dataset}-{key[:12]}"
+
+
+def _cached_or_built(index_dir: Path, key: str, build: Callable[[Path], IngestReport], rebuild: bool) -> dict:
+    """Reuse the build in `index_dir` if its key matches; else (re)build it there. Returns the marker data."""
+    from index.store import current_snapshot
+
+    marker = index_dir / _MARKER
+    if marker.is_file():
+        try:
+            stored = json.loads(marker.read_text(encoding="utf-8"))
+        except ValueError:
+            stored = {}
+        if not rebuild and stored.get("key") == key and current_snapshot(index_dir) is not None:
+            return stored | {"reused": True}
+        shutil.rmtree(index_dir)  # our own earlier build, out of date
+    elif index_dir.is_dir() and any(index_dir.iterdir()):
+        raise EvalSetupError(
+            f"{index_dir} is not empty and was not built by qa eval; "
+            "pass --index-dir a new or empty folder (the evaluation builds its own index there)"
+        )
+    index_dir.mkdir(parents=True, exist_ok=True)
+    report = build(index_dir)
+    if current_snapshot(index_dir) is None:
+        reasons = "; ".join(str(p) for p in report.problems[:3]) or "nothing to index"
+        raise EvalSetupError(f"building the evaluation index in {index_dir} failed: {reasons}")
+    stored = {
+        "key": key,
+        "build_seconds": report.seconds,
+        "problems": len(report.problems),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    marker.write_text(json.dumps(stored, indent=2), encoding="utf-8")
+    return stored | {"reused": False}
+
+
+def _index_info(index_dir: Path, encoder: Encoder, stored: dict) -> IndexInfo:
+    from index.store import IndexStore
+
+    store = IndexStore.open(index_dir, model_sha256=encoder.weights_sha256, dimension=encoder.dimension)
+    try:
+        seconds = float(stored["build_seconds"])
+        return IndexInfo(
+            index_dir=str(index_dir),
+            articles=store.n_articles,
+            sentences=store.n_sentences,
+            chunks=store.n_chunks,
+            build_seconds=seconds,
+            articles_per_second=store.n_articles / seconds if seconds else 0.0,
+            reused=bool(stored["reused"]),
+            problems=int(stored.get("problems", 0)),
+            key=str(stored["key"]),
+        )
+    finally:
+        store.close()
+
+
+def _squad_records(articles: Sequence[dict[str, str]]) -> Iterator[object]:
+    from index.clean import clean_body
+    from index.readers import RawArticle
+
+    for article in articles:
+        # The same tidying a JSON export of these paragraphs would get from the product's reader.
+        yield RawArticle(
+            id=article["id"], title=article["title"], text=clean_body(article["text"]), origin=article["id"]
+        )
+
+
+def prepare_dataset(
+    dataset: str = "gold",
+    path: Path | None = None,
+    *,
+    encoder: Encoder,
+    settings: Settings | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    half: Half = "all",
+    asked_paragraphs_only: bool = False,
+    index_dir: Path | None = None,
+    rebuild: bool = False,
+    progress: bool = True,
+) -> PreparedDataset:
+    """Load a dataset's questions and build (or reuse) the index they are asked against.
+
+    Args:
+        dataset: "gold" (a JSONL gold set over the corpus folder of `settings`, by default the bundled
+            qa/eval/goldsets/khmer-times.jsonl over corpus/), "squad-v1.1" or "squad-v2.0" (an official dev file).
+        path: the gold JSONL or SQuAD JSON; None for the dataset's default (SQuAD: ../shared/bench/squad/).
+        encoder: the loaded encoder (it embeds the index).
+        limit, seed: a seeded random sample of the questions, in file order (None: all).
+        half: SQuAD only: "tune" (first half of the titles), "test" (the rest) or "all". Questions come from
+            the half, but every paragraph of the dev file is indexed: the whole dev set is the open corpus.
+            With "all", the result's subsets name the tune and test question ids.
+        asked_paragraphs_only: SQuAD only: index just the paragraphs the sampled questions were written on
+            (a small, fast index for regression tests; retrieval is then much easier than in the open setting).
+        index_dir: where to build the index; a folder built earlier by the evaluation with the same data, model
+            and index code is reused. None: a temporary folder for the gold set, the user cache for SQuAD.
+        rebuild: ingest again even when a matching build exists.
+        progress: show the ingest's progress bars.
+
+    Raises:
+        EvalSetupError: unknown dataset, missing file, or an `index_dir` holding some other index.
+        GoldFormatError: a malformed gold or SQuAD file.
+    """
+    from index.ingest import Ingestor
+    from index.models import IndexStoreError
+    from index.readers import iter_input_files
+    from index.settings import Settings
+
+    if dataset not in DATASETS:
+        raise EvalSetupError(f"unknown dataset {dataset!r}; choose one of: {', '.join(DATASETS)}")
+    if half not in HALVES:
+        raise EvalSetupError(f"unknown half {half!r}; choose one of: {', '.join(HALVES)}")
+    settings = settings or Settings()
+    path = Path(path) if path is not None else DEFAULT_PATHS[dataset]
+    if not path.is_file():
+        hint = (
+            " (the SQuAD dev files live in ../shared/bench/squad/ next to the repository)" if "squad" in dataset else ""
+        )
+        raise EvalSetupError(f"{path}: no such file{hint}")
+    eval_settings = EvalSettings(
+        dataset=dataset, path=str(path), limit=limit, seed=seed, half=half, asked_paragraphs_only=asked_paragraphs_only
+    )
+    ingestor = Ingestor(encoder, settings)
+    subsets: dict[str, set[str]] = {}
+    if dataset == "gold":
+        if half != "all" or asked_paragraphs_only:
+            raise EvalSetupError("--half and --asked-paragraphs-only apply to the SQuAD datasets only")
+        questions = sample_questions(load_gold(path), limit, seed)
+        corpus = settings.corpus_dir
+        # A gold file is questions, not articles: it stays out of the index even if it sits in the corpus.
+        gold_files = {path.resolve()}
+        files = [f for f in iter_input_files([corpus]) if not gold_files & {f.resolve(), *f.resolve().parents}]
+        if not files:
+            raise EvalSetupError(f"{corpus}: no corpus files to index (set QA_CORPUS_DIR)")
+        data_hash = hashlib.sha256(
+            "".join(f"{f.relative_to(corpus)}\0{sha256_of(f)}\n" for f in files).encode()
+        ).hexdigest()
+        key = index_key(data_hash, [str(f.resolve()) for f in files], encoder, settings)
+
+        def build(folder: Path) -> IngestReport:
+            return ingestor.ingest(files, folder, show_progress=progress)
+
+    else:
+        full = load_squad(path)
+        asked = load_squad(path, limit=limit, seed=seed, half=None if half == "all" else half)
+        questions = asked.questions
+        articles = full.articles
+        if asked_paragraphs_only:
+            wanted = {q.article_id for q in questions}
+            articles = [a for a in articles if a["id"] in wanted]
+        if half == "all":
+            tune, test = split_by_title(full)
+            subsets = {"tune": {q.id for q in tune.questions}, "test": {q.id for q in test.questions}}
+        key = index_key(sha256_of(path), [a["id"] for a in articles], encoder, settings)
+
+        def build(folder: Path) -> IngestReport:
+            return ingestor.ingest_records(_squad_records(articles), folder, show_progress=progress)  # type: ignore[arg-type]
+
+    temporary = index_dir is None and dataset == "gold"
+    if index_dir is None:
+        index_dir = Path(tempfile.mkdtemp(prefix="qa-eval-")) if temporary else default_index_dir(dataset, key)
+    try:
+        stored = _cached_or_built(Path(index_dir), key, build, rebuild)
+        try:
+            info = _index_info(Path(index_dir), encoder, stored)
+        except IndexStoreError:
+            if not stored["reused"]:
+                raise
+            # A cached build the current store code cannot read (its format changed): build it again.
+            stored = _cached_or_built(Path(index_dir), key, build, rebuild=True)
+            info = _index_info(Path(index_dir), encoder, stored)
+    except BaseException:
+        if temporary:
+            shutil.rmtree(index_dir, ignore_errors=True)
+        raise
+    return PreparedDataset(questions, Path(index_dir), info, eval_settings, subsets, temporary)
