@@ -191,17 +191,18 @@ class Assistant:
         the evaluation uses it to score spans given the annotated sentence."""
         parsed = analyze(question)
         reading = None
-        if self.reader is not None and parsed.answer_type in self.reader.config.span_types:
+        if self.reader is not None:
             (reading,) = self.reader.read(question, [(title, sentence)])
         return self._span(sentence, reading, parsed)
 
     def _span(self, text: str, reading: Reading | None, question: Question) -> Span | None:
+        """The reader's span for the answer types reader.json gives it; the typed extractor's for the others,
+        and the reader's again when the typed extractor finds nothing of its type in the sentence."""
         reader = self.reader
-        if reader is not None and reading is not None and question.answer_type in reader.config.span_types:
-            span = reader_span(text, reading, question.answer_type)
-            if span is not None:
-                return span
-        return extract_span(text, question)
+        read = reader_span(text, reading, question.answer_type) if reader is not None and reading is not None else None
+        if reader is not None and question.answer_type in reader.config.span_types and read is not None:
+            return read
+        return extract_span(text, question) or read
 
     def _cite(self, store: IndexStore, sentence: ScoredSentence, question: Question) -> CitedSentence:
         article = store.article(sentence.article_id)

@@ -5,13 +5,14 @@ For each tune question the product's own retrieval and linear scorer rank the ca
 the best MAX_DEPTH of them. From that:
 - the blend: a logistic regression from (logit of the linear probability, reader logit) to "this sentence holds
   a gold answer", over SQuAD v1.1 tune questions;
-- the depth: how many candidates the reader reads, the smallest whose blended hit@1 is within DEPTH_SLACK of the
+- the depth: how many candidates the reader reads, the fewest whose blended hit@1 is within DEPTH_SLACK of the
   best depth (each candidate costs latency);
 - the threshold: on SQuAD v2.0's tune half (half its questions have no answer), the highest threshold that still
   answers ANSWERED of the answerable questions (every answer is a citation the user can check, so refusing an
   answerable question is the costlier error);
 - the span types: given a sentence holding the answer, the reader's span against the typed extractor's per
-  answer type; the typed extractor keeps a type only where it wins by SPAN_MARGIN F1 on at least 30 questions.
+  answer type; the typed extractor keeps a type only where it wins by SPAN_MARGIN F1 on at least 30 questions,
+  and the PRODUCT_FORMAT_TYPES, whose format SQuAD does not score.
 Numbers to report come from `qa eval` on the test half, never from here.
 """
 
@@ -41,9 +42,13 @@ from qa.spans import extract_span
 SQUAD_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "bench" / "squad"
 MAX_DEPTH = 12
 DEPTHS = (4, 6, 8, 10, 12)
-DEPTH_SLACK = 0.003
+DEPTH_SLACK = 0.005
 ANSWERED = 0.92
 SPAN_MARGIN = 0.02
+# Answer types whose span format is the product's, not SQuAD's: an amount with what it counts ("310 kilogrammes",
+# "212 suspects", the figure of the year asked), where SQuAD labels a bare number. They keep the typed extractor
+# (the reader marks the span only when it finds no amount), whatever SQuAD F1 says.
+PRODUCT_FORMAT_TYPES = ("quantity",)
 
 
 @dataclass
@@ -214,7 +219,7 @@ def calibrate(args: argparse.Namespace) -> dict[str, Any]:
     typed_types = sorted(
         t for t, v in spans.items() if t != "all" and v["n"] >= 30 and v["typed_f1"] >= v["reader_f1"] + SPAN_MARGIN
     )
-    span_types = tuple(t.value for t in AnswerType if t.value not in typed_types)
+    span_types = tuple(t.value for t in AnswerType if t.value not in (*typed_types, *PRODUCT_FORMAT_TYPES))
     report = {
         "questions": {"v1.1 tune": len(v1), "v2.0 tune": len(v2)},
         "hit_at_1_by_depth": by_depth,

@@ -131,15 +131,18 @@ def test_worst_failures_are_failures_most_confident_first(gold_result: EvalResul
 
 def test_an_assistant_that_always_abstains_scores_zero(seed_assistant) -> None:  # type: ignore[no-untyped-def]
     from qa.assistant import Assistant
+    from qa.reader import load_reader
 
+    reader = load_reader(seed_assistant.encoder)
+    reader.config = dataclasses.replace(reader.config, threshold=1.01)  # the reader's threshold decides abstention
     mute = Assistant(
         seed_assistant.settings,
         encoder=seed_assistant.encoder,
-        weights=dataclasses.replace(seed_assistant.weights, threshold=1.01),
         index_dir=seed_assistant.index_dir,
         auto_ingest=False,
+        reader=reader,
     )
-    assert mute.reader is not None and mute.threshold == 1.01
+    assert mute.threshold == 1.01
     result = evaluate(load_gold(GOLD), mute, progress=False)
     m = result.metrics
     assert m.hit_at["1"] == m.hit_at["5"] == 0.0
@@ -156,12 +159,17 @@ def test_cli_passes_and_fails_on_min_hit1(encoder, tmp_path: Path, capsys) -> No
     assert "hit@1/3/5" in out and f"report: {tmp_path / 'good' / 'report.md'}" in out
     assert (tmp_path / "good" / "results.json").is_file()
 
-    # Scorer weights that never clear their threshold fail the run, with the reader and without it.
+    # An answerer that never clears its threshold fails the run: a reader that never answers, and without the
+    # reader, scorer weights that never answer.
     weights = json.loads((REPO / "qa" / "scorer_weights.json").read_text(encoding="utf-8"))
     (tmp_path / "mute.json").write_text(json.dumps(weights | {"threshold": 1.01}), encoding="utf-8")
-    for mute in ([], ["--no-reader"]):
-        bad = tmp_path / f"bad-{len(mute)}"
-        args = _cli_args(*mute, "--weights", str(tmp_path / "mute.json"), "--min-hit1", "0.2", "--out", str(bad), "-q")
+    mute_reader = tmp_path / "mute-reader"
+    shutil.copytree(REPO / "qa" / "reader", mute_reader)
+    config = json.loads((mute_reader / "reader.json").read_text(encoding="utf-8"))
+    (mute_reader / "reader.json").write_text(json.dumps(config | {"threshold": 1.01}), encoding="utf-8")
+    for mute in (["--reader", str(mute_reader)], ["--no-reader", "--weights", str(tmp_path / "mute.json")]):
+        bad = tmp_path / f"bad-{mute[0].strip('-')}"
+        args = _cli_args(*mute, "--min-hit1", "0.2", "--out", str(bad), "-q")
         assert run_eval_cli(args, encoder=encoder) == 1
         assert "below --min-hit1" in capsys.readouterr().err
         saved = json.loads((bad / "results.json").read_text(encoding="utf-8"))
