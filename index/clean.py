@@ -36,6 +36,10 @@ class NoArticleTextError(IndexStoreError):
 # Spaces that scrapes carry inside lines (no-break, thin, ideographic…): all read as one plain space.
 _INLINE_SPACE = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+# Terminal escape sequences (colours, window titles) and other control characters: never article text, and
+# printed raw they would drive the user's terminal.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]?")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 _CLOSERS = "\"'”’»)]"
 _SENTENCE_END = ".!?…"
@@ -104,8 +108,9 @@ class _Line:
 
 
 def normalize_line(line: str) -> str:
-    """Collapse runs of spaces (no-break and other wide spaces included) to one space and strip the ends."""
-    return _INLINE_SPACE.sub(" ", _INVISIBLE.sub("", line)).strip()
+    """Drop escape codes and control characters, collapse runs of spaces (no-break and other wide spaces
+    included) to one space and strip the ends."""
+    return _INLINE_SPACE.sub(" ", _CONTROL.sub("", _INVISIBLE.sub("", _ESCAPES.sub("", line)))).strip()
 
 
 def normalize_whitespace(text: str) -> str:

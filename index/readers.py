@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
@@ -366,16 +367,27 @@ def _record_to_article(record: object, path: Path, line: int | None, *, label: s
     text = clean_body(raw_text)
     if not text:
         return Problem(path=where, line=line, reason=f"{label} has no text left after cleaning")
+    url = _first(record, _URL_FIELDS, _as_line)
     return RawArticle(
         title=_first(record, _TITLE_FIELDS, _as_line) or "",
         text=text,
         date=normalize_date(_first(record, _DATE_FIELDS, _as_line)),
-        url=_first(record, _URL_FIELDS, _as_line),
-        source=_first(record, _SOURCE_FIELDS, _as_name),
+        url=url,
+        # No source field: the site the url names ("www.reuters.com/..." -> "reuters.com") rather than none.
+        source=_first(record, _SOURCE_FIELDS, _as_name) or site_name(url),
         author=_first(record, _AUTHOR_FIELDS, _as_names),
         id=_first(record, _ID_FIELDS, _as_id),
         origin=where if line is None else f"{where}:{line}",
     )
+
+
+def site_name(url: str | None) -> str | None:
+    """The host of a web address without "www.", or None when `url` names no host."""
+    if not url:
+        return None
+    host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
+    host = host.removeprefix("www.")
+    return host if "." in host else None
 
 
 def _first(record: dict[str, Any], fields: Iterable[str], convert: Any) -> str | None:

@@ -142,8 +142,7 @@ class Assistant:
         `history` holds earlier turns, oldest first: their questions (str) or their `Answer`s. Follow-ups are
         rewritten into self-contained questions, returned as `understood_question`.
         """
-        if top_k < 1:
-            raise ValueError(f"top_k must be at least 1, got {top_k}")
+        _check_arguments(question, history, top_k, search_filter)
         asked = " ".join(question.split())
         understood = rewrite(asked, history)
         parsed = analyze(understood)
@@ -240,6 +239,24 @@ class Assistant:
             )  # fmt: skip
             return [named] if number == c.sentence_number else [named, cited.model_copy(update={"span": None})]
         return []
+
+
+def _check_arguments(question: object, history: object, top_k: object, search_filter: object) -> None:
+    """Refuse arguments of the wrong kind with a message that says what was expected (the boundary of the API)."""
+    if not isinstance(question, str):
+        raise TypeError(f"question must be a str, got {type(question).__name__}")
+    if history is not None and (
+        isinstance(history, str | bytes)
+        or not isinstance(history, Sequence)
+        or not all(isinstance(turn, str | Answer | Turn) for turn in history)
+    ):
+        raise TypeError("history must be a list of earlier questions (str) or Answers, oldest first")
+    if isinstance(top_k, bool) or not isinstance(top_k, int):
+        raise TypeError(f"top_k must be an int, got {type(top_k).__name__}")
+    if top_k < 1:
+        raise ValueError(f"top_k must be at least 1, got {top_k}")
+    if search_filter is not None and not isinstance(search_filter, SearchFilter):
+        raise TypeError(f"search_filter must be a SearchFilter, got {type(search_filter).__name__}")
 
 
 def _select(ranked: list[ScoredSentence], top_k: int, threshold: float) -> list[ScoredSentence]:

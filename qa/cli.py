@@ -60,6 +60,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    if args.top_k < 1:
+        print(f"qa ask: --top-k must be at least 1, got {args.top_k}", file=sys.stderr)
+        return 2
     assistant = _assistant(args)
     result = assistant.answer(args.question, history=args.history or None, top_k=args.top_k)
     if args.json:

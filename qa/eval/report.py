@@ -84,7 +84,11 @@ def summary_lines(result: EvalResult) -> list[str]:
             f"  {name} half: {subset.n_questions} questions, hit@1 {_pct(subset.hit_at.get('1', 0.0))}"
             f" hit@3 {_pct(subset.hit_at.get('3', 0.0))} EM {_pct(subset.spans['all'].em)}"
             f" F1 {_pct(subset.spans['all'].f1)}"
-            + (f"; given the sentence EM {_pct(g.em)} F1 {_pct(g.f1)}" if (g := subset.given_sentence) else "")
+            + (
+                f"; given the sentence EM {_pct(subset.given_sentence.em)} F1 {_pct(subset.given_sentence.f1)}"
+                if subset.given_sentence
+                else ""
+            )
         )
     if m.n_errors:
         lines.append(f"ERRORS: answer() raised on {m.n_errors} questions (listed in the report)")

@@ -72,7 +72,8 @@ def normalize(text: str) -> str:
 
 
 def load(path: Path, limit: int | None) -> tuple[list[dict], list[dict]]:
-    train, tune = [], []
+    train: list[dict] = []
+    tune: list[dict] = []
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         for line in handle:
             record = json.loads(line)
@@ -325,7 +326,12 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         order = list(range(len(data)))
         rng.shuffle(order)
         batches = [[data[i] for i in order[at : at + args.batch]] for at in range(0, len(order), args.batch)]
-        loader = torch.utils.data.DataLoader(batches, batch_size=None, collate_fn=collate, num_workers=args.workers)
+        loader: Any = torch.utils.data.DataLoader(
+            batches,  # type: ignore[arg-type]  # a list is a map-style dataset
+            batch_size=None,
+            collate_fn=collate,
+            num_workers=args.workers,
+        )
         for cpu_batch in loader:
             if step >= planned:
                 break

@@ -146,3 +146,8 @@ def test_html_page_without_a_story_is_a_clear_error() -> None:
 
     with pytest.raises(NoArticleTextError, match="no article text"):
         clean_html(page)
+
+
+def test_terminal_escape_codes_and_control_characters_are_dropped() -> None:
+    body = "Police seized \x1b[31m720 kilogrammes\x1b[0m of drugs\x07 in 2019.\x00\n\nThe \x1b]0;title\x07raid ended."
+    assert clean_body(body) == "Police seized 720 kilogrammes of drugs in 2019.\n\nThe raid ended."

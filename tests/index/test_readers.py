@@ -422,3 +422,16 @@ def test_folder_recursion_is_sorted_and_skips_hidden_and_unsupported(tmp_path: P
         "sub/deeper/d.jsonl",
         "sub/page.HTML",
     ]
+
+
+def test_a_record_without_a_source_is_credited_to_its_sites_name(tmp_path: Path) -> None:
+    path = tmp_path / "feed.jsonl"
+    records = [
+        {"title": "Floods", "text": STORY, "url": "https://www.reuters.com/world/floods-2019"},
+        {"title": "Floods", "text": STORY + " More.", "url": "https://example.org/a", "source": "Example News"},
+        {"title": "Floods", "text": STORY + " Again.", "url": "not a web address"},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    articles, problems = read(path)
+    assert not problems
+    assert [a.source for a in articles] == ["reuters.com", "Example News", None]

@@ -243,3 +243,34 @@ def test_a_date_filter_keeps_answers_inside_the_range(harbour_assistant: Assista
     assert late.found and all(s.citation.date == "2020-01-14" for s in late.sentences)
     none = qa.answer(question, index=harbour_assistant, search_filter=SearchFilter(date_from="2030-01-01"))
     assert not none.found
+
+
+# --- the API boundary ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "says"),
+    [
+        ({"question": None}, TypeError, "question must be a str"),
+        ({"question": 123}, TypeError, "question must be a str"),
+        ({"history": "how many cases were recorded in 2019?"}, TypeError, "history must be a list"),
+        ({"history": [1, 2]}, TypeError, "history must be a list"),
+        ({"top_k": 2.7}, TypeError, "top_k must be an int"),
+        ({"top_k": "3"}, TypeError, "top_k must be an int"),
+        ({"top_k": 0}, ValueError, "top_k must be at least 1"),
+        ({"search_filter": {"sources": ["x"]}}, TypeError, "search_filter must be a SearchFilter"),
+    ],
+)
+def test_wrong_arguments_get_a_clear_error(
+    seed_assistant: Assistant, kwargs: dict[str, object], error: type[Exception], says: str
+) -> None:
+    arguments: dict[str, object] = {"question": "and in 2018?"} | kwargs
+    with pytest.raises(error, match=says):
+        qa.answer(index=seed_assistant, **arguments)  # type: ignore[arg-type]
+
+
+def test_qa_ask_refuses_top_k_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    from qa.cli import main
+
+    assert main(["ask", "how many?", "--top-k", "0"]) == 2
+    assert "--top-k must be at least 1" in capsys.readouterr().err
