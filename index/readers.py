@@ -75,6 +75,9 @@ class RawArticle(BaseModel):
     origin: str = Field(description='"path", or "path:line" for a JSON Lines record or an item of a JSON list.')
 
 
+TOO_DEEP = "JSON nested too deeply to read (more levels than any article record has)"
+
+
 def iter_input_files(paths: Sequence[Path]) -> Iterator[Path]:
     """Yield the readable-looking files under `paths`, each once, in a stable order.
 
@@ -86,7 +89,10 @@ def iter_input_files(paths: Sequence[Path]) -> Iterator[Path]:
     for path in paths:
         candidates = _walk(path) if path.is_dir() else iter([path] if _exists(path) else [])
         for candidate in candidates:
-            key = candidate.resolve()
+            try:
+                key = candidate.resolve()
+            except (OSError, RuntimeError):  # a symlink loop: reading it reports the problem for this file only
+                key = candidate.absolute()
             if key not in seen:
                 seen.add(key)
                 yield candidate
@@ -293,6 +299,9 @@ def _read_jsonl(path: Path, data: bytes) -> Iterator[RawArticle | Problem]:
         except json.JSONDecodeError as error:
             yield Problem(path=str(path), line=number, reason=f"not valid JSON ({error.msg} at column {error.colno})")
             continue
+        except RecursionError:
+            yield Problem(path=str(path), line=number, reason=TOO_DEEP)
+            continue
         yield _record_to_article(record, path, number, label="the line")
 
 
@@ -309,6 +318,8 @@ def _read_json(path: Path, text: str) -> Iterator[RawArticle | Problem]:
             line=error.lineno,
             reason=f"not valid JSON ({error.msg} at column {error.colno}); the rest of the file is skipped",
         )
+    except RecursionError:
+        yield Problem(path=str(path), reason=f"{TOO_DEEP}; the rest of the file is skipped")
 
 
 def _iter_json_values(text: str) -> Iterator[tuple[int | None, int, Any]]:

@@ -111,8 +111,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.index_dir:
         os.environ["QA_INDEX_DIR"] = str(args.index_dir)
-    from ui.app import serve
+    from ui.app import auth_from_env, serve
 
+    try:
+        auth_from_env()  # checked here too, so a half-set sign-in is one line, not a traceback
+    except ValueError as exc:
+        print(f"qa serve: {exc}", file=sys.stderr)
+        return 2
     serve(host=args.host, port=args.port)
     return 0
 

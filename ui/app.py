@@ -44,6 +44,9 @@ UPLOAD_SUFFIXES = sorted(SUPPORTED_SUFFIXES)
 CHAT_WORKERS = 2  # questions answered at once; uploads have their own single worker
 MAX_UPLOAD_FILES = 50
 MAX_TOP_K = 10
+# One limit for a question wherever it comes from: the chat's box and the /ask API.
+MAX_QUESTION_CHARS = 1000
+MAX_HISTORY_CHARS = 200_000
 UPLOAD_CAP_FACTOR = 4  # uploads this many times QA_MAX_FILE_BYTES are stopped by the browser before sending
 
 _SCROLL_TO_CITED = """() => {
@@ -171,14 +174,19 @@ def build_app(
             citation), message.
         """
         try:
-            history = parse_history(history_json)
+            question = _text_argument("question", question, MAX_QUESTION_CHARS)
+            history = parse_history(_text_argument("history_json", history_json, MAX_HISTORY_CHARS))
+            sources = _text_argument("sources", sources, MAX_QUESTION_CHARS)
             names = [s.strip() for s in sources.split(",") if s.strip()]
-            narrowed = search_filter(names, date_from, date_to)
-            if not 1 <= int(top_k) <= MAX_TOP_K:
+            narrowed = search_filter(
+                names, _text_argument("date_from", date_from, 40), _text_argument("date_to", date_to, 40)
+            )
+            count = whole_number("top_k", top_k)
+            if not 1 <= count <= MAX_TOP_K:
                 raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, not {top_k}")
         except ValueError as exc:
             raise gr.Error(str(exc)) from None
-        answer = assistant.answer(question, history=history, top_k=int(top_k), search_filter=narrowed)
+        answer = assistant.answer(question, history=history, top_k=count, search_filter=narrowed)
         return answer.model_dump(mode="json")
 
     chat_events = {"concurrency_id": "chat", "concurrency_limit": CHAT_WORKERS, "api_visibility": "private"}
@@ -212,7 +220,7 @@ def build_app(
                         elem_id="qa-question",
                         scale=6,
                         autofocus=True,
-                        max_length=1000,
+                        max_length=MAX_QUESTION_CHARS,
                     )
                     ask_button = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=1, min_width=80)
                 new_chat = gr.Button("New conversation", size="sm", elem_id="qa-new")
@@ -385,6 +393,28 @@ def search_filter(sources: Sequence[str] | None, date_from: str | None, date_to:
     return SearchFilter(sources=names or None, date_from=start, date_to=end)
 
 
+def _text_argument(name: str, value: object, limit: int) -> str:
+    """An API text argument: None counts as empty; anything but text, or text over `limit`, is refused."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be text, not {type(value).__name__}")
+    if len(value) > limit:
+        raise ValueError(f"{name} is {len(value):,} characters long; the limit is {limit:,}")
+    return value
+
+
+def whole_number(name: str, value: object) -> int:
+    """An API count: an int, or a float or text that holds a whole number (JSON clients send 3.0 or "3")."""
+    try:
+        number = float(value) if isinstance(value, int | float | str) and not isinstance(value, bool) else None
+    except ValueError:
+        number = None
+    if number is None or not number.is_integer():
+        raise ValueError(f"{name} must be a whole number, not {value!r}")
+    return int(number)
+
+
 def parse_history(history_json: str) -> list[str | Answer]:
     """Earlier turns from the API: a JSON list of questions (strings) or earlier results (Answer objects)."""
     text = (history_json or "").strip() or "[]"
@@ -392,6 +422,8 @@ def parse_history(history_json: str) -> list[str | Answer]:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"history_json is not valid JSON ({exc.msg} at character {exc.pos})") from None
+    except RecursionError:
+        raise ValueError("history_json is nested too deeply; send a flat list of questions or answers") from None
     if not isinstance(items, list):
         raise ValueError("history_json must be a JSON list of earlier questions or answers")
     history: list[str | Answer] = []

@@ -435,3 +435,24 @@ def test_a_record_without_a_source_is_credited_to_its_sites_name(tmp_path: Path)
     articles, problems = read(path)
     assert not problems
     assert [a.source for a in articles] == ["reuters.com", "Example News", None]
+
+
+def test_json_nested_too_deeply_costs_only_that_file_or_line(tmp_path: Path) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    (tmp_path / "deep.json").write_text(deep, encoding="utf-8")
+    good = {"title": "Floods", "text": STORY}
+    (tmp_path / "feed.jsonl").write_text(json.dumps(good) + "\n" + "[" * 50_000 + "]" * 50_000 + "\n", encoding="utf-8")
+    (tmp_path / "story.txt").write_text(STORY, encoding="utf-8")
+    articles, problems = read(tmp_path)
+    assert len(articles) == 2  # the JSONL's good line and the text file
+    assert sorted((Path(p.path).name, p.line) for p in problems) == [("deep.json", None), ("feed.jsonl", 2)]
+    assert all("nested too deeply" in p.reason for p in problems)
+
+
+def test_a_symlink_loop_costs_only_its_own_files(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").symlink_to(tmp_path / "b.txt")
+    (tmp_path / "b.txt").symlink_to(tmp_path / "a.txt")
+    (tmp_path / "story.txt").write_text(STORY, encoding="utf-8")
+    articles, problems = read(tmp_path)
+    assert len(articles) == 1
+    assert sorted(Path(p.path).name for p in problems) == ["a.txt", "b.txt"]

@@ -94,6 +94,14 @@ def test_ask_endpoint_reports_bad_input(client) -> None:  # type: ignore[no-unty
         client.predict(QUESTION, date_from="07/01/2020", api_name="/ask")
     with pytest.raises(AppError, match="top_k must be between 1 and 10"):
         client.predict(QUESTION, top_k=0, api_name="/ask")
+    # One limit for a question, whichever way it comes (the chat's box has the same), and nothing echoed back.
+    with pytest.raises(AppError, match="question is 100,000 characters long; the limit is 1,000"):
+        client.predict("x" * 100_000, api_name="/ask")
+    with pytest.raises(AppError, match=r"top_k must be a whole number, not 2\.7"):
+        client.predict(QUESTION, top_k=2.7, api_name="/ask")
+    with pytest.raises(AppError, match="history_json is nested too deeply"):
+        client.predict(QUESTION, "[" * 50_000 + "]" * 50_000, api_name="/ask")
+    assert client.predict(QUESTION, top_k=3.0, sources=None, api_name="/ask")["found"]
 
 
 def test_ask_endpoint_is_documented_for_clients(client) -> None:  # type: ignore[no-untyped-def]
@@ -191,3 +199,15 @@ def test_serve_binds_locally_and_asks_for_the_password_from_the_environment(
             assert http.get("config").status_code == 200
     finally:
         app.close()
+
+
+def test_qa_serve_with_half_a_sign_in_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qa.cli import main
+
+    monkeypatch.setenv("QA_UI_USERNAME", "editor")
+    monkeypatch.delenv("QA_UI_PASSWORD", raising=False)
+    assert main(["serve", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("qa serve: set both QA_UI_USERNAME and QA_UI_PASSWORD") and err.count("\n") == 1
