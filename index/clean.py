@@ -200,6 +200,9 @@ def _extract(html: str | bytes) -> dict[str, Any] | None:
         favor_precision=True,
         include_comments=False,
         include_tables=True,
+        # Dates from the page's markup only (meta tags, JSON-LD, <time>): never a year guessed from the body,
+        # which would put "It opened in 1999." into citations and the date filter as the article's date.
+        date_extraction_params={"extensive_search": False, "original_date": True},
     )
     if document is None:
         return None

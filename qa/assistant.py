@@ -96,6 +96,13 @@ class Assistant:
         with self._lock:
             self._store = store  # questions in flight keep the snapshot they started with
 
+    def _follow_current(self) -> None:
+        """Reload when another process (a `qa ingest` beside a running chat) made a new snapshot live."""
+        live = current_snapshot(self.index_dir)
+        loaded = self._store.folder if self._store is not None else None
+        if (live.name if live else None) != (loaded.name if loaded else None):
+            self.reload()
+
     def ingest(
         self, paths: Sequence[Path], *, show_progress: bool = True, on_progress: Progress | None = None
     ) -> IngestReport:
@@ -143,6 +150,7 @@ class Assistant:
         rewritten into self-contained questions, returned as `understood_question`.
         """
         _check_arguments(question, history, top_k, search_filter)
+        self._follow_current()
         asked = " ".join(question.split())
         understood = rewrite(asked, history)
         parsed = analyze(understood)

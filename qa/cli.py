@@ -100,7 +100,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     print(f"sentences   {stats.sentences}")
     print(f"chunks      {stats.chunks} (dense index: {stats.dense_index.get('chunks', '-')})")
     print(f"dates       {stats.date_from or '-'} … {stats.date_to or '-'}")
-    print("sources     " + (", ".join(f"{s or '(none)'} ({n})" for s, n in stats.sources[:10]) or "-"))
+    print("sources     " + (", ".join(f"{s or '(no source)'} ({n})" for s, n in stats.sources[:10]) or "-"))
     if args.articles and assistant.store is not None:
         for article in assistant.store.articles():
             date = article.date or "-"

@@ -150,7 +150,7 @@ def render_corpus_facts(stats: CorpusStats) -> str:
     """One line of what the index holds: articles, sentences, sources with counts, date range."""
     if stats.articles == 0:
         return '<div class="qa-facts">The corpus is empty: add articles in the “Add articles” tab.</div>'
-    sources = ", ".join(f"{name} ({count})" for name, count in stats.sources) or "no source named"
+    sources = ", ".join(f"{name or '(no source)'} ({count})" for name, count in stats.sources) or "no source named"
     if stats.date_from and stats.date_to and stats.date_from != stats.date_to:
         dates = f"{stats.date_from} to {stats.date_to}"
     else:

@@ -151,3 +151,17 @@ def test_html_page_without_a_story_is_a_clear_error() -> None:
 def test_terminal_escape_codes_and_control_characters_are_dropped() -> None:
     body = "Police seized \x1b[31m720 kilogrammes\x1b[0m of drugs\x07 in 2019.\x00\n\nThe \x1b]0;title\x07raid ended."
     assert clean_body(body) == "Police seized 720 kilogrammes of drugs in 2019.\n\nThe raid ended."
+
+
+_DATED_BODY = (
+    "<html><head><title>Market report</title>{meta}</head><body><article><h1>Market report</h1>"
+    "<p>The market opened in 1999. Traders said volumes rose sharply this quarter, and the exchange expects "
+    "further growth next year as more firms list their shares.</p><p>Analysts in 2019 were cautious about the "
+    "outlook, citing weaker demand in several regions and higher costs.</p></article></body></html>"
+)
+
+
+def test_an_html_page_is_dated_by_its_metadata_never_by_a_year_in_its_text() -> None:
+    assert clean_html(_DATED_BODY.format(meta="")).date is None  # not 1999-01-01 from "opened in 1999"
+    dated = _DATED_BODY.format(meta='<meta property="article:published_time" content="2020-03-05T10:00:00Z">')
+    assert clean_html(dated).date == "2020-03-05"

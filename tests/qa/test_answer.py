@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -274,3 +275,16 @@ def test_qa_ask_refuses_top_k_zero(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["ask", "how many?", "--top-k", "0"]) == 2
     assert "--top-k must be at least 1" in capsys.readouterr().err
+
+
+def test_articles_another_process_ingests_are_answered_without_a_restart(encoder: Encoder, tmp_path: Path) -> None:
+    """A running chat's assistant notices a new live snapshot between questions (another process's qa ingest)."""
+    settings = Settings(index_dir=tmp_path / "index")
+    chat = Assistant(settings, encoder=encoder, auto_ingest=False, reader=False)
+    question = "How many suspects did Harbour City officers arrest in 2019?"
+    assert not chat.answer(question).found  # nothing indexed yet
+    (tmp_path / "harbour.json").write_text(json.dumps(HARBOUR), encoding="utf-8")
+    other = Assistant(settings, encoder=encoder, auto_ingest=False, reader=False)  # stands in for `qa ingest`
+    other.ingest([tmp_path / "harbour.json"], show_progress=False)
+    answer = chat.answer(question)
+    assert answer.found and "212 suspects" in answer.sentences[0].text

@@ -171,6 +171,8 @@ def test_corpus_facts_name_counts_sources_and_dates() -> None:
     )
     empty = stats.model_copy(update={"articles": 0, "sentences": 0, "sources": []})
     assert "The corpus is empty" in render_corpus_facts(empty)
+    unnamed = stats.model_copy(update={"sources": [("Khmer Times", 1), ("", 53)]})
+    assert "sources: Khmer Times (1), (no source) (53) ·" in _visible_text(render_corpus_facts(unnamed))
 
 
 def test_ingest_result_names_each_problem_by_the_uploaded_file() -> None:
