@@ -178,7 +178,7 @@ def clean_html(html: str | bytes) -> CleanedText:
         paragraphs = paragraphs[1:]
     text = clean_body("\n\n".join(paragraphs))
     # A few link labels ("Home", "News") are what trafilatura keeps from a page with no story at all.
-    if _words(text) < 10 and not any(_ends_sentence(p) for p in text.split("\n")):
+    if not has_content(text):
         raise NoArticleTextError(f"no article text in the HTML page, only {text[:60]!r}")
     return CleanedText(
         title=title,
@@ -243,6 +243,14 @@ def _from_lines(lines: list[_Line]) -> str:
 
 def _words(text: str) -> int:
     return len(text.split())
+
+
+def has_content(text: str) -> bool:
+    """Whether a cleaned body holds article text: ten words or more, or at least one finished sentence.
+
+    "Subscribe to our newsletter / Facebook Twitter" does not; "Drugs seized." does.
+    """
+    return _words(text) >= 10 or any(_ends_sentence(p) for p in text.split("\n"))
 
 
 def _ends_sentence(text: str) -> bool:

@@ -18,7 +18,15 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
-from index.clean import CleanedText, NoArticleTextError, clean_article, clean_body, clean_html, normalize_line
+from index.clean import (
+    CleanedText,
+    NoArticleTextError,
+    clean_article,
+    clean_body,
+    clean_html,
+    has_content,
+    normalize_line,
+)
 from index.models import Problem
 from index.settings import Settings
 
@@ -256,6 +264,8 @@ def _read_plain(path: Path, text: str, *, markdown: bool) -> RawArticle | Proble
     cleaned = clean_article(text, find_title=heading is None)
     if not cleaned.text:
         return Problem(path=str(path), reason="no article text left after removing the page furniture")
+    if not has_content(cleaned.text):
+        return Problem(path=str(path), reason=f"no sentence of article text, only {cleaned.text[:60]!r}")
     return _article(cleaned, path, title=heading or cleaned.title or _title_from_stem(path))
 
 
@@ -378,6 +388,8 @@ def _record_to_article(record: object, path: Path, line: int | None, *, label: s
     text = clean_body(raw_text)
     if not text:
         return Problem(path=where, line=line, reason=f"{label} has no text left after cleaning")
+    if not has_content(text):
+        return Problem(path=where, line=line, reason=f"{label} holds no sentence of article text, only {text[:60]!r}")
     url = _first(record, _URL_FIELDS, _as_line)
     return RawArticle(
         title=_first(record, _TITLE_FIELDS, _as_line) or "",

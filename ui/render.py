@@ -73,10 +73,20 @@ def render_answer(answer: Answer) -> str:
         for n, s in enumerate(answer.sentences, start=1)
     )
     citations = "".join(
-        f'<div class="qa-citation">[{n}] {citation_html(s.citation)}, score {s.score:.2f}</div>'
+        f'<div class="qa-citation">[{n}] {citation_html(s.citation)}, {confidence_html(s.score)}</div>'
         for n, s in enumerate(answer.sentences, start=1)
     )
     return f'<div class="qa-reply qa-found">{understood}{sentences}<div class="qa-citations">{citations}</div></div>'
+
+
+def confidence_label(score: float) -> str:
+    """Words for a sentence's score, the calibrated probability that it answers the question."""
+    return "likely answer" if score >= 0.7 else "possible answer" if score >= 0.4 else "uncertain: check the source"
+
+
+def confidence_html(score: float) -> str:
+    title = f"The assistant's estimate that this sentence answers the question: {score:.0%}"
+    return f'<span class="qa-confidence" title="{title}">{confidence_label(score)} ({score:.0%})</span>'
 
 
 def marked_sentence(sentence: CitedSentence) -> str:

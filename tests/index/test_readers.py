@@ -456,3 +456,16 @@ def test_a_symlink_loop_costs_only_its_own_files(tmp_path: Path) -> None:
     articles, problems = read(tmp_path)
     assert len(articles) == 1
     assert sorted(Path(p.path).name for p in problems) == ["a.txt", "b.txt"]
+
+
+def test_a_file_of_page_furniture_only_is_skipped_with_a_reason(tmp_path: Path) -> None:
+    (tmp_path / "footer.txt").write_text("Subscribe to our newsletter\n\nFacebook Twitter\n", encoding="utf-8")
+    (tmp_path / "feed.jsonl").write_text(
+        json.dumps({"title": "x", "text": "Read more | Share"}) + "\n" + json.dumps({"text": "Police seized 720 kg."}),
+        encoding="utf-8",
+    )
+    (tmp_path / "story.txt").write_text(STORY, encoding="utf-8")
+    articles, problems = read(tmp_path)
+    assert sorted(a.text for a in articles) == sorted([STORY, "Police seized 720 kg."])
+    assert sorted((Path(p.path).name, p.line) for p in problems) == [("feed.jsonl", 1), ("footer.txt", None)]
+    assert all("no sentence of article text" in p.reason for p in problems)

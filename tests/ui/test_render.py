@@ -188,3 +188,10 @@ def test_ingest_result_names_each_problem_by_the_uploaded_file() -> None:
     assert "/tmp/gradio" not in text
     assert "Refused notes.pdf: '.pdf' files are not supported" in text
     assert "Choose one or more files" in render_ingest_result(None, [])
+
+
+def test_each_citation_says_in_words_how_sure_the_answer_is() -> None:
+    for score, words in ((0.81, "likely answer (81%)"), (0.55, "possible answer (55%)"), (0.19, "uncertain")):
+        reply = render_answer(_answer(_sentence().model_copy(update={"score": score})))
+        assert words in _visible_text(reply)
+        assert "estimate that this sentence answers the question" in reply
