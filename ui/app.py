@@ -187,7 +187,7 @@ def build_app(
         except ValueError as exc:
             raise gr.Error(str(exc)) from None
         answer = assistant.answer(question, history=history, top_k=count, search_filter=narrowed)
-        return answer.model_dump(mode="json")
+        return public_answer(answer)
 
     chat_events = {"concurrency_id": "chat", "concurrency_limit": CHAT_WORKERS, "api_visibility": "private"}
     view_events = {"concurrency_limit": None, "api_visibility": "private"}
@@ -391,6 +391,17 @@ def search_filter(sources: Sequence[str] | None, date_from: str | None, date_to:
     if not names and not start and not end:
         return None
     return SearchFilter(sources=names or None, date_from=start, date_to=end)
+
+
+def public_answer(answer: Answer) -> dict:
+    """The Answer as JSON for clients: a citation's origin names its file ("feed.jsonl:12"), never a path on the
+    server (the corpus folder, or the temporary folder an upload went through)."""
+    data = answer.model_dump(mode="json")
+    for sentence in data["sentences"]:
+        citation = sentence["citation"]
+        if citation.get("origin"):
+            citation["origin"] = Path(citation["origin"]).name
+    return data
 
 
 def _text_argument(name: str, value: object, limit: int) -> str:
