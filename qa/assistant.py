@@ -205,9 +205,8 @@ class Assistant:
     def _span(self, text: str, reading: Reading | None, question: Question) -> Span | None:
         """The reader's span for the answer types reader.json gives it; the typed extractor's for the others,
         and the reader's again when the typed extractor finds nothing of its type in the sentence."""
-        reader = self.reader
-        read = reader_span(text, reading, question.answer_type) if reader is not None and reading is not None else None
-        if reader is not None and question.answer_type in reader.config.span_types and read is not None:
+        read = reader_span(text, reading, question.answer_type) if reading is not None else None
+        if read is not None and self.reader is not None and question.answer_type in self.reader.config.span_types:
             return read
         return extract_span(text, question) or read
 

@@ -32,7 +32,6 @@ class Reading:
     logit: float
     start: int
     end: int
-    span_score: float
 
 
 def second_segment(title: str, sentence: str) -> tuple[str, int]:
@@ -43,16 +42,16 @@ def second_segment(title: str, sentence: str) -> tuple[str, int]:
     return prefix + sentence, len(prefix)
 
 
-def encode_pairs(tokenizer: Any, question: str, candidates: Sequence[tuple[str, str]], padded: bool = True) -> Any:
-    """Word pieces of (question, (title, sentence)) pairs, with character offsets; tensors when `padded`."""
+def encode_pairs(tokenizer: Any, question: str, candidates: Sequence[tuple[str, str]]) -> Any:
+    """Word pieces of (question, (title, sentence)) pairs, padded into tensors, with character offsets."""
     return tokenizer(
         [question] * len(candidates),
         [second_segment(title, text)[0] for title, text in candidates],
         truncation="only_second",
         max_length=MAX_TOKENS,
-        padding=padded,
+        padding=True,
         return_offsets_mapping=True,
-        return_tensors="pt" if padded else None,
+        return_tensors="pt",
     )
 
 
@@ -69,8 +68,7 @@ def forward(
 
 def sentence_tokens(encoding: Any, row: int, shift: int) -> list[bool]:
     """Which word pieces of pair `row` belong to the sentence (not the question, the title or padding)."""
-    offsets = encoding["offset_mapping"][row]
-    offsets = offsets.tolist() if hasattr(offsets, "tolist") else offsets  # a tensor when padded, else a list
+    offsets = encoding["offset_mapping"][row].tolist()
     return [sid == 1 and x >= shift and y > x for sid, (x, y) in zip(encoding.sequence_ids(row), offsets, strict=True)]
 
 
@@ -113,11 +111,11 @@ def decode(
     allowed = torch.tensor([sentence_tokens(encoding, i, shifts[i]) for i in range(len(candidates))], dtype=torch.bool)
     spans = best_spans(start_logits.float().cpu(), end_logits.float().cpu(), allowed)
     readings = []
-    for i, ((_, text), (a, b, score)) in enumerate(zip(candidates, spans, strict=True)):
+    for i, ((_, text), (a, b, _score)) in enumerate(zip(candidates, spans, strict=True)):
         if not allowed[i].any():  # the sentence was truncated away entirely: no span, the logit still counts
-            readings.append(Reading(float(answerable[i]), 0, 0, float("-inf")))
+            readings.append(Reading(float(answerable[i]), 0, 0))
             continue
         offsets = encoding["offset_mapping"][i]
         start, end = int(offsets[a][0]) - shifts[i], int(offsets[b][1]) - shifts[i]
-        readings.append(Reading(float(answerable[i]), *widen_to_words(text, start, end), score))
+        readings.append(Reading(float(answerable[i]), *widen_to_words(text, start, end)))
     return readings

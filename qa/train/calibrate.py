@@ -179,7 +179,7 @@ def span_scores(asked: list[Asked], depth: int) -> dict[str, dict[str, float]]:
 def _reading(c: Candidate) -> Any:
     from qa.cross_encoder import Reading
 
-    return Reading(c.reader, c.start, c.end, 0.0)
+    return Reading(c.reader, c.start, c.end)
 
 
 def calibrate(args: argparse.Namespace) -> dict[str, Any]:

@@ -11,7 +11,8 @@ all candidates come from other articles), and start/end cross-entropy on the mar
 exact. All 6 layers learn; the word-embedding table stays the base model's (frozen), so the product shares it
 with the encoder and ships only the rest (~21 MB in float16).
 
-It needs only torch, transformers and safetensors (the pair format and network come from qa/cross_encoder.py),
+It needs only torch, transformers and safetensors (the pair format and network come from qa/cross_encoder.py,
+SQuAD's answer normalisation from qa/eval/metrics.py, both free of other dependencies),
 so it runs on a GPU machine that has none of the product's other dependencies (docs/training.md):
 
     python -m qa.train.reader --data DATA.jsonl.gz --model MODEL_DIR --out OUT_DIR [--max-seconds N]
@@ -26,10 +27,7 @@ import gzip
 import json
 import math
 import random
-import re
-import string
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +36,9 @@ from safetensors.torch import save_file
 from transformers import AutoModel, AutoTokenizer
 
 from qa.cross_encoder import FROZEN, MAX_TOKENS, Reading, decode, encode_pairs, forward, second_segment
+from qa.eval.metrics import normalize_answer, squad_exact_match, squad_f1
 
 GROUP = 8
-_PUNCTUATION = frozenset(string.punctuation)
 
 
 class Network(torch.nn.Module):
@@ -65,12 +63,6 @@ def trained_tensors(model: Network) -> dict[str, torch.Tensor]:
 
 
 # --- data ----------------------------------------------------------------------------------------------------
-def normalize(text: str) -> str:
-    """SQuAD's answer normalisation: lower case, no punctuation or articles, single spaces."""
-    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
-    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
-
-
 def load(path: Path, limit: int | None) -> tuple[list[dict], list[dict]]:
     train: list[dict] = []
     tune: list[dict] = []
@@ -120,7 +112,7 @@ def build_groups(
     sent_vectors = embed(bert, tokenizer, [paragraphs[p]["sentences"][i] for p, i in sentences], device)
     question_vectors = embed(bert, tokenizer, [q["question"] for _, q in questions], device)
     paragraph_of = torch.tensor([p for p, _ in sentences], device=device)
-    normalized = [normalize(paragraphs[p]["sentences"][i]) for p, i in sentences]
+    normalized = [normalize_answer(paragraphs[p]["sentences"][i]) for p, i in sentences]
     number_of = {pair: n for n, pair in enumerate(sentences)}
     print(f"embedded {len(sentences)} sentences and {len(questions)} questions in {time.time() - t:.0f} s", flush=True)
     groups = []
@@ -132,7 +124,7 @@ def build_groups(
         nearest = sims.topk(min(mined_pool, sims.shape[1]), dim=1).indices.cpu().tolist()
         for (p, q), near in zip(block, nearest, strict=True):
             record = paragraphs[p]
-            answers = [normalize(a) for a in q["answers"] if normalize(a)]
+            answers = [normalize_answer(a) for a in q["answers"] if normalize_answer(a)]
 
             def holds_answer(n: int, answers: list[str] = answers) -> bool:
                 return any(a in normalized[n] for a in answers)
@@ -244,15 +236,6 @@ def group_loss(model: Network, batch: dict[str, torch.Tensor]) -> tuple[torch.Te
 
 
 # --- evaluation on the dev tune half (the numbers the product reports come from `qa eval`) ---------------------
-def f1(prediction: str, answer: str) -> float:
-    p, g = normalize(prediction).split(), normalize(answer).split()
-    common = sum((Counter(p) & Counter(g)).values())
-    if common == 0:
-        return 0.0
-    precision, recall = common / len(p), common / len(g)
-    return 2 * precision * recall / (precision + recall)
-
-
 @torch.no_grad()
 def read(
     model: Network, tokenizer: Any, question: str, candidates: list[tuple[str, str]], device: str
@@ -281,11 +264,11 @@ def evaluate(
                 continue
             readings = read(model, tokenizer, q["question"], candidates, device)
             top = max(range(len(readings)), key=lambda i: readings[i].logit)
-            hits += any(normalize(a) in normalize(record["sentences"][top]) for a in q["answers"])
+            hits += any(normalize_answer(a) in normalize_answer(record["sentences"][top]) for a in q["answers"])
             marked = readings[q["sentence"]]
             span = record["sentences"][q["sentence"]][marked.start : marked.end]
-            em += max(float(normalize(span) == normalize(a)) for a in q["answers"])
-            f1_sum += max(f1(span, a) for a in q["answers"])
+            em += squad_exact_match(span, q["answers"])
+            f1_sum += squad_f1(span, q["answers"])
             n += 1
     model.train()
     return {
