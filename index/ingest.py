@@ -2,7 +2,8 @@
 
 One bad input is reported with its file and line and skipped; the rest goes in. Re-ingesting an unchanged
 article does nothing; a changed one replaces its old version. Nothing is visible to readers until the new
-snapshot is complete (see `index.store`).
+snapshot is complete (see `index.store`), and embedded batches are kept on disk until then (`index.pending`),
+so an ingest that crashed resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from tqdm.auto import tqdm
 from index.chunks import make_chunks
 from index.encoder import Encoder
 from index.models import Article, Chunk, IngestReport, Problem, Sentence
+from index.pending import PendingVectors, text_key
 from index.readers import RawArticle, read_inputs
 from index.sentences import split_sentences
 from index.settings import Settings
-from index.store import IndexedArticle, IndexStore, current_snapshot, write_snapshot, writer_lock
+from index.store import IndexedArticle, IndexStore, live_name, write_snapshot, writer_lock
 
 Progress = Callable[[float, str], None]
 
@@ -90,14 +92,19 @@ def load_indexed(store: IndexStore) -> dict[str, IndexedArticle]:
 class Ingestor:
     """Applies additions and removals to an index directory, producing one new snapshot per call."""
 
+    batch_texts = 512  # texts embedded (and saved to `index.pending`) per batch
+
     def __init__(self, encoder: Encoder, settings: Settings | None = None) -> None:
         self.encoder = encoder
         self.settings = settings or Settings()
 
     def _existing(self, index_dir: Path, rebuild: bool) -> tuple[dict[str, IndexedArticle], str | None]:
-        if rebuild or current_snapshot(index_dir) is None:
+        if rebuild or live_name(index_dir) is None:
             return {}, None
-        store = IndexStore.open(index_dir, model_sha256=self.encoder.weights_sha256, dimension=self.encoder.dimension)
+        # Never build on a damaged snapshot, nor silently on an older one: the error says how to repair.
+        store = IndexStore.open(
+            index_dir, model_sha256=self.encoder.weights_sha256, dimension=self.encoder.dimension, fallback=False
+        )
         try:
             return load_indexed(store), store.manifest.get("created_at")
         finally:
@@ -157,7 +164,7 @@ class Ingestor:
         notify = on_progress or (lambda fraction, message: None)
         with writer_lock(index_dir):
             existing, created_at = self._existing(index_dir, rebuild)
-            changed = rebuild and current_snapshot(index_dir) is not None
+            changed = rebuild and live_name(index_dir) is not None
             for article_id in removals:
                 if existing.pop(article_id, None) is None:
                     report.problems.append(Problem(path=article_id, reason="no article with this id in the index"))
@@ -189,7 +196,8 @@ class Ingestor:
                         by_url[item.article.url] = item.article.id
                     changed = True
             if changed:
-                self._encode(pending, show_progress, notify)
+                cache = PendingVectors(index_dir, self.encoder.weights_sha256, self.encoder.dimension)
+                self._encode(pending, cache, show_progress, notify)
                 notify(0.95, "writing the index")
                 write_snapshot(
                     index_dir,
@@ -201,6 +209,7 @@ class Ingestor:
                     keep=self.settings.keep_snapshots,
                     created_at=created_at,
                 )
+                cache.clear()
         notify(1.0, "done")
         report.seconds = time.perf_counter() - started
         return report
@@ -234,27 +243,43 @@ class Ingestor:
             return "updated", item
         return "added", item
 
-    def _encode(self, pending: list[IndexedArticle], show_progress: bool, notify: Progress) -> None:
+    def _encode(
+        self, pending: list[IndexedArticle], cache: PendingVectors, show_progress: bool, notify: Progress
+    ) -> None:
+        """Embed the sentences and chunks of `pending`: each distinct text once, batches an interrupted run
+        already finished taken from `cache`, and every new batch saved there before the next one starts."""
         texts = [s.text for a in pending for s in a.sentences] + [c.text for a in pending for c in a.chunks]
-        parts = []
-        bar = tqdm(total=len(texts), desc="embedding", unit=" text", disable=not show_progress or not texts)
+        keys = [text_key(t) for t in texts]
+        known = cache.load() if texts else {}
+        distinct = dict(zip(keys, texts, strict=True))
+        todo = [(k, t) for k, t in distinct.items() if k not in known]
+        total, done = len(distinct), len(distinct) - len(todo)
+        bar = tqdm(total=total, initial=done, desc="embedding", unit=" text", disable=not show_progress or not total)
         # Batches of a few hundred keep the progress callback moving on large ingests.
-        for start in range(0, len(texts), 512):
+        for start in range(0, len(todo), self.batch_texts):
             notify(
-                0.1 + 0.85 * start / max(len(texts), 1),
-                f"embedding {start}/{len(texts)} sentences and chunks",
+                0.1 + 0.85 * (done + start) / max(total, 1),
+                f"embedding {done + start}/{total} sentences and chunks",
             )
-            parts.append(self.encoder.encode(texts[start : start + 512]))
-            bar.update(len(parts[-1]))
+            batch = todo[start : start + self.batch_texts]
+            vectors = self.encoder.encode([t for _, t in batch])
+            cache.save([k for k, _ in batch], vectors)
+            known.update(zip((k for k, _ in batch), vectors, strict=True))
+            bar.update(len(batch))
         bar.close()
-        vectors = np.concatenate(parts) if parts else _empty(self.encoder)
         offset = 0
         for item in pending:
-            item.sentence_vectors = vectors[offset : offset + len(item.sentences)]
+            item.sentence_vectors = _rows(known, keys[offset : offset + len(item.sentences)], self.encoder)
             offset += len(item.sentences)
         for item in pending:
-            item.chunk_vectors = vectors[offset : offset + len(item.chunks)]
+            item.chunk_vectors = _rows(known, keys[offset : offset + len(item.chunks)], self.encoder)
             offset += len(item.chunks)
+
+
+def _rows(known: dict[bytes, np.ndarray], keys: Sequence[bytes], encoder: Encoder) -> np.ndarray:
+    if not keys:
+        return _empty(encoder)
+    return np.ascontiguousarray(np.stack([known[k] for k in keys]), dtype=np.float32)
 
 
 def _empty(encoder: Encoder) -> np.ndarray:

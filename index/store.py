@@ -3,9 +3,12 @@
 Layout of an index directory::
 
     CURRENT               name of the live snapshot, replaced atomically
+    HISTORY               the snapshots that have been live, oldest first (pruning keeps the newest of them)
     LOCK                  held by the one writer
+    pending/              vectors of an ingest that has not finished, so a re-run after a crash resumes
     snap-000007/          one complete, immutable snapshot
-        manifest.json     format version, model and weights hash, dimension, counts, times
+        manifest.json     format version, model and weights hash, dimension, counts, times, and the size
+                          and sha256 of every other file (sizes checked on each open, checksums by qa repair)
         meta.sqlite       articles, sentences, chunks
         chunks.faiss      dense index over chunk vectors (exact, or HNSW above a size)
         sentences.faiss   dense index over sentence vectors
@@ -14,13 +17,16 @@ Layout of an index directory::
 
 A writer builds a whole new snapshot in a temporary folder, fsyncs it, renames it into place and only then
 points CURRENT at it. A crash at any moment leaves CURRENT naming a complete snapshot, so dense, BM25 and
-metadata always agree.
+metadata always agree. A live snapshot found damaged is reported with the file that is wrong, and the newest
+intact snapshot that was live before it is served instead (`IndexStore.warning` says so) until `repair`
+makes that one live again or a rebuild replaces both.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -86,6 +92,14 @@ class IndexNotFoundError(IndexStoreError):
     """No index exists at the given place yet."""
 
 
+class IndexCorruptError(IndexMismatchError):
+    """A snapshot file is missing, truncated, unreadable or not what its manifest recorded."""
+
+
+REBUILD_HINT = "re-ingest your files into a new index with: qa ingest --rebuild PATH"
+REPAIR_HINT = f"qa repair makes the last intact snapshot live again; {REBUILD_HINT}"
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -98,7 +112,7 @@ def current_snapshot(index_dir: Path) -> Path | None:
     name = pointer.read_text(encoding="utf-8").strip()
     folder = index_dir / name
     if not name.startswith(_SNAPSHOT_PREFIX) or not folder.is_dir():
-        raise IndexStoreError(f"{pointer} names {name!r}, which is not a snapshot folder; re-ingest the corpus")
+        raise IndexCorruptError(f"{pointer} names {name!r}, which is not a snapshot folder; {REPAIR_HINT}")
     return folder
 
 
@@ -117,6 +131,18 @@ def dense_index_for(vectors: np.ndarray, approximate_above: int) -> tuple[faiss.
     if len(vectors):
         index.add(vectors)
     return index, kind
+
+
+@contextlib.contextmanager
+def _reading(folder: Path, name: str) -> Iterator[None]:
+    """Turn a raw error from reading one snapshot file (sqlite, FAISS, numpy, JSON) into IndexCorruptError."""
+    try:
+        yield
+    except IndexStoreError:
+        raise
+    except (sqlite3.Error, RuntimeError, ValueError, OSError, KeyError, EOFError) as exc:
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise IndexCorruptError(f"{folder.name}/{name} cannot be read ({reason})") from exc
 
 
 def _read_faiss(path: Path) -> faiss.Index:
@@ -210,22 +236,98 @@ def write_snapshot(
         "created_at": created_at or now,
         "updated_at": now,
         "snapshot": name,
+        "files": file_records(tmp),
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     _fsync_tree(tmp)
     final = index_dir / name
     os.replace(tmp, final)
     _fsync_dir(index_dir)
-
-    pointer_tmp = index_dir / "CURRENT.tmp"
-    with pointer_tmp.open("w", encoding="utf-8") as handle:
-        handle.write(name + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(pointer_tmp, index_dir / "CURRENT")
-    _fsync_dir(index_dir)
+    make_live(index_dir, name)
     _prune(index_dir, keep)
     return final
+
+
+def make_live(index_dir: Path, name: str) -> None:
+    """Point CURRENT at snapshot `name` atomically and add it (and the one it replaces) to HISTORY."""
+    previous = live_name(index_dir)
+    _write_atomically(index_dir / "CURRENT", name + "\n")
+    _fsync_dir(index_dir)
+    # HISTORY is written after the switch: a crash in between leaves `name` live but unlisted, and the next
+    # switch lists it then (as its `previous`). A snapshot that never became live is never listed.
+    live_before = [n for n in live_history(index_dir) if n not in (previous, name)]
+    _write_atomically(index_dir / "HISTORY", "".join(f"{n}\n" for n in [*live_before, previous, name] if n))
+
+
+def live_history(index_dir: Path) -> list[str]:
+    """Snapshot names that have been live, oldest first (from HISTORY; empty for an index made before it)."""
+    try:
+        lines = (index_dir / "HISTORY").read_text(encoding="utf-8").split()
+    except OSError:
+        return []
+    return [n for n in lines if n.startswith(_SNAPSHOT_PREFIX)]
+
+
+def live_name(index_dir: Path) -> str | None:
+    """What CURRENT names (None when there is no index yet), without checking it."""
+    try:
+        return (index_dir / "CURRENT").read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def file_records(folder: Path) -> dict[str, dict[str, int | str]]:
+    """Size and sha256 of every file in a snapshot folder but its manifest, by path relative to the folder."""
+    return {
+        path.relative_to(folder).as_posix(): {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != "manifest.json"
+    }
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(folder: Path) -> dict:
+    """A snapshot's manifest; IndexCorruptError naming the file when it is missing or unreadable."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"{folder.name}/manifest.json is unreadable ({exc})") from exc
+    if not isinstance(manifest, dict):
+        raise IndexCorruptError(f"{folder.name}/manifest.json is not a manifest")
+    return manifest
+
+
+def damage(folder: Path, manifest: dict, *, checksums: bool = False) -> list[str]:
+    """What is wrong with a snapshot's files against its manifest: missing or resized files (and, with
+    `checksums`, changed contents), one line each naming the file. Empty for a sound snapshot, or for one
+    written before manifests recorded their files."""
+    problems = []
+    for name, record in (manifest.get("files") or {}).items():
+        path = folder / name
+        where = f"{folder.name}/{name}"
+        if not path.is_file():
+            problems.append(f"{where} is missing")
+        elif (size := path.stat().st_size) != record.get("bytes"):
+            problems.append(f"{where} is {size:,} bytes, the manifest recorded {record.get('bytes'):,}")
+        elif checksums and _sha256(path) != record.get("sha256"):
+            problems.append(f"{where} does not match its recorded sha256 (its contents changed)")
+    return problems
 
 
 def _snapshot_number(folder: Path) -> int | None:
@@ -281,40 +383,141 @@ def _write_sqlite(path: Path, articles: Sequence[IndexedArticle]) -> None:
 
 
 def _prune(index_dir: Path, keep: int) -> None:
-    live = current_snapshot(index_dir)
-    snapshots = sorted(p for p in index_dir.glob(f"{_SNAPSHOT_PREFIX}*") if p.is_dir() and p != live)
-    for old in snapshots[: max(0, len(snapshots) - max(keep, 1) + 1)]:
-        shutil.rmtree(old, ignore_errors=True)
+    """Keep the live snapshot and the newest `keep - 1` that were live before it; delete the rest, including
+    snapshots that never went live (a crash before CURRENT moved) and dead writers' temporary folders."""
+    live = live_name(index_dir)
+    earlier = [n for n in reversed(live_history(index_dir)) if n != live and (index_dir / n).is_dir()]
+    kept = {live, *earlier[: max(keep, 1) - 1]}
+    for folder in index_dir.glob(f"{_SNAPSHOT_PREFIX}*"):
+        if folder.is_dir() and folder.name not in kept:
+            shutil.rmtree(folder, ignore_errors=True)
     for stale in index_dir.glob(f".{_SNAPSHOT_PREFIX}*.tmp"):
         shutil.rmtree(stale, ignore_errors=True)
+
+
+def fallback_snapshots(index_dir: Path, damaged: str | None) -> list[Path]:
+    """Snapshots to serve instead of a damaged live one, best first: those that were live, newest first, then
+    (for an index from before HISTORY) the others by number, newest first."""
+    seen = [n for n in reversed(live_history(index_dir)) if n != damaged]
+    others = sorted(
+        (p.name for p in index_dir.glob(f"{_SNAPSHOT_PREFIX}*") if p.is_dir() and p.name not in {*seen, damaged}),
+        reverse=True,
+    )
+    return [index_dir / n for n in [*seen, *others] if (index_dir / n).is_dir()]
+
+
+def repair(index_dir: Path) -> str:
+    """Check the live snapshot file by file (sizes and checksums); when it is damaged, make the newest intact
+    snapshot live again and set the damaged one aside as `damaged-snap-…`. Returns what was done; raises
+    IndexCorruptError when no intact snapshot is left. Call under `writer_lock`."""
+    live = current_snapshot(index_dir)
+    if live is None:
+        raise IndexNotFoundError(f"no index at {index_dir}; create one with: qa ingest PATH")
+    problems = _full_check(live)
+    if not problems:
+        return f"{live.name} is intact ({len(read_manifest(live).get('files') or {})} files checked); nothing to do"
+    for candidate in fallback_snapshots(index_dir, live.name):
+        if _full_check(candidate):
+            continue
+        make_live(index_dir, candidate.name)
+        aside = index_dir / f"damaged-{live.name}"
+        os.replace(live, aside)
+        _fsync_dir(index_dir)
+        return (
+            f"{problems[0]}; {candidate.name} (updated {read_manifest(candidate).get('updated_at', '?')}) is live "
+            f"again and the damaged snapshot is kept as {aside.name}. Ingest your files again to add what came after"
+        )
+    raise IndexCorruptError(f"{problems[0]}, and no intact earlier snapshot is left; {REBUILD_HINT}")
+
+
+def _full_check(folder: Path) -> list[str]:
+    try:
+        manifest = read_manifest(folder)
+    except IndexCorruptError as exc:
+        return [str(exc)]
+    problems = damage(folder, manifest, checksums=True)
+    if not problems:
+        try:
+            IndexStore(folder, manifest).close()
+        except IndexStoreError as exc:
+            problems.append(str(exc))
+    return problems
 
 
 class IndexStore:
     """A loaded, read-only snapshot of the index: search it, and read articles and sentences back."""
 
-    def __init__(self, folder: Path, manifest: dict) -> None:
+    def __init__(self, folder: Path, manifest: dict, warning: str | None = None) -> None:
         self.folder = folder
         self.manifest = manifest
-        self.db = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True, check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
-        self.chunk_index = _read_faiss(folder / "chunks.faiss")
-        self.sentence_index = _read_faiss(folder / "sentences.faiss")
-        self.sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r")
-        self.chunk_vectors = np.load(folder / "chunk_vectors.npy", mmap_mode="r")
-        self.lexical = LexicalIndex.load(folder / "bm25")
-        self._check_consistent()
+        self.warning = warning  # set when this is a fallback for a damaged live snapshot
+        with _reading(folder, "meta.sqlite"):
+            self.db = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("SELECT COUNT(*) FROM articles").fetchone()
+        try:
+            with _reading(folder, "chunks.faiss"):
+                self.chunk_index = _read_faiss(folder / "chunks.faiss")
+            with _reading(folder, "sentences.faiss"):
+                self.sentence_index = _read_faiss(folder / "sentences.faiss")
+            with _reading(folder, "sentence_vectors.npy"):
+                self.sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r")
+            with _reading(folder, "chunk_vectors.npy"):
+                self.chunk_vectors = np.load(folder / "chunk_vectors.npy", mmap_mode="r")
+            with _reading(folder, "bm25"):
+                self.lexical = LexicalIndex.load(folder / "bm25")
+            with _reading(folder, "meta.sqlite"):
+                self._check_consistent()
+        except BaseException:
+            self.db.close()
+            raise
 
     @classmethod
-    def open(cls, index_dir: Path, *, model_sha256: str | None = None, dimension: int | None = None) -> IndexStore:
-        """Load the live snapshot, checking it was built by this code with the same model."""
-        folder = current_snapshot(index_dir)
-        if folder is None:
+    def open(
+        cls,
+        index_dir: Path,
+        *,
+        model_sha256: str | None = None,
+        dimension: int | None = None,
+        fallback: bool = True,
+    ) -> IndexStore:
+        """Load the live snapshot, checking it was built by this code with the same model and that its files
+        are the size its manifest recorded.
+
+        A damaged live snapshot raises IndexCorruptError naming the file; with `fallback` the newest intact
+        snapshot that was live before it is loaded instead, with `warning` saying so.
+        """
+        name = live_name(index_dir)
+        if name is None:
             raise IndexNotFoundError(f"no index at {index_dir}; create one with: qa ingest PATH")
+        folder = index_dir / name
         try:
-            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise IndexMismatchError(f"{folder}/manifest.json is unreadable ({exc}); re-ingest the corpus") from exc
+            if not name.startswith(_SNAPSHOT_PREFIX) or not folder.is_dir():
+                raise IndexCorruptError(f"CURRENT names {name!r}, which is not a snapshot folder")
+            return cls._open_folder(folder, model_sha256, dimension)
+        except IndexCorruptError as exc:
+            if not fallback:
+                raise IndexCorruptError(f"{index_dir}: {exc}; {REPAIR_HINT}") from exc
+            for other in fallback_snapshots(index_dir, folder.name):
+                try:
+                    store = cls._open_folder(other, model_sha256, dimension)
+                except IndexStoreError:
+                    continue
+                store.warning = (
+                    f"{exc}; answering from the last intact snapshot, {other.name} "
+                    f"(updated {store.manifest.get('updated_at', '?')}), instead. {REPAIR_HINT}"
+                )
+                return store
+            no_fallback = "and no intact earlier snapshot is left"
+            raise IndexCorruptError(f"{index_dir}: {exc}, {no_fallback}; {REBUILD_HINT}") from exc
+
+    @classmethod
+    def _open_folder(cls, folder: Path, model_sha256: str | None, dimension: int | None) -> IndexStore:
+        manifest = read_manifest(folder)
         _check_manifest(manifest, folder, model_sha256, dimension)
+        problems = damage(folder, manifest)
+        if problems:
+            raise IndexCorruptError(problems[0])
         return cls(folder, manifest)
 
     def _check_consistent(self) -> None:
@@ -331,9 +534,7 @@ class IndexStore:
         ]
         for what, expected, actual in [*checks, *((k, self.manifest[k], v) for k, v in counts.items())]:
             if expected != actual:
-                raise IndexMismatchError(
-                    f"{self.folder}: {what} count {actual} does not match {expected}; re-ingest the corpus"
-                )
+                raise IndexCorruptError(f"{self.folder.name}: {what} count {actual} does not match {expected}")
 
     def close(self) -> None:
         self.db.close()

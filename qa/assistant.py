@@ -17,7 +17,7 @@ from index.encoder import Encoder, load_encoder
 from index.ingest import Ingestor, Progress
 from index.models import Article, IngestReport
 from index.settings import Settings
-from index.store import IndexStore, current_snapshot
+from index.store import IndexStore, live_name
 from qa.cross_encoder import Reading
 from qa.followup import Turn, rewrite
 from qa.models import Answer, AnswerType, Citation, CitedSentence, SearchFilter, Span
@@ -50,6 +50,7 @@ class CorpusStats(BaseModel):
     snapshot: str
     updated_at: str
     dense_index: dict[str, str]
+    warning: str | None = None  # the live snapshot is damaged and an earlier one is being served
 
 
 class Assistant:
@@ -75,7 +76,8 @@ class Assistant:
         self.reader = load_reader(self.encoder) if reader is True else (reader or None)
         self._lock = threading.Lock()
         self._store: IndexStore | None = None
-        if current_snapshot(self.index_dir) is None and auto_ingest and self.settings.corpus_dir.is_dir():
+        self._loaded_for: str | None = None  # what CURRENT named when the store was loaded
+        if live_name(self.index_dir) is None and auto_ingest and self.settings.corpus_dir.is_dir():
             # First use: index the bundled corpus so the assistant answers out of the box.
             self.ingest([self.settings.corpus_dir], show_progress=False)
         self.reload()
@@ -86,21 +88,21 @@ class Assistant:
         return self._store
 
     def reload(self) -> None:
-        """Load the live snapshot (after another process changed the index, say)."""
-        if current_snapshot(self.index_dir) is None:
-            self._store = None
-            return
-        store = IndexStore.open(
-            self.index_dir, model_sha256=self.encoder.weights_sha256, dimension=self.encoder.dimension
-        )
+        """Load the live snapshot (after another process changed the index, say). A damaged one is replaced by
+        the last intact snapshot, and `stats().warning` says so."""
+        name = live_name(self.index_dir)
+        store = None
+        if name is not None:
+            store = IndexStore.open(
+                self.index_dir, model_sha256=self.encoder.weights_sha256, dimension=self.encoder.dimension
+            )
         with self._lock:
             self._store = store  # questions in flight keep the snapshot they started with
+            self._loaded_for = name
 
     def _follow_current(self) -> None:
         """Reload when another process (a `qa ingest` beside a running chat) made a new snapshot live."""
-        live = current_snapshot(self.index_dir)
-        loaded = self._store.folder if self._store is not None else None
-        if (live.name if live else None) != (loaded.name if loaded else None):
+        if live_name(self.index_dir) != self._loaded_for:
             self.reload()
 
     def ingest(
@@ -133,7 +135,7 @@ class Assistant:
             articles=store.n_articles, sentences=store.n_sentences, chunks=store.n_chunks,
             sources=store.sources(), date_from=date_from, date_to=date_to, index_dir=str(self.index_dir),
             snapshot=store.folder.name, updated_at=store.manifest.get("updated_at", ""),
-            dense_index=store.manifest.get("dense_index", {}),
+            dense_index=store.manifest.get("dense_index", {}), warning=store.warning,
         )  # fmt: skip
 
     # --- answering --------------------------------------------------------------------------------

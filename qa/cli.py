@@ -19,6 +19,7 @@ examples:
   qa ingest ~/news/ archive.jsonl                         add a folder and a file (.txt .md .html .json .jsonl)
   qa stats                                                what the index holds
   qa remove 3f2a9c0d1e2b4a5c                              remove an article by id (ids: qa stats --articles)
+  qa repair                                               check every index file; go back to the last intact snapshot
   qa serve --port 7860                                    the web chat on http://127.0.0.1:7860
   qa eval                                                 score the bundled gold set
 
@@ -43,7 +44,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _assistant(args: argparse.Namespace, auto_ingest: bool = True):  # type: ignore[no-untyped-def]
     from qa.assistant import Assistant
 
-    return Assistant(_settings(args), auto_ingest=auto_ingest)
+    assistant = Assistant(_settings(args), auto_ingest=auto_ingest)
+    if assistant.store is not None and assistant.store.warning:
+        print(f"qa: warning: {assistant.store.warning}", file=sys.stderr)
+    return assistant
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -105,6 +109,17 @@ def cmd_stats(args: argparse.Namespace) -> int:
         for article in assistant.store.articles():
             date = article.date or "-"
             print(f"  {article.id}  {date:<10}  {article.source or '-':<16.16}  {article.title[:70]}")
+    return 0
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    from index.store import IndexNotFoundError, repair, writer_lock
+
+    index_dir = _settings(args).index_dir
+    if not (index_dir / "CURRENT").is_file():
+        raise IndexNotFoundError(f"no index at {index_dir}; create one with: qa ingest PATH")
+    with writer_lock(index_dir):
+        print(f"qa repair: {repair(index_dir)}")
     return 0
 
 
@@ -198,6 +213,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--articles", action="store_true", help="also list every article with its id")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser(
+        "repair", help="check every index file against its checksum; make the last intact snapshot live if not"
+    )
+    p.set_defaults(func=cmd_repair)
 
     p = sub.add_parser("serve", help="start the web chat")
     p.add_argument("--host", default=os.environ.get("QA_UI_HOST", "127.0.0.1"))

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.encoder import Encoder
@@ -329,3 +330,64 @@ def test_unsupported_and_hidden_files_in_a_folder_are_left_alone(
     (inputs / name).write_text("a,b\n1,2\n", encoding="utf-8")
     report = Ingestor(encoder, settings).ingest([inputs], show_progress=False)
     assert len(report.added) == 1 and report.problems == []
+
+
+class CrashingEncoder:
+    """The real encoder, counting the texts it embeds; it raises (a crash, for the ingest) after `crash_after`
+    batches. Everything else is the real encoder's."""
+
+    def __init__(self, encoder: Encoder, crash_after: int | None = None) -> None:
+        self._encoder = encoder
+        self.crash_after = crash_after
+        self.batches = 0
+        self.texts: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._encoder, name)
+
+    def encode(self, texts: list[str]) -> object:
+        if self.crash_after is not None and self.batches >= self.crash_after:
+            raise RuntimeError("the machine went down")
+        self.batches += 1
+        self.texts.extend(texts)
+        return self._encoder.encode(texts)
+
+
+def test_an_ingest_that_crashed_resumes_without_embedding_finished_batches_again(
+    encoder: Encoder, settings_factory: SettingsFactory, tmp_path: Path
+) -> None:
+    settings = settings_factory()
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    with (inputs / "towns.jsonl").open("w", encoding="utf-8") as out:
+        for i in range(12):
+            text = f"Town {i} opened a new library on Monday. It holds {i + 3},000 books, the council said."
+            out.write(json.dumps({"id": f"town-{i}", "title": f"Town {i} library", "text": text}) + "\n")
+
+    crashing = CrashingEncoder(encoder, crash_after=2)
+    ingestor = Ingestor(crashing, settings)  # type: ignore[arg-type]
+    ingestor.batch_texts = 8
+    with pytest.raises(RuntimeError, match="went down"):
+        ingestor.ingest([inputs], show_progress=False)
+    assert not (settings.index_dir / "CURRENT").exists(), "nothing goes live before the ingest finishes"
+    finished = list(crashing.texts)
+    assert len(finished) == 16
+
+    counting = CrashingEncoder(encoder)
+    resumed = Ingestor(counting, settings)  # type: ignore[arg-type]
+    resumed.batch_texts = 8
+    report = resumed.ingest([inputs], show_progress=False)
+
+    assert len(report.added) == 12 and not report.problems
+    assert not set(finished) & set(counting.texts), "finished batches were embedded again"
+    assert len(set(finished) | set(counting.texts)) == len(finished) + len(counting.texts)
+    assert not (settings.index_dir / "pending").exists(), "the finished ingest leaves no pending vectors"
+    # The resumed index holds the same vectors a single uninterrupted run would have made.
+    store = IndexStore.open(settings.index_dir)
+    try:
+        rows = store.sentences(list(range(store.n_sentences)))
+        expected = encoder.encode([r["text"] for r in rows])
+        assert np.allclose(np.asarray(store.sentence_vectors), expected, atol=1e-5)
+        assert store.n_articles == 12
+    finally:
+        store.close()

@@ -1,5 +1,6 @@
-"""IndexStore on disk: a mismatched or tampered index is refused with a message that says to re-ingest, and an
-ingest killed at any moment leaves the previous complete snapshot live and consistent."""
+"""IndexStore on disk: a mismatched or tampered index is refused with a message that says to re-ingest, a damaged
+live snapshot is reported by file and the last intact one served instead, pruning keeps the snapshots that were
+live, and an ingest killed at any moment leaves the previous complete snapshot live and consistent."""
 
 from __future__ import annotations
 
@@ -22,8 +23,18 @@ import pytest
 from index.encoder import Encoder
 from index.ingest import Ingestor
 from index.models import IndexMismatchError, IndexStoreError
+from index.pending import PendingVectors, text_key
 from index.settings import Settings
-from index.store import IndexNotFoundError, IndexStore, current_snapshot, writer_lock
+from index.store import (
+    IndexCorruptError,
+    IndexNotFoundError,
+    IndexStore,
+    current_snapshot,
+    live_history,
+    repair,
+    writer_lock,
+)
+from qa import cli
 from qa.assistant import Assistant
 
 WORKER = Path(__file__).with_name("ingest_worker.py")
@@ -142,6 +153,13 @@ def test_no_index_yet_says_how_to_make_one(tmp_path: Path, encoder: Encoder) -> 
 
 def test_a_pointer_to_a_missing_snapshot_says_to_re_ingest(seed_index: Path, encoder: Encoder) -> None:
     (seed_index / "CURRENT").write_text("snap-000042\n", encoding="utf-8")
+    # The snapshot that was live before is served, with a warning naming what is wrong ...
+    store = open_store(seed_index, encoder)
+    assert store.folder.name == "snap-000001"
+    assert store.warning is not None and "CURRENT names 'snap-000042'" in store.warning
+    store.close()
+    # ... and with no snapshot to fall back on, the error says how to rebuild.
+    shutil.rmtree(seed_index / "snap-000001")
     with pytest.raises(IndexStoreError, match="re-ingest"):
         open_store(seed_index, encoder)
 
@@ -273,6 +291,7 @@ KILL_MOMENTS: list[tuple[str, float | str, str]] = [
     ("0.5 s in", 0.5, "many"),
     ("2 s in", 2.0, "many"),
     ("4 s in", 4.0, "many"),
+    ("once the first embedded batch is saved", "pending/*/part-*.npz", "many"),
     ("as the new snapshot folder appears", ".snap-*.tmp", "few"),
     ("once the new snapshot's manifest is written", ".snap-*.tmp/manifest.json", "few"),
     ("as the finished snapshot is renamed into place", "{next}/manifest.json", "few"),
@@ -335,6 +354,27 @@ def test_an_ingest_killed_at_any_moment_leaves_a_complete_consistent_index(
 
     assert interrupted, "no kill landed while an ingest was running"
 
+    # An ingest killed after embedding a batch resumes: the re-run embeds only what that batch lacks.
+    saved = [d for label, d, _ in interrupted if label == "once the first embedded batch is saved"]
+    assert saved, "the kill after the first saved batch did not land"
+    cached = PendingVectors(saved[0], encoder.weights_sha256, encoder.dimension).load()
+    assert len(cached) >= 512, "the saved batch did not survive the kill"
+    embedded: list[str] = []
+
+    class Counting:
+        def __getattr__(self, name: str) -> object:
+            return getattr(encoder, name)
+
+        def encode(self, texts: list[str]) -> object:
+            embedded.extend(texts)
+            return encoder.encode(texts)
+
+    report = Ingestor(Counting(), Settings(index_dir=saved[0])).ingest([inputs["many"]], show_progress=False)  # type: ignore[arg-type]
+    assert len(report.added) == 300
+    assert embedded, "the kill landed before the last batch, so something was left to embed"
+    assert not {text_key(t) for t in embedded} & cached.keys(), "the re-run embedded saved texts again"
+    assert counts_in_step(saved[0], encoder)["articles"] == baseline["articles"] + 300
+
     # After a crash the next ingest simply works: the lock is free and leftovers of the dead writer are cleared.
     for label, index_dir, during_write in interrupted:
         if not during_write:
@@ -349,3 +389,143 @@ def test_an_ingest_killed_at_any_moment_leaves_a_complete_consistent_index(
         assert counts_in_step(index_dir, encoder)["articles"] == before + 1
         assert not list(index_dir.glob(".snap-*.tmp")), f"a dead writer's temporary folder survived ({label})"
         assert_seed_answerable(index_dir, encoder)
+
+
+# --- pruning and damaged snapshots ---------------------------------------------------------------------
+
+
+def add_story(index_dir: Path, encoder: Encoder, folder: Path, day: str, keep: int = 2) -> None:
+    folder.mkdir(exist_ok=True)
+    story = folder / f"{day}.txt"
+    story.write_text(f"Ferry news\n\nThe harbour ferry ran late on {day}.\n", encoding="utf-8")
+    Ingestor(encoder, Settings(index_dir=index_dir, keep_snapshots=keep)).ingest([story], show_progress=False)
+
+
+def test_pruning_keeps_the_snapshots_that_were_live_not_one_a_crash_left_behind(
+    seed_index: Path, encoder: Encoder, tmp_path: Path
+) -> None:
+    add_story(seed_index, encoder, tmp_path / "in", "Monday")  # snap-000002 live, snap-000001 before it
+    # A crash after renaming a finished snapshot into place, before CURRENT moved: snap-000003 never went live.
+    shutil.copytree(seed_index / "snap-000002", seed_index / "snap-000003")
+    add_story(seed_index, encoder, tmp_path / "in", "Tuesday")  # snap-000004
+
+    snapshots = sorted(p.name for p in seed_index.iterdir() if p.name.startswith("snap-"))
+    assert snapshots == ["snap-000002", "snap-000004"], "the previously live snapshot must be the one kept"
+    assert live_history(seed_index) == ["snap-000001", "snap-000002", "snap-000004"]
+
+
+@pytest.fixture()
+def two_snapshots(seed_index: Path, encoder: Encoder, tmp_path: Path) -> Path:
+    """The seed index plus one ingest: snap-000002 live (the seed article and a ferry story), snap-000001 before."""
+    add_story(seed_index, encoder, tmp_path / "in", "Monday")
+    assert (seed_index / "CURRENT").read_text(encoding="utf-8").strip() == "snap-000002"
+    return seed_index
+
+
+SNAPSHOT_FILES = [
+    "meta.sqlite",
+    "chunks.faiss",
+    "sentences.faiss",
+    "chunk_vectors.npy",
+    "sentence_vectors.npy",
+    "bm25/data.csc.index.npy",
+    "bm25/indices.csc.index.npy",
+    "bm25/indptr.csc.index.npy",
+    "bm25/params.index.json",
+    "bm25/vocab.index.json",
+    "manifest.json",
+]
+
+
+def truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["manifest-records-files", "older-manifest"])
+@pytest.mark.parametrize("name", SNAPSHOT_FILES)
+def test_a_truncated_file_is_named_and_the_last_intact_snapshot_is_served(
+    two_snapshots: Path, encoder: Encoder, tmp_path: Path, name: str, recorded: bool
+) -> None:
+    live = two_snapshots / "snap-000002"
+    if not recorded:  # an index written before manifests listed their files: loading itself must catch it
+        if name == "manifest.json":
+            pytest.skip("the manifest is the same file either way")
+        edit_manifest(two_snapshots, files=None)
+    truncate(live / name)
+
+    store = open_store(two_snapshots, encoder)
+    try:
+        assert store.folder.name == "snap-000001", "the intact snapshot that was live before must be served"
+        assert store.warning is not None
+        assert f"snap-000002/{name.split('/')[0]}" in store.warning and "qa repair" in store.warning
+        assert store.n_articles == 1
+    finally:
+        store.close()
+    assert_seed_answerable(two_snapshots, encoder)
+
+    # An ingest refuses to build on it (nor silently on the older snapshot) and says how to repair.
+    with pytest.raises(IndexCorruptError, match=r"snap-000002/.*qa repair"):
+        add_story(two_snapshots, encoder, tmp_path / "more", "Tuesday")
+    assert (two_snapshots / "CURRENT").read_text(encoding="utf-8").strip() == "snap-000002"
+
+    with writer_lock(two_snapshots):
+        done = repair(two_snapshots)
+    assert "snap-000001" in done and "damaged-snap-000002" in done
+    assert (two_snapshots / "damaged-snap-000002").is_dir(), "the damaged snapshot is set aside, not deleted"
+    assert counts_in_step(two_snapshots, encoder)["articles"] == 1  # CURRENT names it; no warning needed
+    assert open_store(two_snapshots, encoder).warning is None
+    add_story(two_snapshots, encoder, tmp_path / "more", "Tuesday")
+    assert counts_in_step(two_snapshots, encoder)["articles"] == 2
+
+
+def test_changed_contents_of_the_same_size_are_found_by_repair(two_snapshots: Path, encoder: Encoder) -> None:
+    vectors = two_snapshots / "snap-000002" / "chunk_vectors.npy"
+    data = bytearray(vectors.read_bytes())
+    data[-8:] = bytes(8)
+    vectors.write_bytes(bytes(data))
+    with writer_lock(two_snapshots):
+        done = repair(two_snapshots)
+    assert "snap-000002/chunk_vectors.npy does not match its recorded sha256" in done
+    assert (two_snapshots / "CURRENT").read_text(encoding="utf-8").strip() == "snap-000001"
+    with writer_lock(two_snapshots):
+        assert "intact" in repair(two_snapshots)
+
+
+def test_the_cli_names_the_damaged_file_and_exits_2_when_nothing_intact_is_left(
+    two_snapshots: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index = ["--index-dir", str(two_snapshots)]
+    truncate(two_snapshots / "snap-000002" / "chunks.faiss")
+
+    assert cli.main([*index, "stats"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: snap-000002/chunks.faiss" in captured.err and "qa repair" in captured.err
+    assert "snap-000001" in captured.out
+
+    truncate(two_snapshots / "snap-000001" / "meta.sqlite")
+    for command in (["stats"], ["ask", "how many kilograms were seized in 2019?"], ["ingest", str(two_snapshots)]):
+        assert cli.main([*index, *command]) == 2, command
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1, err
+        assert "snap-000002/chunks.faiss" in err and "Traceback" not in err
+    assert "qa ingest --rebuild" in err or "qa repair" in err
+    assert cli.main([*index, "repair"]) == 2
+    assert "no intact earlier snapshot" in capsys.readouterr().err
+
+
+def test_a_running_assistant_serves_the_intact_snapshot_with_a_warning_until_repaired(
+    two_snapshots: Path, encoder: Encoder
+) -> None:
+    truncate(two_snapshots / "snap-000002" / "sentences.faiss")
+    assistant = Assistant(Settings(index_dir=two_snapshots), encoder=encoder, auto_ingest=False)
+    warning = assistant.stats().warning
+    assert warning is not None and "snap-000002/sentences.faiss" in warning
+    loaded = assistant.store
+    assert assistant.answer(SEED_QUESTION).found
+    assert assistant.store is loaded, "the fallback must not be reloaded before every question"
+
+    with writer_lock(two_snapshots):
+        repair(two_snapshots)
+    assert assistant.answer(SEED_QUESTION).found
+    assert assistant.store is not loaded and assistant.stats().warning is None

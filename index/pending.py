@@ -1,0 +1,66 @@
+"""Vectors of an ingest that has not finished yet, kept on disk so that a re-run after a crash resumes.
+
+An ingest embeds in batches and saves each batch here (keyed by the sha256 of the text) before going on; the
+folder is emptied once the new snapshot is live. A run killed half-way leaves the batches it finished, and the
+next run embeds only what they lack. Each batch is one file written under a temporary name and renamed into
+place, so a crash leaves whole batches only; an unreadable one is ignored (its texts are embedded again).
+
+    INDEX_DIR/pending/<first 16 hex digits of the model's sha256>/part-<n>.npz   (keys, vectors)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+PENDING = "pending"
+
+
+def text_key(text: str) -> bytes:
+    """The cache key of a text: its sha256 digest."""
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+class PendingVectors:
+    """The finished batches of an unfinished ingest into `index_dir` with the model `model_sha256`."""
+
+    def __init__(self, index_dir: Path, model_sha256: str, dimension: int) -> None:
+        self.root = index_dir / PENDING
+        self.folder = self.root / model_sha256[:16]
+        self.dimension = dimension
+
+    def load(self) -> dict[bytes, np.ndarray]:
+        """Every vector saved so far, by text key."""
+        found: dict[bytes, np.ndarray] = {}
+        for part in sorted(self.folder.glob("part-*.npz")):
+            try:
+                with np.load(part, allow_pickle=False) as data:
+                    keys, vectors = data["keys"], data["vectors"]
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+                continue  # a damaged batch is embedded again
+            if vectors.ndim != 2 or vectors.shape[1] != self.dimension or len(keys) != len(vectors):
+                continue
+            found.update(zip((bytes(k) for k in keys), vectors, strict=True))
+        return found
+
+    def save(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
+        """Add one finished batch (atomically: a crash leaves it whole or absent)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"part-{uuid.uuid4().hex}.npz"
+        tmp = self.folder / f".{name}.tmp"
+        with tmp.open("wb") as handle:
+            np.savez(handle, keys=np.array(list(keys), dtype="S32"), vectors=np.asarray(vectors, dtype=np.float32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.folder / name)
+
+    def clear(self) -> None:
+        """Forget everything (the ingest finished and its vectors are in the live snapshot)."""
+        shutil.rmtree(self.root, ignore_errors=True)
