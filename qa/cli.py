@@ -126,10 +126,12 @@ def cmd_repair(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.index_dir:
         os.environ["QA_INDEX_DIR"] = str(args.index_dir)
-    from ui.app import auth_from_env, serve
+    from ui.app import allowed_hosts_from_env, auth_from_env, serve
 
     try:
-        auth_from_env()  # checked here too, so a half-set sign-in is one line, not a traceback
+        # Checked here too, so a half-set sign-in or a malformed host list is one line, not a traceback.
+        auth_from_env()
+        allowed_hosts_from_env()
     except ValueError as exc:
         print(f"qa serve: {exc}", file=sys.stderr)
         return 2

@@ -3,14 +3,16 @@
 `build_app(assistant)` lays out the page and wires its events (no model loading, no search logic here);
 `launch(app, ...)` starts it with the offline theme and styles; `serve(host, port)` does both for `qa serve`.
 The chat, the `ask` API endpoint and the upload ingest run on separate queue workers, so an upload that is
-still ingesting never holds up anybody's question.
+still ingesting never holds up anybody's question. `RequestGuard` (installed by `launch`) refuses requests for
+hosts the server was not bound to (DNS rebinding, cross-site origins) and throttles failed sign-ins per client IP.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,13 +22,17 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr
+from gradio.utils import get_upload_folder
+from starlette.middleware import Middleware
 
 from index.readers import SUPPORTED_SUFFIXES
 from index.settings import Settings
 from qa.assistant import Assistant
 from qa.models import Answer, SearchFilter
+from ui.guard import LoginThrottle, RequestGuard, allowed_hosts_from_env, served_hosts
 from ui.render import (
     CSS,
+    HEAD,
     citation_choices,
     empty_article,
     render_answer,
@@ -133,19 +139,23 @@ def build_app(
         return [], [], -1, citations, article
 
     def add_articles(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-        accepted, rejected = check_uploads([Path(f) for f in files or []], settings.max_file_bytes)
-        report = None
-        if accepted:
-            progress(0.0, desc="reading files")
+        uploads = [Path(f) for f in files or []]
+        try:
+            accepted, rejected = check_uploads(uploads, settings.max_file_bytes)
+            report = None
+            if accepted:
+                progress(0.0, desc="reading files")
 
-            def on_progress(fraction: float, message: str) -> None:
-                progress(fraction, desc=message)
+                def on_progress(fraction: float, message: str) -> None:
+                    progress(fraction, desc=message)
 
-            try:
-                report = assistant.ingest(accepted, show_progress=False, on_progress=on_progress)
-            except Exception as exc:  # the index refused the whole batch (locked, mismatched): say why
-                raise gr.Error(f"Could not add the files: {exc}") from None
-        result = render_ingest_result(report, rejected, {str(p): p.name for p in accepted})
+                try:
+                    report = assistant.ingest(accepted, show_progress=False, on_progress=on_progress)
+                except Exception as exc:  # the index refused the whole batch (locked, mismatched): say why
+                    raise gr.Error(f"Could not add the files: {exc}") from None
+            result = render_ingest_result(report, rejected, {str(p): p.name for p in accepted})
+        finally:
+            discard_uploads(uploads)  # the index keeps the text; the files must not stay downloadable
         return result, facts(), gr.update(choices=source_choices()), None
 
     def refresh() -> tuple[Any, ...]:
@@ -303,13 +313,22 @@ def launch(
     port: int = 7860,
     *,
     auth: tuple[str, str] | None = None,
+    allowed_hosts: Iterable[str] = (),
+    login_throttle: LoginThrottle | None = None,
     block: bool = True,
     quiet: bool = False,
 ) -> str:
     """Serve `app` with the offline theme and the chat's styles; returns the local URL.
 
+    Requests whose Host or Origin is not a host the server was bound to (plus `allowed_hosts`) are refused; with
+    `auth`, failed sign-ins are throttled per client IP (`login_throttle`, default `LoginThrottle()`).
     `block=False` returns once the server is up (close it with `app.close()`).
     """
+    guard = Middleware(
+        RequestGuard,
+        hosts=served_hosts(host, allowed_hosts),
+        throttle=(login_throttle or LoginThrottle()) if auth else None,
+    )
     _, url, _ = app.launch(
         server_name=host,
         server_port=port,
@@ -322,6 +341,7 @@ def launch(
         show_error=True,
         theme=offline_theme(),
         css=CSS,
+        head=HEAD,
         max_file_size=app.max_file_size,
         enable_monitoring=False,
         footer_links=["api", "settings"],
@@ -329,6 +349,7 @@ def launch(
         ssr_mode=False,
         pwa=False,
         run_history=False,
+        app_kwargs={"middleware": [guard]},
     )
     return url
 
@@ -345,14 +366,16 @@ def serve(
     """Start the web chat at http://host:port (127.0.0.1 unless told otherwise); what `qa serve` runs.
 
     The assistant is made from `settings` (QA_* environment) when not given. If QA_UI_USERNAME and
-    QA_UI_PASSWORD are both set, visitors must sign in with them. Blocks until the server stops unless
-    `block=False`; returns the app (its URL is `app.local_url`; stop it with `app.close()`).
+    QA_UI_PASSWORD are both set, visitors must sign in with them; QA_UI_ALLOWED_HOSTS adds host names to serve.
+    Blocks until the server stops unless `block=False`; returns the app (its URL is `app.local_url`; stop it
+    with `app.close()`).
     """
     auth = auth_from_env()  # a half-set sign-in fails before the model is loaded
+    extra_hosts = allowed_hosts_from_env()
     settings = settings or (assistant.settings if assistant else Settings())
     assistant = assistant or Assistant(settings)
     app = build_app(assistant, settings)
-    launch(app, host, port, auth=auth, block=block, quiet=quiet)
+    launch(app, host, port, auth=auth, allowed_hosts=extra_hosts, block=block, quiet=quiet)
     return app
 
 
@@ -370,6 +393,24 @@ def auth_from_env(environ: dict[str, str] | None = None) -> tuple[str, str] | No
     if not username or not password:
         raise ValueError(f"set both {USERNAME_ENV} and {PASSWORD_ENV} to require a sign-in, or neither")
     return username, password
+
+
+def discard_uploads(paths: Iterable[Path]) -> None:
+    """Delete uploaded files (and their emptied folders) from gradio's upload folder; other paths are left alone."""
+    root = Path(get_upload_folder()).resolve()
+    for path in paths:
+        try:
+            resolved = path.resolve()
+        except OSError:
+            continue
+        if not resolved.is_relative_to(root) or resolved == root:
+            continue
+        with contextlib.suppress(OSError):
+            resolved.unlink(missing_ok=True)
+        folder = resolved.parent
+        if folder != root:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # gradio keeps each upload in a folder of its own; only removed when empty
 
 
 def chat_messages(answers: Sequence[Answer]) -> list[dict[str, str]]:

@@ -47,6 +47,12 @@ CSS = """
 .qa-ingest-problem { color: #c92a2a; }
 """
 
+# Put in the page's <head> at launch: gradio scopes the @media rules of `css` to the app's body, not its footer.
+# Gradio hides "Use via API" on narrow screens (<= 640px) but not the "·" after it, which left "· Settings".
+HEAD = """<style>
+@media (width <= 640px) { footer .show-api + .record.hidden + .divider { display: none; } }
+</style>"""
+
 
 def render_question(question: str) -> str:
     """The user's turn, shown literally (no Markdown or HTML from the user is interpreted)."""

@@ -218,3 +218,16 @@ def test_qa_serve_with_half_a_sign_in_says_so_in_one_line(
     assert main(["serve", "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("qa serve: set both QA_UI_USERNAME and QA_UI_PASSWORD") and err.count("\n") == 1
+
+
+def test_qa_serve_with_a_malformed_host_list_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qa.cli import main
+
+    monkeypatch.delenv("QA_UI_USERNAME", raising=False)
+    monkeypatch.delenv("QA_UI_PASSWORD", raising=False)
+    monkeypatch.setenv("QA_UI_ALLOWED_HOSTS", "https://news.example/path")
+    assert main(["serve", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("qa serve: ") and "QA_UI_ALLOWED_HOSTS" in err and err.count("\n") == 1

@@ -214,3 +214,29 @@ def test_chat_in_a_real_browser(chromium_path: Path, upload_gate, tmp_path: Path
         app.close()
     print(f"browser session: {time.perf_counter() - started:.1f} s")
     assert off_machine == [], f"the page fetched from outside this machine: {off_machine}"
+
+
+@pytest.mark.parametrize(("width", "links"), [(390, ["Settings"]), (1400, ["Use via API", "Settings"])])
+def test_footer_has_no_dangling_separator(chromium_path: Path, seed_assistant, width: int, links: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Gradio hides "Use via API" on a phone-wide window but not the "·" after it; the page hides that one too."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from ui.app import build_app, launch
+
+    app = build_app(seed_assistant)
+    url = launch(app, "127.0.0.1", free_port(), block=False, quiet=True)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": width, "height": 844})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(url)
+            footer = page.locator("footer")
+            expect(footer.get_by_text("Settings")).to_be_visible()
+            text = footer.inner_text()  # only what is shown
+            parts = [part.strip() for part in text.split("·")]
+            assert all(parts), f"dangling separator in the footer at {width} px: {text!r}"
+            assert parts == links
+            browser.close()
+    finally:
+        app.close()
