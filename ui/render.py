@@ -43,6 +43,7 @@ CSS = """
 .qa-article mark.qa-cited { background: #fff3bf; color: #1a1a1a; outline: 2px solid #fab005; border-radius: 3px; }
 .qa-empty { color: var(--body-text-color-subdued); font-style: italic; }
 .qa-facts { font-size: 0.9em; color: var(--body-text-color-subdued); }
+.qa-warning { color: var(--error-text-color, #b91c1c); margin-top: 0.3em; }
 .qa-ingest-ok { color: #2b8a3e; }
 .qa-ingest-problem { color: #c92a2a; }
 """
@@ -171,10 +172,17 @@ def render_corpus_facts(stats: CorpusStats) -> str:
         dates = f"{stats.date_from} to {stats.date_to}"
     else:
         dates = stats.date_from or stats.date_to or "no dates given"
+    # A damaged index is the server's business: say what it means for answers, not which file on disk broke.
+    damaged = (
+        '<div class="qa-warning">The newest index snapshot is damaged, so answers come from the one before it '
+        f"(updated {_text(stats.updated_at or '?')}); run <code>qa repair</code> on the server.</div>"
+        if stats.warning
+        else ""
+    )
     return (
         f'<div class="qa-facts"><strong>{stats.articles:,}</strong> {_plural(stats.articles, "article")}, '
         f"<strong>{stats.sentences:,}</strong> {_plural(stats.sentences, 'sentence')} · "
-        f"sources: {_text(sources)} · dates: {_text(dates)}</div>"
+        f"sources: {_text(sources)} · dates: {_text(dates)}{damaged}</div>"
     )
 
 

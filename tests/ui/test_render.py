@@ -173,6 +173,15 @@ def test_corpus_facts_name_counts_sources_and_dates() -> None:
     assert "The corpus is empty" in render_corpus_facts(empty)
     unnamed = stats.model_copy(update={"sources": [("Khmer Times", 1), ("", 53)]})
     assert "sources: Khmer Times (1), (no source) (53) ·" in _visible_text(render_corpus_facts(unnamed))
+    damaged = stats.model_copy(
+        update={
+            "warning": "snap-000002/chunks.faiss is 10 bytes, the manifest recorded 20; …",
+            "updated_at": "2021-06-14",
+        }
+    )
+    shown = _visible_text(render_corpus_facts(damaged))
+    assert "newest index snapshot is damaged" in shown and "qa repair" in shown and "(updated 2021-06-14)" in shown
+    assert "chunks.faiss" not in shown, "no file on the server is named to visitors"
 
 
 def test_ingest_result_names_each_problem_by_the_uploaded_file() -> None:
