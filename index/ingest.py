@@ -11,19 +11,21 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from index.chunks import make_chunks
+from index.dates import time_mentions
 from index.encoder import Encoder
 from index.models import Article, Chunk, IngestReport, Problem, Sentence
 from index.pending import PendingVectors, text_key
 from index.readers import RawArticle, read_inputs
 from index.sentences import split_sentences
 from index.settings import Settings
-from index.store import IndexedArticle, IndexStore, live_name, write_snapshot, writer_lock
+from index.store import TITLE, IndexedArticle, IndexStore, live_name, write_snapshot, writer_lock
 
 Progress = Callable[[float, str], None]
 
@@ -38,6 +40,14 @@ def split_article(article: Article) -> list[Sentence]:
         Sentence(article_id=article.id, number=i, start=s, end=e, text=article.text[s:e])
         for i, (s, e) in enumerate(split_sentences(article.text))
     ]
+
+
+def add_times(item: IndexedArticle) -> None:
+    """Find the time expressions of the article's title and sentences, resolved against its date (only those
+    that name their year when it has none)."""
+    reference = date.fromisoformat(item.article.date) if item.article.date else None
+    item.title_times = time_mentions(item.article.title, reference)
+    item.sentences = [s.model_copy(update={"times": time_mentions(s.text, reference)}) for s in item.sentences]
 
 
 def to_article(raw: RawArticle) -> Article:
@@ -67,10 +77,15 @@ def load_indexed(store: IndexStore) -> dict[str, IndexedArticle]:
             row["first_chunk_row"],
             row["n_chunks"],
         )
+        rows = store.article_sentences(article.id)
+        times = store.article_times([article.id]).get(article.id, {})
         sentences = [
-            Sentence(article_id=article.id, number=r["number"], start=r["start"], end=r["end"], text=r["text"])
-            for r in store.article_sentences(article.id)
-        ]
+            Sentence(
+                article_id=article.id, number=r["number"], start=r["start"], end=r["end"], text=r["text"],
+                times=times.get(r["number"], []),
+            )
+            for r in rows
+        ]  # fmt: skip
         chunks = [
             Chunk(
                 article_id=article.id, number=r["number"], first_sentence=r["first_sentence"],
@@ -85,6 +100,7 @@ def load_indexed(store: IndexStore) -> dict[str, IndexedArticle]:
             chunks=chunks,
             sentence_vectors=np.array(store.sentence_vectors[s0 : s0 + ns]),
             chunk_vectors=np.array(store.chunk_vectors[c0 : c0 + nc]),
+            title_times=times.get(TITLE, []),
         )
     return result
 
@@ -189,6 +205,7 @@ class Ingestor:
                     continue
                 getattr(report, outcome).append(item.article.id)
                 if outcome != "unchanged":
+                    add_times(item)
                     existing[item.article.id] = item
                     pending.append(item)
                     by_origin[item.article.origin] = item.article.id

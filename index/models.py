@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from index.dates import TimeMention
+
 
 class Article(BaseModel):
     """One cleaned news article. `text` is the answerable body; offsets point into it."""
@@ -27,6 +29,10 @@ class Sentence(BaseModel):
     start: int
     end: int
     text: str
+    times: list[TimeMention] = Field(
+        default_factory=list,
+        description="Time expressions of the sentence (offsets into `text`), resolved against the article's date.",
+    )
 
 
 class Chunk(BaseModel):

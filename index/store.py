@@ -32,17 +32,20 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cached_property
 from pathlib import Path
 
 import faiss
 import numpy as np
 
+from index.dates import TimeMention
 from index.lexical import LexicalIndex
 from index.models import Article, Chunk, IndexMismatchError, IndexStoreError, Sentence
 
 FORMAT_VERSION = 1
+TITLE = -1  # the sentence number `times` rows give an article's title
 _SNAPSHOT_PREFIX = "snap-"
 
 _SCHEMA = """
@@ -61,7 +64,14 @@ CREATE TABLE chunks (
     first_sentence INTEGER NOT NULL, last_sentence INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL
 );
+CREATE TABLE times (
+    article_id TEXT NOT NULL, sentence INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    text TEXT NOT NULL, first TEXT NOT NULL, last TEXT NOT NULL, period TEXT NOT NULL
+);
 CREATE INDEX sentences_by_article ON sentences(article_id, number);
+CREATE INDEX times_by_article ON times(article_id, sentence);
+CREATE INDEX times_by_date ON times(first, last);
+CREATE INDEX articles_by_date ON articles(date);
 CREATE INDEX articles_by_url ON articles(url);
 CREATE INDEX articles_by_origin ON articles(origin);
 """
@@ -76,6 +86,7 @@ class IndexedArticle:
     chunks: list[Chunk]
     sentence_vectors: np.ndarray
     chunk_vectors: np.ndarray
+    title_times: list[TimeMention] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -375,6 +386,14 @@ def _write_sqlite(path: Path, articles: Sequence[IndexedArticle]) -> None:
                     for i, s in enumerate(item.sentences)
                 ],
             )
+            db.executemany(
+                "INSERT INTO times VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (a.id, number, t.start, t.end, t.text, t.first.isoformat(), t.last.isoformat(), t.period)
+                    for number, times in [(TITLE, item.title_times), *((s.number, s.times) for s in item.sentences)]
+                    for t in times
+                ],
+            )
             sentence_row += len(item.sentences)
             chunk_row += len(item.chunks)
         db.commit()
@@ -570,6 +589,14 @@ class IndexStore:
             r["id"]: r["title"] for r in self.db.execute(f"SELECT id, title FROM articles WHERE id IN ({marks})", ids)
         }
 
+    def article_dates(self, article_ids: Collection[str]) -> dict[str, str | None]:
+        """Article id → its ISO date (None when undated), for the ids given."""
+        ids = list(article_ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return dict(self.db.execute(f"SELECT id, date FROM articles WHERE id IN ({marks})", ids))
+
     @staticmethod
     def _article(row: sqlite3.Row) -> Article:
         return Article(
@@ -588,6 +615,37 @@ class IndexStore:
         marks = ",".join("?" * len(rows))
         found = {r["row"]: r for r in self.db.execute(f"SELECT * FROM sentences WHERE row IN ({marks})", list(rows))}
         return [found[r] for r in rows if r in found]
+
+    def article_times(self, article_ids: Collection[str]) -> dict[str, dict[int, list[TimeMention]]]:
+        """Each article's resolved time expressions by sentence number (`TITLE` for the title; offsets into that
+        sentence or the title). Articles without any, and every article of an index made before times were
+        stored, are left out."""
+        ids = list(article_ids)
+        if not ids or not self._has_times:
+            return {}
+        marks = ",".join("?" * len(ids))
+        found: dict[str, dict[int, list[TimeMention]]] = {}
+        columns = 'article_id, sentence, start, "end", text, first, last, period'
+        query = f"SELECT {columns} FROM times WHERE article_id IN ({marks})"
+        for article_id, number, start, end, text, first, last, period in self.db.execute(query, ids):
+            mention = TimeMention(start, end, text, date.fromisoformat(first), date.fromisoformat(last), period)
+            found.setdefault(article_id, {}).setdefault(number, []).append(mention)
+        return found
+
+    def chunk_rows_in_time(self, dated: tuple[str, str], told: tuple[str, str] | None) -> np.ndarray:
+        """Chunk rows of the articles dated within `dated` (inclusive ISO dates), and, with `told`, of the
+        articles whose text or title names a time overlapping it."""
+        query = "SELECT c.row FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.date BETWEEN ? AND ?"
+        params: list[str] = list(dated)
+        if told is not None and self._has_times:
+            query += " OR c.article_id IN (SELECT article_id FROM times WHERE first <= ? AND last >= ?)"
+            params += [told[1], told[0]]
+        return np.array(sorted(r for (r,) in self.db.execute(query, params)), dtype=np.int64)
+
+    @cached_property
+    def _has_times(self) -> bool:
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'times'"
+        return self.db.execute(query).fetchone() is not None
 
     def article_sentences(self, article_id: str) -> list[sqlite3.Row]:
         return list(self.db.execute("SELECT * FROM sentences WHERE article_id = ? ORDER BY number", (article_id,)))

@@ -1,0 +1,201 @@
+"""Time expressions in text, resolved to date ranges: "last month" in an article of 14 April 1987 is March 1987.
+
+`time_mentions(text, reference)` finds the expressions with dateparser's search, keeps those that name a
+time (a month, a weekday, a year, "yesterday", "last week", ...; dateparser also matches stray numbers and words
+like "we"), resolves each against `reference` (the article's date, or the question's as-of date) into an
+inclusive range at the granularity dateparser reports (day, week, month, year) and returns it with its exact
+character offsets in `text`. Relative expressions need a reference; without one only those that name their
+year are kept. Ingest stores the mentions of every sentence; answering matches them against the question's.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dateparser.date import DateDataParser
+
+Period = str  # "day" | "week" | "month" | "year"
+
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+).split()
+_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_DEICTIC = {"yesterday", "today", "tomorrow", "tonight"}
+_UNITS = {"week", "month", "year", "weekend"}
+_MODIFIERS = {"last", "this", "next", "previous", "past", "coming"}
+# Month names that are also everyday words count only when capitalised ("May", "March"), unless the phrase
+# around them makes them a date ("in may 2020").
+_AMBIGUOUS = {"may", "march", "sat", "sun", "wed", "mar", "jan"}
+_YEAR = re.compile(r"^(1[89]\d\d|20\d\d)$")
+_TOKEN = re.compile(r"[A-Za-z]+|\d+")
+# Words dateparser lets into a match that are not part of the time: trimmed from either end.
+_EDGE_WORDS = {"on", "in", "at", "of", "and", "or", "the", "by", "since", "from", "to", "until", "after", "before"}
+_EDGE_WORDS |= {"during", "for", "a", "an", "as", "than", "between", "through"}
+_JOINING = _EDGE_WORDS - {"of"}  # words that end an expression when they follow its first word
+_PUNCTUATION = " \t\n,.;:()\"'"
+
+
+@dataclass(frozen=True)
+class TimeMention:
+    """A time expression in a text: its exact offsets and the inclusive date range it stands for."""
+
+    start: int
+    end: int
+    text: str
+    first: date
+    last: date
+    period: Period
+
+    def overlaps(self, first: date, last: date) -> bool:
+        return self.first <= last and first <= self.last
+
+
+def period_range(day: date, period: Period) -> tuple[date, date]:
+    """The inclusive range of `period` ("day", "week" Monday to Sunday, "month", "year") around `day`."""
+    if period == "week":
+        monday = day - timedelta(days=day.weekday())
+        return monday, monday + timedelta(days=6)
+    if period == "month":
+        return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    if period == "year":
+        return date(day.year, 1, 1), date(day.year, 12, 31)
+    return day, day
+
+
+def describe_range(first: date, last: date) -> str:
+    """A short label: "13 Apr 1987", "6–12 Apr 1987", "Mar 1987", "1986", "28 Mar – 3 Apr 1987"."""
+    if first == last:
+        return f"{first.day} {first:%b %Y}"
+    if first == date(first.year, 1, 1) and last == date(first.year, 12, 31):
+        return str(first.year)
+    if (first, last) == period_range(first, "month"):
+        return f"{first:%b %Y}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%b %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+    return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+
+
+@lru_cache(maxsize=8)
+def _parser(reference: date | None) -> DateDataParser:
+    from dateparser.date import DateDataParser
+
+    return DateDataParser(languages=["en"], settings=_settings(reference))
+
+
+def _settings(reference: date | None) -> dict:
+    settings: dict = {"PREFER_DATES_FROM": "past", "REQUIRE_PARTS": [], "STRICT_PARSING": False}
+    if reference is not None:
+        settings["RELATIVE_BASE"] = datetime(reference.year, reference.month, reference.day)
+    return settings
+
+
+def _names_a_time(tokens: list[str], lenient: bool) -> tuple[bool, bool]:
+    """(the tokens name a time, they name their year): a month, weekday, deictic word, a modified unit ("last
+    week") or a year; not a bare number, "we" or "a year" (a duration)."""
+    lowered = [t.lower() for t in tokens]
+    has_year = any(_YEAR.match(t) for t in tokens)
+    for i, word in enumerate(lowered):
+        if word in _MONTHS or word in _WEEKDAYS:
+            capitalised = tokens[i][0].isupper()
+            if word in _AMBIGUOUS and not capitalised and not (lenient and word != "may") and not has_year:
+                continue
+            return True, has_year
+        if word in _DEICTIC:
+            return True, has_year
+        if word.rstrip("s") in _UNITS and i > 0 and lowered[i - 1] in _MODIFIERS:
+            return True, has_year
+    return has_year, has_year
+
+
+def time_mentions(text: str, reference: date | None, *, lenient: bool = False) -> list[TimeMention]:
+    """The time expressions of `text` resolved against `reference` (see the module docstring).
+
+    `lenient` accepts lower-case month names ("in march"), as people type questions.
+    """
+    if not _might_name_a_time(text):
+        return []
+    mentions = _clause_mentions(text, 0, len(text), reference, lenient)
+    # dateparser's search gives up on some texts whose clauses it parses alone ("last month, according to the
+    # HGCA" finds nothing), so a clause with a time word the whole-text search missed is searched on its own.
+    for clause in _CLAUSE.finditer(text):
+        missed = [
+            m for m in _CANDIDATE.finditer(text, clause.start(), clause.end())
+            if not any(t.start <= m.start() < t.end for t in mentions)
+        ]  # fmt: skip
+        if missed:
+            extra = _clause_mentions(text, clause.start(), clause.end(), reference, lenient)
+            mentions += [e for e in extra if not any(e.start < t.end and t.start < e.end for t in mentions)]
+    return sorted(mentions, key=lambda m: m.start)
+
+
+def _clause_mentions(text: str, begin: int, stop: int, reference: date | None, lenient: bool) -> list[TimeMention]:
+    from dateparser.search import search_dates
+
+    try:
+        found = search_dates(text[begin:stop], languages=["en"], settings=_settings(reference)) or []
+    except (ValueError, OverflowError, TypeError):
+        return []
+    mentions: list[TimeMention] = []
+    cursor = begin
+    for phrase, _ in found:
+        at = text.find(phrase, cursor, stop)
+        if at < 0:
+            continue
+        cursor = at + len(phrase)
+        start, end = _trim(text, at, at + len(phrase))
+        if end <= start:
+            continue
+        tokens = _TOKEN.findall(text[start:end])
+        names, absolute = _names_a_time(tokens, lenient)
+        if not names or (reference is None and not absolute):
+            continue
+        data = _parser(reference).get_date_data(text[start:end])
+        if data is None or data.date_obj is None:
+            continue
+        period = data.period if data.period in {"day", "week", "month", "year"} else "day"
+        if period == "day" and all(_YEAR.match(t) or t.lower() in _EDGE_WORDS for t in tokens):
+            period = "year"  # a bare "1986" is the whole year, not its 14 April
+        first, last = period_range(data.date_obj.date(), period)
+        mentions.append(TimeMention(start, end, text[start:end], first, last, period))
+    return mentions
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink [start, end) to the time words: no surrounding space or punctuation, no leading "on", "in", and
+    nothing from a joining word on ("March from 6" of "in March from 6.20 billion" is "March")."""
+    while True:
+        piece = text[start:end]
+        start += len(piece) - len(piece.lstrip(_PUNCTUATION))
+        end = start + len(piece.strip(_PUNCTUATION))
+        words = [(m.start() + start, m.group()) for m in re.finditer(r"\S+", text[start:end])]
+        if len(words) > 1 and words[0][1].lower() in _EDGE_WORDS:
+            start = words[1][0]
+            continue
+        cut = next((at for at, word in words[1:] if word.lower().strip(",") in _JOINING), None)
+        if cut is not None:
+            end = cut
+            continue
+        return start, end
+
+
+# A clause: text between , ; : ( ) [ ], except that a comma before a year stays inside ("Oct 6, 1981").
+_CLAUSE = re.compile(r"(?:[^,;:()\[\]]|,(?=\s*(?:1[89]|20)\d\d\b))+")
+_CANDIDATE = re.compile(
+    r"\b(?:" + "|".join(sorted({*_MONTHS, *_WEEKDAYS, *_DEICTIC}, key=len, reverse=True)) + r")\b"
+    r"|\b(?:last|this|next|previous|past|coming) (?:week|month|year|weekend)s?\b|\b(?:1[89]\d\d|20\d\d)\b",
+    re.IGNORECASE,
+)
+
+
+def _might_name_a_time(text: str) -> bool:
+    """A cheap screen before dateparser (which costs ~2 ms a sentence): most sentences name no time."""
+    return _CANDIDATE.search(text) is not None
