@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from dateparser.date import DateDataParser
 
-Period = str  # "day" | "week" | "month" | "year"
+Period = str  # "day" | "week" | "month" | "quarter" | "year"
 
 _MONTHS = (
     "january february march april may june july august september october november december "
@@ -40,6 +40,7 @@ _EDGE_WORDS = {"on", "in", "at", "of", "and", "or", "the", "by", "since", "from"
 _EDGE_WORDS |= {"during", "for", "a", "an", "as", "than", "between", "through"}
 _JOINING = _EDGE_WORDS - {"of"}  # words that end an expression when they follow its first word
 _PUNCTUATION = " \t\n,.;:()\"'"
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,15 @@ def time_mentions(text: str, reference: date | None, *, lenient: bool = False) -
     """
     if not _might_name_a_time(text):
         return []
-    mentions = _clause_mentions(text, 0, len(text), reference, lenient)
+    # "last month's", "March's": dateparser reads neither, so possessives are blanked (same length, so the
+    # offsets still point into `text`).
+    text = _POSSESSIVE.sub("  ", text)
+    quarters = _quarter_mentions(text, reference)
+    mentions = [
+        m for m in _clause_mentions(text, 0, len(text), reference, lenient)
+        if not any(m.start < q.end and q.start < m.end for q in quarters)
+    ]  # fmt: skip
+    mentions += quarters
     # dateparser's search gives up on some texts whose clauses it parses alone ("last month, according to the
     # HGCA" finds nothing), so a clause with a time word the whole-text search missed is searched on its own.
     for clause in _CLAUSE.finditer(text):
@@ -135,6 +144,52 @@ def time_mentions(text: str, reference: date | None, *, lenient: bool = False) -
             extra = _clause_mentions(text, clause.start(), clause.end(), reference, lenient)
             mentions += [e for e in extra if not any(e.start < t.end and t.start < e.end for t in mentions)]
     return sorted(mentions, key=lambda m: m.start)
+
+
+def _quarter_mentions(text: str, reference: date | None) -> list[TimeMention]:
+    """Quarters, which dateparser does not read: "the first quarter", "fourth quarter of 1986", "1986 fourth
+    quarter", "last quarter". Without a year, the latest such quarter that began by `reference`."""
+    mentions = []
+    for match in _QUARTER.finditer(text):
+        words = match.group().lower()
+        year_match = re.search(r"(1[89]|20)\d\d", words)
+        number = next((n for word, n in _QUARTER_NUMBERS.items() if word in words.split()), None)
+        if reference is not None:
+            ref = reference
+        elif year_match is not None:
+            ref = date(int(year_match.group()), 12, 31)
+        else:
+            continue
+        if number is None:  # last / this / previous quarter
+            current = date(ref.year, 3 * ((ref.month - 1) // 3) + 1, 1)
+            back = 0 if "this" in words else 1
+            month = current.month - 3 * back
+            year = current.year + (month - 1) // 12
+            first = date(year, (month - 1) % 12 + 1, 1)
+        else:
+            if year_match is not None:
+                year = int(year_match.group())
+            elif "last year" in words:
+                year = ref.year - 1
+            else:
+                year = ref.year
+                if "this year" not in words and date(year, 3 * number - 2, 1) > ref:
+                    year -= 1
+            first = date(year, 3 * number - 2, 1)
+        last = period_range(date(first.year, first.month + 2, 1), "month")[1]
+        start, end = _trim(text, match.start(), match.end())
+        mentions.append(TimeMention(start, end, text[start:end], first, last, "quarter"))
+    return mentions
+
+
+_QUARTER_NUMBERS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+_QUARTER_NUMBERS |= {"final": 4}
+_QUARTER = re.compile(
+    r"\b(?:(?:1[89]|20)\d\d\s+)?(?:first|second|third|fourth|final|1st|2nd|3rd|4th)[- ]quarter"
+    r"(?:\s+(?:of\s+)?(?:(?:1[89]|20)\d\d|this year|last year)\b|,\s*(?:1[89]|20)\d\d\b)?"
+    r"|\b(?:last|this|previous|past) quarter\b",
+    re.IGNORECASE,
+)
 
 
 def _clause_mentions(text: str, begin: int, stop: int, reference: date | None, lenient: bool) -> list[TimeMention]:
@@ -191,7 +246,8 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 _CLAUSE = re.compile(r"(?:[^,;:()\[\]]|,(?=\s*(?:1[89]|20)\d\d\b))+")
 _CANDIDATE = re.compile(
     r"\b(?:" + "|".join(sorted({*_MONTHS, *_WEEKDAYS, *_DEICTIC}, key=len, reverse=True)) + r")\b"
-    r"|\b(?:last|this|next|previous|past|coming) (?:week|month|year|weekend)s?\b|\b(?:1[89]\d\d|20\d\d)\b",
+    r"|\b(?:last|this|next|previous|past|coming) (?:week|month|year|weekend)s?\b|\b(?:1[89]\d\d|20\d\d)\b"
+    r"|\bquarter\b",
     re.IGNORECASE,
 )
 

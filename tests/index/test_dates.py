@@ -69,3 +69,24 @@ def test_ranges_and_their_labels() -> None:
     assert describe_range(*period_range(date(1986, 6, 1), "year")) == "1986"
     assert describe_range(date(1987, 4, 13), date(1987, 4, 13)) == "13 Apr 1987"
     assert describe_range(date(1987, 3, 28), date(1987, 4, 3)) == "28 Mar – 3 Apr 1987"
+
+
+def test_possessives_are_read_as_times() -> None:
+    assert found("He blamed March's weak performance on strikes.") == [("March", "1987-03-01", "1987-03-31")]
+    assert found("what caused last month's fall?", lenient=True) == [("last month", "1987-03-01", "1987-03-31")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Output rose in the first quarter.", [("first quarter", "1987-01-01", "1987-03-31")]),
+        ("Output fell in the fourth quarter.", [("fourth quarter", "1986-10-01", "1986-12-31")]),
+        ("It fell 1.5 pct in the fourth quarter of 1985.", [("fourth quarter of 1985", "1985-10-01", "1985-12-31")]),
+        ("Profit rose in the first quarter of this year.",
+         [("first quarter of this year", "1987-01-01", "1987-03-31")]),
+        ("GNP grew last quarter, the agency said yesterday.",
+         [("last quarter", "1987-01-01", "1987-03-31"), ("yesterday", "1987-04-13", "1987-04-13")]),
+    ],
+)  # fmt: skip
+def test_quarters(text: str, expected: list[tuple[str, str, str]]) -> None:
+    assert found(text) == expected
