@@ -80,6 +80,8 @@ def describe_range(first: date, last: date) -> str:
         return f"{first:%b %Y}"
     if (first.year, first.month) == (last.year, last.month):
         return f"{first.day}–{last.day} {last:%b %Y}"
+    if first.day == 1 and last == period_range(last, "month")[1]:  # whole months: "Jan – Mar 2026"
+        return f"{first:%b} – {last:%b %Y}" if first.year == last.year else f"{first:%b %Y} – {last:%b %Y}"
     if first.year == last.year:
         return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
     return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"

@@ -6,11 +6,14 @@ is the one-call convenience over a shared default assistant.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 from pydantic import BaseModel
 
 from index.encoder import Encoder, load_encoder
@@ -20,12 +23,22 @@ from index.settings import Settings
 from index.store import IndexStore, live_name
 from qa.cross_encoder import Reading
 from qa.followup import Turn, rewrite
-from qa.models import Answer, AnswerType, Citation, CitedSentence, SearchFilter, Span
+from qa.models import Answer, AnswerType, Citation, CitedSentence, QuestionTime, SearchFilter, Span
 from qa.question import Question, analyze
 from qa.reader import Reader, load_reader, reader_span, rerank
 from qa.retrieve import retrieve
 from qa.score import ScoredSentence, ScorerWeights, default_weights, score_sentences
 from qa.spans import extract_span, speaker_of
+from qa.when import (
+    DEFAULT_TIME_WEIGHTS,
+    as_of_date,
+    asks_about_time,
+    dated_window,
+    fact_dates,
+    newest_date,
+    read_time,
+    time_prior,
+)
 
 NOT_FOUND = "Not found in the corpus."
 _WHO_SAID = re.compile(
@@ -65,6 +78,7 @@ class Assistant:
         index_dir: Path | None = None,
         auto_ingest: bool = True,
         reader: Reader | bool | None = True,
+        time_aware: bool = True,
     ) -> None:
         self.settings = settings or Settings()
         self.index_dir = Path(index_dir or self.settings.index_dir)
@@ -74,6 +88,9 @@ class Assistant:
         # types its reader.json names; False answers without it (the linear scorer and typed extractors alone,
         # an ablation).
         self.reader = load_reader(self.encoder) if reader is True else (reader or None)
+        # Read the question's time and prefer what was reported for it (qa/when.py); False is the ablation.
+        self.time_aware = time_aware
+        self.time_weights = DEFAULT_TIME_WEIGHTS
         self._lock = threading.Lock()
         self._store: IndexStore | None = None
         self._loaded_for: str | None = None  # what CURRENT named when the store was loaded
@@ -145,39 +162,60 @@ class Assistant:
         history: Sequence[str | Answer | Turn] | None = None,
         top_k: int = 3,
         search_filter: SearchFilter | None = None,
+        as_of: date | str | None = None,
     ) -> Answer:
         """Answer `question` with cited sentences from the corpus, or abstain.
 
         `history` holds earlier turns, oldest first: their questions (str) or their `Answer`s. Follow-ups are
-        rewritten into self-contained questions, returned as `understood_question`.
+        rewritten into self-contained questions, returned as `understood_question`. `as_of` is the day the
+        question is asked (a date or "YYYY-MM-DD"; default today): "last month" counts from it, and articles
+        published after it rank last. `Answer.time` says which date was used and how the question was read.
         """
         _check_arguments(question, history, top_k, search_filter)
+        day = as_of_date(as_of)
         self._follow_current()
         asked = " ".join(question.split())
         understood = rewrite(asked, history)
         parsed = analyze(understood)
+        when = read_time(understood, day) if self.time_aware else QuestionTime(as_of=day)
         store = self._store
         if not parsed.terms and not parsed.numbers:
-            return _abstain(asked, understood, parsed, "Ask a question with at least one content word.")
+            return _abstain(asked, understood, parsed, "Ask a question with at least one content word.", when)
         if store is None or store.n_sentences == 0:
-            return _abstain(asked, understood, parsed, "The index holds no articles yet; add some with qa ingest.")
+            message = "The index holds no articles yet; add some with qa ingest."
+            return _abstain(asked, understood, parsed, message, when)
         previous = _last_answer(history)
         if previous is not None and _WHO_SAID.match(asked):
             attributed = self._attribution(store, previous.sentences[0])
             if attributed:
                 return Answer(
                     question=asked, understood_question=understood, answer_type=AnswerType.PERSON, found=True,
-                    sentences=attributed[:top_k] if top_k > 1 else attributed[:1],
+                    sentences=attributed[:top_k] if top_k > 1 else attributed[:1], time=when,
                 )  # fmt: skip
         vector = self.encoder.encode([understood])[0]
-        found = retrieve(store, parsed, vector, search_filter=search_filter)
+        prefer = self._time_rows(store, when)
+        found = retrieve(store, parsed, vector, search_filter=search_filter, prefer=prefer)
         ranked = score_sentences(store, parsed, vector, found, self.weights)
+        priors = self._time_priors(store, ranked, when)
+        if priors:
+            # Which candidates the reader reads is decided with the time prior; it then adds to the final odds.
+            ranked.sort(key=lambda s: -(_log_odds(s.score) + priors[s.row]))
         if self.reader is not None and ranked:
             titles = store.titles({s.article_id for s in ranked[: self.reader.config.candidates]})
             ranked = rerank(self.reader, understood, ranked, titles)
+        if priors and ranked:
+            # The prior reorders the candidates, counted from the one it puts first: that one keeps the reader's
+            # own probability (so whether to answer at all stays the reader's call, never made surer by a date),
+            # and the others move by how much better or worse their time fits.
+            adjusted = {s.row: _log_odds(s.score) + priors[s.row] for s in ranked}
+            ranked.sort(key=lambda s: -adjusted[s.row])
+            shift = priors[ranked[0].row]
+            for s in ranked:
+                s.score = _probability(adjusted[s.row] - shift)
         if not ranked or ranked[0].score < self.threshold:
             best = f" (closest sentence scored {ranked[0].score:.2f})" if ranked else ""
-            return _abstain(asked, understood, parsed, f"{NOT_FOUND} No sentence answers this question{best}.")
+            message = f"{NOT_FOUND} No sentence answers this question{best}."
+            return _abstain(asked, understood, parsed, message, when)
         chosen = _select(ranked, top_k, self.threshold)
         cited = [self._cite(store, s, parsed) for s in chosen]
         if parsed.answer_type == AnswerType.PERSON and cited[0].span is None:
@@ -187,8 +225,33 @@ class Assistant:
                 cited = [cited[0], named[0], *cited[1:]][: max(top_k, 2)]
         return Answer(
             question=asked, understood_question=understood, answer_type=parsed.answer_type, found=True,
-            sentences=cited, message="",
+            sentences=cited, message="", time=when,
         )  # fmt: skip
+
+    def _time_rows(self, store: IndexStore, when: QuestionTime) -> np.ndarray | None:
+        """Chunk rows of the articles of the time asked about (qa/when.py), for retrieval to prefer."""
+        window = dated_window(when) if self.time_aware else None
+        if window is None:
+            return None
+        told = (when.first.isoformat(), when.last.isoformat()) if when.first and when.last else None
+        return store.chunk_rows_in_time((window[0].isoformat(), window[1].isoformat()), told)
+
+    def _time_priors(self, store: IndexStore, ranked: list[ScoredSentence], when: QuestionTime) -> dict[int, float]:
+        """Each candidate's time prior in log-odds (empty when time features are off)."""
+        if not self.time_aware or not ranked:
+            return {}
+        ids = {s.article_id for s in ranked}
+        dates = store.article_dates(ids)
+        times = store.article_times(ids) if asks_about_time(when) else {}
+        newest = newest_date(when, dates.values())
+        priors = {}
+        for s in ranked:
+            in_article = times.get(s.article_id, {})
+            others = {n: t for n, t in in_article.items() if n != s.number}
+            priors[s.row] = time_prior(
+                when, dates.get(s.article_id), in_article.get(s.number, []), others, newest, self.time_weights
+            )
+        return priors
 
     @property
     def threshold(self) -> float:
@@ -226,6 +289,7 @@ class Assistant:
                 date=article.date,
                 url=article.url,
                 origin=article.origin,
+                fact_dates=fact_dates(store.article_times([article.id]).get(article.id, {}).get(sentence.number, [])),
                 sentence_number=sentence.number,
                 start=sentence.start,
                 end=sentence.end,
@@ -291,8 +355,17 @@ def _last_answer(history: Sequence[str | Answer | Turn] | None) -> Answer | None
     return answer if isinstance(answer, Answer) and answer.found and answer.sentences else None
 
 
-def _abstain(asked: str, understood: str, parsed: Question, message: str) -> Answer:
+def _abstain(asked: str, understood: str, parsed: Question, message: str, when: QuestionTime) -> Answer:
     return Answer(
         question=asked, understood_question=understood, answer_type=parsed.answer_type, found=False,
-        sentences=[], message=message,
+        sentences=[], message=message, time=when,
     )  # fmt: skip
+
+
+def _log_odds(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _probability(log_odds: float) -> float:
+    return 1.0 / (1.0 + math.exp(-log_odds))

@@ -16,6 +16,7 @@ EXAMPLES = """\
 examples:
   qa ask "how many kilograms were seized in 2019?"      answer from the bundled corpus (indexed on first use)
   qa ask "and in 2018?" --history "how many cases were recorded in 2019?"
+  qa ask "what was the trade surplus last month?" --as-of 1987-04-30
   qa ingest ~/news/ archive.jsonl                         add a folder and a file (.txt .md .html .json .jsonl)
   qa stats                                                what the index holds
   qa remove 3f2a9c0d1e2b4a5c                              remove an article by id (ids: qa stats --articles)
@@ -68,12 +69,22 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"qa ask: --top-k must be at least 1, got {args.top_k}", file=sys.stderr)
         return 2
     assistant = _assistant(args)
-    result = assistant.answer(args.question, history=args.history or None, top_k=args.top_k)
+    as_of = args.as_of
+    if as_of == "latest":  # the newest article's date
+        as_of = assistant.stats().date_to
+    try:
+        result = assistant.answer(args.question, history=args.history or None, top_k=args.top_k, as_of=as_of)
+    except ValueError as exc:
+        print(f"qa ask: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         print(result.model_dump_json(indent=2))
         return 0 if result.found else 3
-    if result.rewritten:
-        print(f"{_DIM}understood as: {result.understood_question}{_RESET}")
+    shown = result.shown_question()
+    if shown != result.question:
+        print(f"{_DIM}understood as: {shown}{_RESET}")
+    if args.as_of and result.time is not None:
+        print(f"{_DIM}as of {result.time.as_of.isoformat()}{_RESET}")
     if not result.found:
         print(f"{_BOLD}{result.message}{_RESET}")
         return 3
@@ -81,7 +92,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         c = sentence.citation
         print(f"[{number}] {sentence.marked(_HL, _RESET) if _HL else sentence.marked('[', ']')}")
         where = ", ".join(x for x in (c.title, c.source, c.date) if x)
-        print(f"    {_DIM}{where} — sentence {c.sentence_number + 1}, characters {c.start}–{c.end}, "
+        facts = "".join(f"; {fact}" for fact in c.fact_dates)
+        print(f"    {_DIM}{where}{facts} — sentence {c.sentence_number + 1}, characters {c.start}–{c.end}, "
               f"article {c.article_id}, score {sentence.score:.2f}{_RESET}")  # fmt: skip
     return 0
 
@@ -204,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--history", action="append", help="an earlier question of the conversation (repeatable)")
     p.add_argument("--top-k", type=int, default=3, help="at most this many sentences (default 3)")
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="answer as of this day, YYYY-MM-DD ('last month' counts from it), or 'latest' for the newest "
+        "article's date (default: today)",
+    )
     p.add_argument("--json", action="store_true", help="print the Answer as JSON")
     p.set_defaults(func=cmd_ask)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -29,6 +30,11 @@ class Citation(BaseModel):
     date: str | None = None
     url: str | None = None
     origin: str = Field(default="", description="File the article was ingested from.")
+    fact_dates: list[str] = Field(
+        default_factory=list,
+        description='Time expressions of the sentence with the dates they stand for ("last month = Mar 1987"), '
+        "resolved against the article's date.",
+    )
     sentence_number: int = Field(description="0-based position of the sentence in the article.")
     start: int = Field(description="Character offset of the sentence in the cleaned article text.")
     end: int
@@ -59,6 +65,19 @@ class CitedSentence(BaseModel):
         return f"{self.text[: s.start]}{left}{self.text[s.start : s.end]}{right}{self.text[s.end :]}"
 
 
+class QuestionTime(BaseModel):
+    """When the question is about: the date it is asked as of, and the range a time expression in it stands for."""
+
+    as_of: date = Field(description="The day the question is asked as of: relative dates count from it.")
+    expression: str | None = Field(default=None, description='The time expression read ("last month"), if any.')
+    start: int | None = Field(default=None, description="Offsets of `expression` in the understood question.")
+    end: int | None = None
+    first: date | None = Field(default=None, description="First day of the range it stands for (inclusive).")
+    last: date | None = Field(default=None, description="Last day of that range (inclusive).")
+    label: str | None = Field(default=None, description='The range in words: "Mar 1987", "6–12 Apr 1987".')
+    latest: bool = Field(default=False, description='The question asks for the newest figure ("current", "latest").')
+
+
 class Answer(BaseModel):
     """The reply to one question: cited sentences, or an explicit abstention."""
 
@@ -68,6 +87,17 @@ class Answer(BaseModel):
     found: bool
     sentences: list[CitedSentence] = Field(default_factory=list)
     message: str = ""
+    time: QuestionTime | None = Field(default=None, description="The as-of date used and the time asked about.")
+
+    def shown_question(self) -> str:
+        """The understood question with the range its time expression was read as: "… last month (Mar 1987)?"."""
+        t = self.time
+        text = self.understood_question
+        if t is None or t.end is None or not t.label or t.end > len(text):
+            return text
+        if t.expression and t.first is not None and str(t.first.year) in t.expression:
+            return text  # "in 2019", "February 1987" already say it
+        return f"{text[: t.end]} ({t.label}){text[t.end :]}"
 
     @property
     def rewritten(self) -> bool:

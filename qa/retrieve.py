@@ -35,8 +35,14 @@ def retrieve(
     chunks: int = 8,
     depth: int = 40,
     search_filter: SearchFilter | None = None,
+    prefer: np.ndarray | None = None,
 ) -> Retrieved:
-    """Fuse three rankings and return the top `chunks` chunks with all their sentences."""
+    """Fuse three rankings and return the top `chunks` chunks with all their sentences.
+
+    `prefer` (chunk rows of the articles of the time the question asks about, see qa/when.py) adds two more
+    rankings, dense and BM25 within those rows, so that the right period's report competes with every other
+    report on the same subject; it prefers, it does not filter.
+    """
     allowed = None
     allowed_sentences = None
     if search_filter is not None:
@@ -52,12 +58,19 @@ def retrieve(
     sentence_rows = store.sentences([r for r, _ in dense_sentences])
     chunk_of = {row["row"]: row["chunk_row"] for row in sentence_rows}
 
-    fused: dict[int, float] = {}
-    for ranking in (
+    rankings = [
         [r for r, _ in dense_chunks],
         [r for r, _ in lexical],
         list(dict.fromkeys(chunk_of[r] for r, _ in dense_sentences if r in chunk_of)),
-    ):
+    ]
+    if prefer is not None and len(prefer):
+        if allowed is not None:
+            prefer = np.intersect1d(prefer, allowed)
+        rankings.append([r for r, _ in store.search_chunks(vector, depth, prefer)])
+        within = set(prefer.tolist())
+        rankings.append([r for r, _ in store.lexical.search(question.terms, depth * 4) if r in within][:depth])
+    fused: dict[int, float] = {}
+    for ranking in rankings:
         for rank, row in enumerate(ranking):
             fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
     ordered = sorted(fused, key=lambda r: -fused[r])[:chunks]

@@ -108,24 +108,32 @@ def build_app(
         date_from: str,
         date_to: str,
         top_k: float,
+        as_of: str,
     ) -> tuple[Any, ...]:
         question = (question or "").strip()
         if not question:
             return (gr.skip(),) * 6
         try:
             narrowed = search_filter(sources, date_from, date_to)
+            day = _iso_date(as_of, "As of")
         except ValueError as exc:
             raise gr.Error(str(exc)) from None
-        answer = assistant.answer(question, history=answers, top_k=int(top_k), search_filter=narrowed)
+        answer = assistant.answer(question, history=answers, top_k=int(top_k), search_filter=narrowed, as_of=day)
         answers = [*answers, answer]
         citations, article = sources_of(answers, len(answers) - 1)
         return "", chat_messages(answers), answers, len(answers) - 1, citations, article
 
     def respond_to_example(
-        answers: list[Answer], sources: list[str] | None, date_from: str, date_to: str, top_k: float, evt: gr.SelectData
+        answers: list[Answer],
+        sources: list[str] | None,
+        date_from: str,
+        date_to: str,
+        top_k: float,
+        as_of: str,
+        evt: gr.SelectData,
     ) -> tuple[Any, ...]:
         value = evt.value if isinstance(evt.value, dict) else {}
-        return respond(str(value.get("text", "")), answers, sources, date_from, date_to, top_k)
+        return respond(str(value.get("text", "")), answers, sources, date_from, date_to, top_k, as_of)
 
     def select_reply(answers: list[Answer], evt: gr.SelectData) -> tuple[Any, ...]:
         if not answers or not isinstance(evt.index, int):
@@ -159,7 +167,14 @@ def build_app(
         return result, facts(), gr.update(choices=source_choices()), None
 
     def refresh() -> tuple[Any, ...]:
-        return facts(), gr.update(choices=source_choices())
+        return facts(), gr.update(choices=source_choices()), today()
+
+    def today() -> str:
+        return date.today().isoformat()
+
+    def latest_article_date() -> str:
+        """The newest article's date (today when no article is dated): asks "as of" the end of the corpus."""
+        return assistant.stats().date_to or date.today().isoformat()
 
     def ask(
         question: str,
@@ -168,6 +183,7 @@ def build_app(
         sources: str = "",
         date_from: str = "",
         date_to: str = "",
+        as_of: str = "",
     ) -> dict:
         """Answer a question from the corpus with cited sentences, or say it is not found.
 
@@ -178,6 +194,8 @@ def build_app(
             sources: optional comma-separated source names to search (e.g. "Khmer Times").
             date_from: optional ISO date (YYYY-MM-DD): only articles from this day on.
             date_to: optional ISO date (YYYY-MM-DD): only articles up to this day.
+            as_of: optional ISO date (YYYY-MM-DD) the question is asked as of ("last month" counts from it;
+                articles after it rank last); empty: today.
 
         Returns:
             The Answer as JSON: question, understood_question, answer_type, found, sentences (text, score, span,
@@ -191,12 +209,13 @@ def build_app(
             narrowed = search_filter(
                 names, _text_argument("date_from", date_from, 40), _text_argument("date_to", date_to, 40)
             )
+            day = _iso_date(_text_argument("as_of", as_of, 40), "as_of")
             count = whole_number("top_k", top_k)
             if not 1 <= count <= MAX_TOP_K:
                 raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, not {top_k}")
         except ValueError as exc:
             raise gr.Error(str(exc)) from None
-        answer = assistant.answer(question, history=history, top_k=count, search_filter=narrowed)
+        answer = assistant.answer(question, history=history, top_k=count, search_filter=narrowed, as_of=day)
         return public_answer(answer)
 
     chat_events = {"concurrency_id": "chat", "concurrency_limit": CHAT_WORKERS, "api_visibility": "private"}
@@ -233,6 +252,20 @@ def build_app(
                         max_length=MAX_QUESTION_CHARS,
                     )
                     ask_button = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=1, min_width=80)
+                with gr.Row(equal_height=True):
+                    as_of = gr.Textbox(
+                        value="",  # filled in on each page load: a server up since yesterday says today
+                        label="As of",
+                        info="Questions are answered as of this day (empty: today): “last month” counts from it.",
+                        placeholder="YYYY-MM-DD",
+                        elem_id="qa-as-of",
+                        scale=3,
+                        max_length=10,
+                    )
+                    as_of_today = gr.Button("Today", size="sm", elem_id="qa-as-of-today", scale=1, min_width=60)
+                    as_of_latest = gr.Button(
+                        "Latest article", size="sm", elem_id="qa-as-of-latest", scale=1, min_width=100
+                    )
                 new_chat = gr.Button("New conversation", size="sm", elem_id="qa-new")
             with gr.Column(scale=2), gr.Tabs():
                 with gr.Tab("Sources", id="sources"):
@@ -270,7 +303,7 @@ def build_app(
                     add_button = gr.Button("Add to the corpus", variant="primary", elem_id="qa-add")
                     ingest_result = gr.HTML(elem_id="qa-ingest-result")
 
-        chat_inputs = [question, answers, source_filter, date_from, date_to, top_k]
+        chat_inputs = [question, answers, source_filter, date_from, date_to, top_k, as_of]
         chat_outputs = [question, chatbot, answers, shown, citation, article_view]
         for trigger in (question.submit, ask_button.click):
             trigger(respond, chat_inputs, chat_outputs, **chat_events).then(  # type: ignore[arg-type]
@@ -298,7 +331,9 @@ def build_app(
             concurrency_limit=1,
             api_visibility="private",
         )
-        app.load(refresh, None, [corpus_facts, source_filter], show_progress="hidden", **view_events)  # type: ignore[arg-type]
+        as_of_latest.click(latest_article_date, None, [as_of], **view_events)  # type: ignore[arg-type]
+        as_of_today.click(today, None, [as_of], **view_events)  # type: ignore[arg-type]
+        app.load(refresh, None, [corpus_facts, source_filter, as_of], show_progress="hidden", **view_events)  # type: ignore[arg-type]
         gr.api(ask, api_name="ask", concurrency_id="chat", concurrency_limit=CHAT_WORKERS)
     app.queue(default_concurrency_limit=1)
     # The browser refuses a whole selection when one file is over gradio's limit, so that limit is only a hard

@@ -23,6 +23,7 @@ NOT_FOUND_TITLE = "Not found in the corpus"
 CSS = """
 .qa-reply { line-height: 1.5; }
 .qa-understood { font-size: 0.9em; color: var(--body-text-color-subdued); margin-bottom: 0.4em; }
+.qa-as-of { font-size: 0.8em; color: var(--body-text-color-subdued); margin-bottom: 0.4em; }
 .qa-sentence { margin: 0.25em 0; }
 .qa-sentence.qa-best { font-weight: 500; }
 .qa-ref { font-size: 0.8em; font-weight: 600; color: var(--color-accent); margin-left: 0.2em; }
@@ -66,8 +67,10 @@ def render_answer(answer: Answer) -> str:
     A reply that found nothing is a grey box headed "Not found in the corpus" and shows no sentence at all.
     """
     understood = ""
-    if answer.rewritten:
-        understood = f'<div class="qa-understood">Answering: <q>{_text(answer.understood_question)}</q></div>'
+    shown = answer.shown_question()
+    if shown != answer.question:
+        understood = f'<div class="qa-understood">Answering: <q>{_text(shown)}</q></div>'
+    understood += as_of_html(answer)
     if not answer.found or not answer.sentences:
         return (
             f'<div class="qa-reply qa-not-found" role="status">{understood}'
@@ -80,10 +83,24 @@ def render_answer(answer: Answer) -> str:
         for n, s in enumerate(answer.sentences, start=1)
     )
     citations = "".join(
-        f'<div class="qa-citation">[{n}] {citation_html(s.citation)}, {confidence_html(s.score)}</div>'
+        f'<div class="qa-citation">[{n}] {citation_html(s.citation)}{fact_dates_html(s.citation)}, '
+        f"{confidence_html(s.score)}</div>"
         for n, s in enumerate(answer.sentences, start=1)
     )
     return f'<div class="qa-reply qa-found">{understood}{sentences}<div class="qa-citations">{citations}</div></div>'
+
+
+def as_of_html(answer: Answer) -> str:
+    """The date the reply was answered as of (relative dates in the question count from it)."""
+    if answer.time is None:
+        return ""
+    day = answer.time.as_of
+    return f'<div class="qa-as-of">as of {day.day} {day:%b %Y}</div>'
+
+
+def fact_dates_html(citation: Citation) -> str:
+    """' · "last month" = Mar 1987' for each relative date in the cited sentence, resolved against its article."""
+    return "".join(f" · {_text(fact)}" for fact in citation.fact_dates)
 
 
 def confidence_label(score: float) -> str:

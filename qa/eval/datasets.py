@@ -1,8 +1,9 @@
 """The datasets `qa eval` asks and the indexes it asks them against.
 
 `prepare_dataset` builds the index through the product's own ingest path: the bundled corpus folder for the gold
-set, every SQuAD dev paragraph (one article each) for SQuAD. A build is cached in its index folder and reused
-while nothing that shapes it changed (data file, model, index code).
+set, every SQuAD dev paragraph (one article each) for SQuAD, and for the dated set (qa/eval/dated/) the 400
+Reuters-21578 articles its corpus.json lists, read from ../shared/bench/news/ as a JSON Lines file. A build is
+cached in its index folder and reused while nothing that shapes it changed (data file, model, index code).
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from index.encoder import sha256_of
-from qa.eval.gold import BUNDLED_GOLD, GoldQuestion, load_gold, load_squad, sample_questions, split_by_title
+from qa.eval.gold import (
+    BUNDLED_GOLD,
+    DATED,
+    GoldQuestion,
+    load_gold,
+    load_squad,
+    sample_questions,
+    split_by_id,
+    split_by_title,
+)
 from qa.eval.results import REPO_ROOT, EvalSettings, IndexInfo
 
 if TYPE_CHECKING:
@@ -27,16 +37,18 @@ if TYPE_CHECKING:
     from index.settings import Settings
 
 BENCH_DIR = REPO_ROOT.parent / "shared" / "bench"
-DATASETS = ("gold", "squad-v1.1", "squad-v2.0")
+DATASETS = ("gold", "dated", "squad-v1.1", "squad-v2.0")
+REUTERS = BENCH_DIR / "news" / "reuters21578.jsonl"
 DEFAULT_PATHS = {
     "gold": BUNDLED_GOLD,
+    "dated": DATED / "questions.jsonl",
     "squad-v1.1": BENCH_DIR / "squad" / "dev-v1.1.json",
     "squad-v2.0": BENCH_DIR / "squad" / "dev-v2.0.json",
 }
 HALVES = ("tune", "test", "all")
 # Files whose code decides what an index holds (cleaning, sentence and chunk boundaries, BM25 tokens); a cached
 # evaluation index is rebuilt when one changes. The on-disk layout is covered by index.store.FORMAT_VERSION.
-_INDEX_CODE = ("clean.py", "sentences.py", "chunks.py", "lexical.py")
+_INDEX_CODE = ("clean.py", "sentences.py", "chunks.py", "lexical.py", "dates.py", "readers.py")
 _MARKER = "eval-index.json"
 
 Half = Literal["tune", "test", "all"]
@@ -155,6 +167,28 @@ def _squad_records(articles: Sequence[dict[str, str]]) -> Iterator[object]:
         )
 
 
+def _dated_corpus_ids(path: Path) -> list[str]:
+    if not REUTERS.is_file():
+        raise EvalSetupError(f"{REUTERS}: no such file (the dated set's articles come from ../shared/bench/news/)")
+    try:
+        ids = json.loads(path.read_text(encoding="utf-8"))["ids"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise EvalSetupError(f"{path}: cannot read the corpus list ({exc})") from None
+    return [f"reuters-{i}" for i in ids]
+
+
+def _write_reuters_feed(out: Path, ids: set[str]) -> None:
+    """The listed Reuters-21578 records as a JSON Lines feed, as a newsroom would export them: id, title, body,
+    date, source."""
+    with REUTERS.open(encoding="utf-8") as source, out.open("w", encoding="utf-8") as feed:
+        for line in source:
+            record = json.loads(line)
+            article_id = f"reuters-{record['id']}"
+            if article_id in ids:
+                fields = {"id": article_id, "title": record.get("title") or "", "body": record.get("body") or ""}
+                feed.write(json.dumps(fields | {"date": record.get("date"), "source": "Reuters"}) + "\n")
+
+
 def prepare_dataset(
     dataset: str = "gold",
     path: Path | None = None,
@@ -214,7 +248,9 @@ def prepare_dataset(
     subsets: dict[str, set[str]] = {}
     if dataset == "gold":
         if half != "all" or asked_paragraphs_only:
-            raise EvalSetupError("--half and --asked-paragraphs-only apply to the SQuAD datasets only")
+            raise EvalSetupError(
+                "--half applies to the SQuAD and dated datasets only, --asked-paragraphs-only to SQuAD only"
+            )
         questions = sample_questions(load_gold(path), limit, seed)
         corpus = settings.corpus_dir
         # A gold file is questions, not articles: it stays out of the index even if it sits in the corpus.
@@ -230,6 +266,24 @@ def prepare_dataset(
         def build(folder: Path) -> IngestReport:
             return ingestor.ingest(files, folder, show_progress=progress)
 
+    elif dataset == "dated":
+        if asked_paragraphs_only:
+            raise EvalSetupError("--asked-paragraphs-only applies to the SQuAD datasets only")
+        everything = load_gold(path)
+        tune, test = split_by_id(everything)
+        chosen = {"tune": tune, "test": test, "all": everything}[half]
+        questions = sample_questions(chosen, limit, seed)
+        if half == "all":
+            subsets = {"tune": {q.id for q in tune}, "test": {q.id for q in test}}
+        ids = _dated_corpus_ids(path.parent / "corpus.json")
+        key = index_key(sha256_of(REUTERS) + sha256_of(path.parent / "corpus.json"), ids, encoder, settings)
+
+        def build(folder: Path) -> IngestReport:
+            with tempfile.TemporaryDirectory(prefix="qa-dated-") as scratch:
+                feed = Path(scratch) / "reuters.jsonl"
+                _write_reuters_feed(feed, set(ids))
+                return ingestor.ingest([feed], folder, show_progress=progress)
+
     else:
         full = load_squad(path)
         asked = load_squad(path, limit=limit, seed=seed, half=None if half == "all" else half)
@@ -239,8 +293,8 @@ def prepare_dataset(
             wanted = {q.article_id for q in questions}
             articles = [a for a in articles if a["id"] in wanted]
         if half == "all":
-            tune, test = split_by_title(full)
-            subsets = {"tune": {q.id for q in tune.questions}, "test": {q.id for q in test.questions}}
+            tune_set, test_set = split_by_title(full)
+            subsets = {"tune": {q.id for q in tune_set.questions}, "test": {q.id for q in test_set.questions}}
         key = index_key(sha256_of(path), [a["id"] for a in articles], encoder, settings)
 
         def build(folder: Path) -> IngestReport:

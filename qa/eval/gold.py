@@ -8,8 +8,10 @@ that thresholds are never tuned on the questions they are reported on.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
+from datetime import date
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -25,6 +27,7 @@ __all__ = [
     "load_squad",
     "paragraph_id",
     "sample_questions",
+    "split_by_id",
     "split_by_title",
 ]
 
@@ -33,6 +36,16 @@ __all__ = [
 # never ingested as articles).
 GOLD_SETS = Path(__file__).resolve().parent / "goldsets"
 BUNDLED_GOLD = GOLD_SETS / "khmer-times.jsonl"
+
+
+DATED = GOLD_SETS.parent / "dated"
+
+
+def split_by_id(questions: list[GoldQuestion]) -> tuple[list[GoldQuestion], list[GoldQuestion]]:
+    """A fixed tuning half and test half of a gold set, by a hash of each question's id."""
+    tune = [q for q in questions if hashlib.sha256(q.id.encode()).digest()[0] % 2 == 0]
+    picked = {q.id for q in tune}
+    return tune, [q for q in questions if q.id not in picked]
 
 
 class GoldFormatError(ValueError):
@@ -52,6 +65,15 @@ class GoldQuestion(BaseModel):
         default=None, description="The article holding the answer; None: the only article, not scored."
     )
     history: list[str] = Field(default_factory=list, description="Earlier user turns, oldest first.")
+    as_of: date | None = Field(default=None, description="The day the question is asked (default: today).")
+    sentence: str | None = Field(
+        default=None,
+        description="The answering sentence of `article_id`; when given, only that sentence counts as a hit.",
+    )
+    relative: bool | None = Field(default=None, description='The question uses a relative time ("last month").')
+    traps: list[str] = Field(
+        default_factory=list, description="Articles of another date that give a different figure for the question."
+    )
 
     @field_validator("type")
     @classmethod

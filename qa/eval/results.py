@@ -156,6 +156,7 @@ class EvalSettings(BaseModel):
     weights_provenance: str = ""
     weights_threshold: float | None = None
     reader: str = Field(default="", description="The reader's provenance and how it is used; empty: no reader.")
+    time_aware: bool = Field(default=True, description="Time features on (False: the --no-time ablation).")
     git_commit: str | None = None
     started_at: str = ""
 

@@ -181,6 +181,17 @@ def _returned(answer: Answer, texts: _ArticleTexts) -> list[ReturnedSentence]:
     return out
 
 
+def _hits(returned: ReturnedSentence, gold: GoldQuestion) -> bool:
+    """A returned sentence answers `gold`: it holds an answer, and when the gold names its sentence, it is that
+    sentence of that article (so a same-subject report of another date never counts, whatever its figure)."""
+    if not sentence_hit_at_k([returned.text], gold.answers, 1):
+        return False
+    if gold.sentence is None:
+        return True
+    mine, wanted = " ".join(returned.text.split()).lower(), " ".join(gold.sentence.split()).lower()
+    return returned.article_id == gold.article_id and (wanted in mine or mine in wanted)
+
+
 def _record(
     gold: GoldQuestion,
     answer: Answer | None,
@@ -194,10 +205,7 @@ def _record(
     abstained = answer is None or not answer.found or not returned
     span_text = returned[0].span if returned else None
     prediction = "" if abstained else (span_text if span_text is not None else returned[0].text)
-    sentences = [r.text for r in returned]
-    hit_rank = next(
-        (k for k in range(1, len(sentences) + 1) if sentence_hit_at_k(sentences[k - 1 : k], gold.answers, 1)), None
-    )
+    hit_rank = next((k for k, r in enumerate(returned, start=1) if _hits(r, gold)), None)
     hit = {k: hit_rank is not None and hit_rank <= k and k <= top_k for k in (1, 3, 5)}
     citation_correct = None
     if gold.answerable and gold.article_id is not None and not abstained:
@@ -311,6 +319,7 @@ def evaluate(
             "weights_provenance": assistant.weights.provenance,
             "weights_threshold": assistant.threshold,
             "reader": _describe_reader(assistant.reader),
+            "time_aware": assistant.time_aware,
             "git_commit": _git_commit(),
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
@@ -325,7 +334,7 @@ def evaluate(
         answer, error = None, None
         began = time.perf_counter()
         try:
-            answer = assistant.answer(gold.question, history=list(gold.history) or None, top_k=top_k)
+            answer = assistant.answer(gold.question, history=list(gold.history) or None, top_k=top_k, as_of=gold.as_of)
         except Exception as exc:  # one crash must not lose a long run; it is counted and listed
             error = f"{type(exc).__name__}: {exc}"
         latency_ms = (time.perf_counter() - began) * 1000
@@ -489,6 +498,7 @@ def run_eval(
     settings: Settings | None = None,
     weights: ScorerWeights | None = None,
     reader: Path | bool = True,
+    time_aware: bool = True,
     limit: int | None = None,
     seed: int = 0,
     half: Half = "all",
@@ -500,7 +510,8 @@ def run_eval(
 ) -> EvalResult:
     """Prepare `dataset` (see `prepare_dataset`), answer its questions with an `Assistant` over that index and
     score them (see `evaluate`). `weights` replaces the shipped scorer weights (e.g. freshly trained ones);
-    `reader` is True for the shipped reader, False to answer without one, or a folder of other reader weights."""
+    `reader` is True for the shipped reader, False to answer without one, or a folder of other reader weights;
+    `time_aware=False` answers without the time features (the ablation)."""
     from index.encoder import load_encoder
     from index.settings import Settings
     from qa.assistant import Assistant
@@ -515,7 +526,13 @@ def run_eval(
 
     loaded = load_reader(encoder, reader) if isinstance(reader, Path) else reader
     assistant = Assistant(
-        settings, encoder=encoder, weights=weights, index_dir=prepared.index_dir, auto_ingest=False, reader=loaded
+        settings,
+        encoder=encoder,
+        weights=weights,
+        index_dir=prepared.index_dir,
+        auto_ingest=False,
+        reader=loaded,
+        time_aware=time_aware,
     )
     try:
         return evaluate(
@@ -543,7 +560,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="a seeded random sample of this many questions (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the --limit sample (default 0)")
     parser.add_argument(
-        "--half", choices=HALVES, default="all", help="SQuAD: questions of the tune or test half of the titles"
+        "--half", choices=HALVES, default="all", help="SQuAD, dated: questions of the tune or test half"
     )
     parser.add_argument(
         "--asked-paragraphs-only",
@@ -565,6 +582,9 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         "--reader", type=Path, help="reader folder (reader.json + weights) to use instead of qa/reader/"
     )
     parser.add_argument("--no-reader", action="store_true", help="answer without the reader (ablation)")
+    parser.add_argument(
+        "--no-time", action="store_true", help="answer without the time features: as-of date, time prior (ablation)"
+    )
     parser.add_argument(
         "--min-hit1", type=float, help="exit with status 1 when sentence hit@1 (a fraction, 0-1) is below this"
     )
@@ -600,7 +620,7 @@ def run_eval_cli(args: argparse.Namespace, *, encoder: Encoder | None = None) ->
         weights = _load_weights(args.weights) if args.weights else None
         result = run_eval(
             args.dataset, args.path, encoder=encoder, weights=weights, limit=args.limit, seed=args.seed,
-            reader=False if args.no_reader else (args.reader or True),
+            reader=False if args.no_reader else (args.reader or True), time_aware=not args.no_time,
             half=args.half, asked_paragraphs_only=args.asked_paragraphs_only, top_k=args.top_k,
             index_dir=getattr(args, "index_dir", None), rebuild=args.rebuild, progress=not args.quiet,
         )  # fmt: skip

@@ -189,7 +189,7 @@ def test_cli_errors_are_clear(encoder, tmp_path: Path, capsys) -> None:  # type:
     assert run_eval_cli(_cli_args("--path", str(bad), "--quiet"), encoder=encoder) == 2
     assert "bad.jsonl line 1" in capsys.readouterr().err
     assert run_eval_cli(_cli_args("--half", "tune", "--quiet"), encoder=encoder) == 2
-    assert "SQuAD datasets only" in capsys.readouterr().err
+    assert "--half applies to the SQuAD and dated datasets only" in capsys.readouterr().err
 
 
 def test_the_qa_command_delegates_eval_options() -> None:

@@ -109,13 +109,25 @@ def test_ask_endpoint_reports_bad_input(client) -> None:  # type: ignore[no-unty
     with pytest.raises(AppError, match="history_json is nested too deeply"):
         client.predict(QUESTION, "[" * 50_000 + "]" * 50_000, api_name="/ask")
     assert client.predict(QUESTION, top_k=3.0, sources=None, api_name="/ask")["found"]
+    with pytest.raises(AppError, match="as_of '1 June 2020' is not a date; write it as YYYY-MM-DD"):
+        client.predict(QUESTION, as_of="1 June 2020", api_name="/ask")
+
+
+def test_ask_endpoint_answers_as_of_a_date(client) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    dated = client.predict("How many drug cases were recorded last year?", as_of="2020-06-01", api_name="/ask")
+    assert dated["time"]["as_of"] == "2020-06-01"
+    assert dated["time"]["expression"] == "last year" and dated["time"]["label"] == "2019"
+    today = client.predict(QUESTION, api_name="/ask")
+    assert today["time"]["as_of"] == date.today().isoformat()
 
 
 def test_ask_endpoint_is_documented_for_clients(client) -> None:  # type: ignore[no-untyped-def]
     api = client.view_api(print_info=False, return_format="dict")
     assert "/ask" in api["named_endpoints"]
     names = [p["parameter_name"] for p in api["named_endpoints"]["/ask"]["parameters"]]
-    assert names == ["question", "history_json", "top_k", "sources", "date_from", "date_to"]
+    assert names == ["question", "history_json", "top_k", "sources", "date_from", "date_to", "as_of"]
     # The page's own handlers are not part of the public API.
     assert set(api["named_endpoints"]) == {"/ask"}
 

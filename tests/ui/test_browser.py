@@ -240,3 +240,73 @@ def test_footer_has_no_dangling_separator(chromium_path: Path, seed_assistant, w
             browser.close()
     finally:
         app.close()
+
+
+FERRY_REPORTS = [
+    {"id": "ferry-feb", "date": "2021-03-04", "title": "Harbour ferry traffic rises in February",
+     "text": "The harbour ferry carried 41,200 passengers in February, the port authority said on Thursday."},
+    {"id": "ferry-mar", "date": "2021-04-06", "title": "Harbour ferry traffic rises again in March",
+     "text": "The harbour ferry carried 47,900 passengers in March, the port authority said on Tuesday."},
+]  # fmt: skip
+FERRY_QUESTION = "How many passengers did the harbour ferry carry last month?"
+
+
+def test_the_as_of_date_is_shown_and_changes_the_answer(chromium_path: Path, encoder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The chat shows the date it answers as of (today), "Latest article" moves it to the newest article's date,
+    a typed date moves it anywhere, and "last month" follows it."""
+    from datetime import date
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from index.settings import Settings
+    from qa.assistant import Assistant
+    from ui.app import build_app, launch
+
+    feed = tmp_path / "ferry.jsonl"
+    feed.write_text("".join(json.dumps(r | {"source": "Port News"}) + "\n" for r in FERRY_REPORTS), encoding="utf-8")
+    assistant = Assistant(Settings(index_dir=tmp_path / "index", corpus_dir=tmp_path / "none"), encoder=encoder)
+    assistant.ingest([feed], show_progress=False)
+    app = build_app(assistant)
+    url = launch(app, "127.0.0.1", free_port(), block=False, quiet=True)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(url)
+            as_of = page.locator("#qa-as-of").get_by_role("textbox")
+            expect(as_of).to_have_value(date.today().isoformat())  # filled in as the page loads
+            replies = page.locator("#qa-chat .qa-reply")
+            box = page.locator("#qa-question textarea")
+
+            page.locator("#qa-as-of-latest").click()
+            expect(as_of).to_have_value("2021-04-06")
+            box.fill(FERRY_QUESTION)
+            box.press("Enter")
+            expect(replies).to_have_count(1)
+            reply = replies.nth(0)
+            expect(reply.locator(".qa-as-of")).to_have_text("as of 6 Apr 2021")
+            expect(reply.locator(".qa-understood q")).to_have_text(
+                FERRY_QUESTION.replace("last month", "last month (Mar 2021)")
+            )
+            expect(reply.locator(".qa-sentence").first).to_contain_text("47,900 passengers in March")
+            expect(reply.locator(".qa-citation").first).to_contain_text("Port News, 2021-04-06")
+
+            as_of.fill("2021-03-20")
+            box.fill(FERRY_QUESTION)
+            box.press("Enter")
+            expect(replies).to_have_count(2)
+            reply = replies.nth(1)
+            expect(reply.locator(".qa-as-of")).to_have_text("as of 20 Mar 2021")
+            expect(reply.locator(".qa-sentence").first).to_contain_text("41,200 passengers in February")
+
+            as_of.fill("20 March")
+            box.fill(FERRY_QUESTION)
+            box.press("Enter")
+            expect(page.get_by_text("As of '20 March' is not a date")).to_be_visible()
+            expect(replies).to_have_count(2)
+            page.locator("#qa-as-of-today").click()
+            expect(as_of).to_have_value(date.today().isoformat())
+            browser.close()
+    finally:
+        app.close()
