@@ -632,14 +632,20 @@ class IndexStore:
             found.setdefault(article_id, {}).setdefault(number, []).append(mention)
         return found
 
-    def chunk_rows_in_time(self, dated: tuple[str, str], told: tuple[str, str] | None) -> np.ndarray:
+    def chunk_rows_in_time(
+        self, dated: tuple[str, str], told: tuple[str, str] | None, *, relative_only: bool = False
+    ) -> np.ndarray:
         """Chunk rows of the articles dated within `dated` (inclusive ISO dates), and, with `told`, of the
-        articles whose text or title names a time overlapping it."""
+        articles whose text or title names a time overlapping it (with `relative_only`, in words that do not
+        say its year: "in January" in an article of March, not "in January 1987")."""
         query = "SELECT c.row FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.date BETWEEN ? AND ?"
-        params: list[str] = list(dated)
+        params: list[str | int] = list(dated)
         if told is not None and self._has_times:
-            query += " OR c.article_id IN (SELECT article_id FROM times WHERE first <= ? AND last >= ?)"
-            params += [told[1], told[0]]
+            query += (
+                " OR c.article_id IN (SELECT article_id FROM times WHERE first <= ? AND last >= ?"
+                " AND (? = 0 OR instr(text, substr(first, 1, 4)) = 0))"
+            )
+            params += [told[1], told[0], int(relative_only)]
         return np.array(sorted(r for (r,) in self.db.execute(query, params)), dtype=np.int64)
 
     @cached_property

@@ -35,6 +35,7 @@ from qa.when import (
     asks_about_time,
     dated_window,
     fact_dates,
+    names_its_year,
     newest_date,
     read_time,
     time_prior,
@@ -234,7 +235,10 @@ class Assistant:
         if window is None:
             return None
         told = (when.first.isoformat(), when.last.isoformat()) if when.first and when.last else None
-        return store.chunk_rows_in_time((window[0].isoformat(), window[1].isoformat()), told)
+        # For "in 2019", an article saying "in 2019" is BM25's to find; one saying "last year" in 2020 is not.
+        return store.chunk_rows_in_time(
+            (window[0].isoformat(), window[1].isoformat()), told, relative_only=names_its_year(when)
+        )
 
     def _time_priors(self, store: IndexStore, ranked: list[ScoredSentence], when: QuestionTime) -> dict[int, float]:
         """Each candidate's time prior in log-odds (empty when time features are off)."""

@@ -110,6 +110,7 @@ def _period(first: date, last: date) -> str:
 
 
 _PERIOD_DAYS = (("day", 1), ("week", 7), ("month", 31), ("quarter", 92))
+_GRAIN = {"day": 0, "week": 1, "month": 2, "quarter": 3, "year": 4}
 
 
 def newest_date(when: QuestionTime, article_dates: Iterable[str | None]) -> date | None:
@@ -134,10 +135,28 @@ def time_prior(
         prior += weights.after_as_of
     if when.first is not None and when.last is not None:
         first, last = when.first, when.last
-        if any(m.overlaps(first, last) for m in sentence_times) and not _names_its_year(when):
-            # Only for a relative expression: "in 2019" is a word the scorer and reader already match.
+        # What words cannot match: a relative expression on either side ("last month" asked, "in March" written;
+        # "in 2019" asked, "last year" written). "In 2019" against "in 2019" is the scorer's and reader's business.
+        literal = names_its_year(when)
+        grain = _GRAIN[_period(first, last)]
+
+        def fits(m: TimeMention) -> bool:
+            return m.overlaps(first, last) and not (literal and names_its_year(m))
+
+        def coarse(m: TimeMention) -> bool:  # as coarse as the question's range: a period, not a passing day
+            return _GRAIN.get(m.period, 0) >= grain
+
+        def telling(m: TimeMention) -> bool:  # elsewhere in the article: a day says little about a month or year
+            return m.period != "day" or grain <= _GRAIN["week"]
+
+        # A sentence about another period of the same grain ("in 2018" when 2019 is asked) does not count for
+        # naming a day inside the range ("on Tuesday", the day the 2018 figures came out in January 2019).
+        other_period = any(coarse(m) and not m.overlaps(first, last) for m in sentence_times) and not any(
+            coarse(m) and m.overlaps(first, last) for m in sentence_times
+        )
+        if any(fits(m) for m in sentence_times) and not other_period:
             prior += weights.sentence_names_the_time
-        elif any(m.overlaps(first, last) for m in [*sentence_times, *(m for t in article_times.values() for m in t)]):
+        elif any(telling(m) and fits(m) for times in article_times.values() for m in times):
             prior += weights.article_names_the_time
         window = dated_window(when)
         if published is not None and window is not None and window[0] <= published <= window[1]:
@@ -151,8 +170,10 @@ def time_prior(
     return prior
 
 
-def _names_its_year(when: QuestionTime) -> bool:
-    return when.expression is not None and when.first is not None and str(when.first.year) in when.expression
+def names_its_year(time: QuestionTime | TimeMention) -> bool:
+    """The expression says its year ("in 2019", "February 1987"): plain words the scorer and reader can match."""
+    text = time.expression if isinstance(time, QuestionTime) else time.text
+    return text is not None and time.first is not None and str(time.first.year) in text
 
 
 def fact_dates(times: Sequence[TimeMention]) -> list[str]:
@@ -175,6 +196,7 @@ __all__ = [
     "asks_about_time",
     "dated_window",
     "fact_dates",
+    "names_its_year",
     "newest_date",
     "read_time",
     "time_mentions",

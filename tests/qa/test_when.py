@@ -190,3 +190,17 @@ def test_the_shown_question_adds_the_range_only_where_the_words_do_not_say_it(da
     assert dated_assistant.answer(asked, as_of="2021-06-01").shown_question() == asked
     now = dated_assistant.answer("How many passengers does the harbour ferry carry now?", as_of="2021-04-30")
     assert now.shown_question() == "How many passengers does the harbour ferry carry now (as of 30 Apr 2021)?"
+
+
+def test_a_day_inside_the_year_does_not_make_a_report_of_another_year_count() -> None:
+    when = read_time("How much heroin was seized in 2019?", THURSDAY)
+    tuesday = TimeMention(0, 7, "Tuesday", date(2019, 1, 8), date(2019, 1, 8), "day")
+    in_2018 = TimeMention(10, 17, "in 2018", date(2018, 1, 1), date(2018, 12, 31), "year")
+    last_year = TimeMention(20, 29, "last year", date(2019, 1, 1), date(2019, 12, 31), "year")
+    in_2019 = TimeMention(30, 34, "2019", date(2019, 1, 1), date(2019, 12, 31), "year")
+    # The 2018 figures, published on a Tuesday of January 2019, are not about 2019.
+    assert time_prior(when, None, [tuesday, in_2018], {}) == 0.0
+    # "last year" in a 2020 article is 2019, which no word of the question matches: that is the prior's job.
+    assert time_prior(when, None, [last_year], {}) > 0.0
+    # "2019" against "in 2019" is a plain word match, left to the scorer and the reader.
+    assert time_prior(when, None, [in_2019], {}) == 0.0
