@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -41,6 +40,7 @@ import faiss
 import numpy as np
 
 from index.dates import TimeMention
+from index.encoder import sha256_of
 from index.lexical import LexicalIndex
 from index.models import Article, Chunk, IndexMismatchError, IndexStoreError, Sentence
 
@@ -299,18 +299,10 @@ def _write_atomically(path: Path, text: str) -> None:
 def file_records(folder: Path) -> dict[str, dict[str, int | str]]:
     """Size and sha256 of every file in a snapshot folder but its manifest, by path relative to the folder."""
     return {
-        path.relative_to(folder).as_posix(): {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+        path.relative_to(folder).as_posix(): {"bytes": path.stat().st_size, "sha256": sha256_of(path)}
         for path in sorted(folder.rglob("*"))
         if path.is_file() and path.name != "manifest.json"
     }
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_manifest(folder: Path) -> dict:
@@ -336,7 +328,7 @@ def damage(folder: Path, manifest: dict, *, checksums: bool = False) -> list[str
             problems.append(f"{where} is missing")
         elif (size := path.stat().st_size) != record.get("bytes"):
             problems.append(f"{where} is {size:,} bytes, the manifest recorded {record.get('bytes'):,}")
-        elif checksums and _sha256(path) != record.get("sha256"):
+        elif checksums and sha256_of(path) != record.get("sha256"):
             problems.append(f"{where} does not match its recorded sha256 (its contents changed)")
     return problems
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from qa.models import Answer, SearchFilter
+from tests.ui.server import free_port
 from ui.app import (
     MAX_UPLOAD_FILES,
     auth_from_env,
@@ -24,12 +24,6 @@ from ui.app import (
 )
 
 QUESTION = "how many kilograms were seized in 2019?"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

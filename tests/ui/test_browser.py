@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.ui.server import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -52,12 +53,6 @@ UPLOAD_QUESTION = "How long has Edna Marlowe kept the lighthouse?"
 UPLOAD_SENTENCE = "Edna Marlowe, who has kept the lighthouse for 23 years"
 TIMEOUT_MS = 30_000
 UPLOAD_LIMIT = 8192  # bytes per uploaded file; the bundled article (3 KB) is well under it
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.ui.server import free_port
 from ui.app import build_app, launch
 from ui.guard import LoginThrottle, RequestGuard, allowed_hosts_from_env, host_name, served_hosts
 
@@ -25,12 +25,6 @@ ARTICLE = (
     "March, the harbour board said on Monday.\n\nThe board said the change follows complaints about crowded "
     "crossings during the summer."
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
