@@ -92,7 +92,6 @@ def load_encoder(settings: Settings | None = None) -> Encoder:
     # Never reach for a model hub: everything needed is on disk.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
