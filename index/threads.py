@@ -11,9 +11,9 @@ machine with benchmarks/threads.py (question p50 / encoding 512 sentences; docs/
 | 1 thread | 201 ms / 2.9 s | 267 ms / 4.5 s |
 | 2 threads, waiting threads spin | 344 ms / 4.0 s | 768 ms / 7.8 s |
 
-So: `OMP_WAIT_POLICY=PASSIVE`, as many threads as the CPUs this process may use (`QA_THREADS` to choose), and no
-tokenizer pool. Anything already set in the environment wins; a program that imports torch before `index` keeps
-torch's own choice.
+So: `OMP_WAIT_POLICY=PASSIVE`, as many threads as the CPUs this process may use (`QA_THREADS` to choose; it wins
+over OMP_NUM_THREADS / MKL_NUM_THREADS, which otherwise are kept), and no tokenizer pool. A program that imports
+torch before `index` keeps torch's own choice.
 """
 
 from __future__ import annotations
@@ -38,9 +38,14 @@ def thread_count() -> int:
 
 
 def configure_threads() -> None:
-    """Set the pools' environment (see the module docstring); values already in the environment are kept."""
+    """Set the pools' environment (see the module docstring). QA_THREADS, when set, decides the thread count;
+    otherwise OMP_NUM_THREADS / MKL_NUM_THREADS already in the environment are kept, as is OMP_WAIT_POLICY."""
     count = str(thread_count())
+    chosen = bool(os.environ.get(THREADS_ENV, "").strip())
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if chosen:
+            os.environ[name] = count
+        else:
+            os.environ.setdefault(name, count)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("OMP_NUM_THREADS", count)
-    os.environ.setdefault("MKL_NUM_THREADS", count)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

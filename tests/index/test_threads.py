@@ -18,7 +18,8 @@ PROBE = (
 
 
 def probe(**env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"QA_THREADS", "OMP_WAIT_POLICY", "OMP_NUM_THREADS"}}
+    pools = {"QA_THREADS", "OMP_WAIT_POLICY", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+    clean = {k: v for k, v in os.environ.items() if k not in pools}
     return subprocess.run(
         [sys.executable, "-c", PROBE], env={**clean, **env}, cwd=REPO, capture_output=True, text=True, timeout=120
     )
@@ -31,10 +32,16 @@ def test_by_default_every_usable_cpu_with_sleeping_waiters() -> None:
     assert done.stdout.split() == ["PASSIVE", str(cpus), str(cpus)]
 
 
-def test_qa_threads_chooses_and_the_environment_wins() -> None:
-    done = probe(QA_THREADS="1", OMP_WAIT_POLICY="ACTIVE")
+def test_qa_threads_chooses_and_the_wait_policy_set_in_the_environment_is_kept() -> None:
+    done = probe(QA_THREADS="1", OMP_WAIT_POLICY="ACTIVE", OMP_NUM_THREADS="2", MKL_NUM_THREADS="2")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["ACTIVE", "1", "1"]
+
+
+def test_without_qa_threads_a_thread_count_in_the_environment_is_kept() -> None:
+    done = probe(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["PASSIVE", "1", "1"]
 
 
 def test_a_bad_thread_count_says_what_is_expected() -> None:
