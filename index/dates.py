@@ -57,6 +57,17 @@ class TimeMention:
     def overlaps(self, first: date, last: date) -> bool:
         return self.first <= last and first <= self.last
 
+    @property
+    def says_its_year(self) -> bool:
+        return says_its_year(self.text, self.first)
+
+
+def says_its_year(text: str | None, first: date | None) -> bool:
+    """An expression that says the year of the range it stands for ("in 2019", "February 1987"): plain words a
+    scorer can match, where "last year" or "in March" needs the date it was written on. (index.store's
+    `chunk_rows_in_time` applies the same rule in SQL.)"""
+    return text is not None and first is not None and str(first.year) in text
+
 
 def period_range(day: date, period: Period) -> tuple[date, date]:
     """The inclusive range of `period` ("day", "week" Monday to Sunday, "month", "year") around `day`."""

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from index.dates import TimeMention, says_its_year
 from index.encoder import Encoder, load_encoder
 from index.ingest import Ingestor, Progress
 from index.models import Article, IngestReport
@@ -35,7 +36,6 @@ from qa.when import (
     asks_about_time,
     dated_window,
     fact_dates,
-    names_its_year,
     newest_date,
     read_time,
     time_prior,
@@ -218,7 +218,8 @@ class Assistant:
             message = f"{NOT_FOUND} No sentence answers this question{best}."
             return _abstain(asked, understood, parsed, message, when)
         chosen = _select(ranked, top_k, self.threshold)
-        cited = [self._cite(store, s, parsed) for s in chosen]
+        times = store.article_times({s.article_id for s in chosen})
+        cited = [self._cite(store, s, parsed, times.get(s.article_id, {}).get(s.number, [])) for s in chosen]
         if parsed.answer_type == AnswerType.PERSON and cited[0].span is None:
             # '"…," he said.' answers a who-question only with the sentence that names him.
             named = self._attribution(store, cited[0])
@@ -236,9 +237,8 @@ class Assistant:
             return None
         told = (when.first.isoformat(), when.last.isoformat()) if when.first and when.last else None
         # For "in 2019", an article saying "in 2019" is BM25's to find; one saying "last year" in 2020 is not.
-        return store.chunk_rows_in_time(
-            (window[0].isoformat(), window[1].isoformat()), told, relative_only=names_its_year(when)
-        )
+        literal = says_its_year(when.expression, when.first)
+        return store.chunk_rows_in_time((window[0].isoformat(), window[1].isoformat()), told, relative_only=literal)
 
     def _time_priors(self, store: IndexStore, ranked: list[ScoredSentence], when: QuestionTime) -> dict[int, float]:
         """Each candidate's time prior in log-odds (empty when time features are off)."""
@@ -279,7 +279,9 @@ class Assistant:
             return read
         return extract_span(text, question) or read
 
-    def _cite(self, store: IndexStore, sentence: ScoredSentence, question: Question) -> CitedSentence:
+    def _cite(
+        self, store: IndexStore, sentence: ScoredSentence, question: Question, times: Sequence[TimeMention]
+    ) -> CitedSentence:
         article = store.article(sentence.article_id)
         assert article is not None, "sentence rows always belong to an article in the same snapshot"
         return CitedSentence(
@@ -293,7 +295,7 @@ class Assistant:
                 date=article.date,
                 url=article.url,
                 origin=article.origin,
-                fact_dates=fact_dates(store.article_times([article.id]).get(article.id, {}).get(sentence.number, [])),
+                fact_dates=fact_dates(times),
                 sentence_number=sentence.number,
                 start=sentence.start,
                 end=sentence.end,

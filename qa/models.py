@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from index.dates import says_its_year
+
 
 class AnswerType(StrEnum):
     """What kind of thing the question asks for."""
@@ -95,7 +97,7 @@ class Answer(BaseModel):
         text = self.understood_question
         if t is None or t.end is None or not t.label or t.end > len(text):
             return text
-        if t.expression and t.first is not None and str(t.first.year) in t.expression:
+        if says_its_year(t.expression, t.first):
             return text  # "in 2019", "February 1987" already say it
         return f"{text[: t.end]} ({t.label}){text[t.end :]}"
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from index.dates import TimeMention, describe_range, time_mentions
+from index.dates import TimeMention, describe_range, says_its_year, time_mentions
 from qa.models import QuestionTime
 
 # Words that ask for the newest figure; "recently" also stands for the last 30 days.
@@ -137,11 +137,11 @@ def time_prior(
         first, last = when.first, when.last
         # What words cannot match: a relative expression on either side ("last month" asked, "in March" written;
         # "in 2019" asked, "last year" written). "In 2019" against "in 2019" is the scorer's and reader's business.
-        literal = names_its_year(when)
+        literal = says_its_year(when.expression, when.first)
         grain = _GRAIN[_period(first, last)]
 
         def fits(m: TimeMention) -> bool:
-            return m.overlaps(first, last) and not (literal and names_its_year(m))
+            return m.overlaps(first, last) and not (literal and m.says_its_year)
 
         def coarse(m: TimeMention) -> bool:  # as coarse as the question's range: a period, not a passing day
             return _GRAIN.get(m.period, 0) >= grain
@@ -170,16 +170,10 @@ def time_prior(
     return prior
 
 
-def names_its_year(time: QuestionTime | TimeMention) -> bool:
-    """The expression says its year ("in 2019", "February 1987"): plain words the scorer and reader can match."""
-    text = time.expression if isinstance(time, QuestionTime) else time.text
-    return text is not None and time.first is not None and str(time.first.year) in text
-
-
 def fact_dates(times: Sequence[TimeMention]) -> list[str]:
     """'last month = Mar 1987' for each time expression of a sentence whose words do not already say the date
     (a relative one, or one without its year)."""
-    return [f"{m.text} = {describe_range(m.first, m.last)}" for m in times if str(m.first.year) not in m.text]
+    return [f"{m.text} = {describe_range(m.first, m.last)}" for m in times if not m.says_its_year]
 
 
 def _parse(value: str | None) -> date | None:
@@ -196,9 +190,7 @@ __all__ = [
     "asks_about_time",
     "dated_window",
     "fact_dates",
-    "names_its_year",
     "newest_date",
     "read_time",
-    "time_mentions",
     "time_prior",
 ]
