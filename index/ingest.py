@@ -1,9 +1,12 @@
-"""Ingest: files → cleaned articles → sentences and chunks → embeddings → a new index snapshot.
+"""Ingest: files → cleaned articles → sentences and chunks → embeddings → new segments and a new snapshot.
 
 One bad input is reported with its file and line and skipped; the rest goes in. Re-ingesting an unchanged
-article does nothing; a changed one replaces its old version. Nothing is visible to readers until the new
-snapshot is complete (see `index.store`), and embedded batches are kept on disk until then (`index.pending`),
-so an ingest that crashed resumes where it stopped.
+article does nothing; a changed one replaces its old version (the old one is marked deleted in its segment).
+The input is read as a stream and written out in segments of `Settings.segment_sentences` sentences, so memory
+does not grow with the archive. Every token goes through the encoder once: each chunk is encoded, and its
+sentences' vectors are read from the same pass (see `Ingestor._encode`).
+Nothing is visible to readers until the new snapshot is complete (see `index.store`), and embedded batches are
+kept on disk until then (`index.pending`), so an ingest that crashed resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -20,12 +23,21 @@ from tqdm.auto import tqdm
 from index.chunks import make_chunks
 from index.dates import time_mentions
 from index.encoder import Encoder
-from index.models import Article, Chunk, IngestReport, Problem, Sentence
+from index.models import Article, IngestReport, Problem, Sentence
 from index.pending import PendingVectors, text_key
 from index.readers import RawArticle, read_inputs
+from index.segments import SEGMENTS, IndexedArticle, write_segment
 from index.sentences import split_sentences
 from index.settings import Settings
-from index.store import TITLE, IndexedArticle, IndexStore, live_name, write_snapshot, writer_lock
+from index.store import (
+    IndexNotFoundError,
+    IndexStore,
+    live_name,
+    merge_segments,
+    plan_merges,
+    write_snapshot,
+    writer_lock,
+)
 
 Progress = Callable[[float, str], None]
 
@@ -66,65 +78,89 @@ def to_article(raw: RawArticle) -> Article:
     )
 
 
-def load_indexed(store: IndexStore) -> dict[str, IndexedArticle]:
-    """Everything in a snapshot, as articles with their sentences, chunks and vectors (for a rewrite)."""
-    result: dict[str, IndexedArticle] = {}
-    for row in store.article_rows():
-        article = IndexStore._article(row)
-        s0, ns, c0, nc = (
-            row["first_sentence_row"],
-            row["n_sentences"],
-            row["first_chunk_row"],
-            row["n_chunks"],
-        )
-        rows = store.article_sentences(article.id)
-        times = store.article_times([article.id]).get(article.id, {})
-        sentences = [
-            Sentence(
-                article_id=article.id, number=r["number"], start=r["start"], end=r["end"], text=r["text"],
-                times=times.get(r["number"], []),
-            )
-            for r in rows
-        ]  # fmt: skip
-        chunks = [
-            Chunk(
-                article_id=article.id, number=r["number"], first_sentence=r["first_sentence"],
-                last_sentence=r["last_sentence"], start=r["start"], end=r["end"],
-                text=article.text[r["start"] : r["end"]],
-            )
-            for r in store.db.execute("SELECT * FROM chunks WHERE article_id = ? ORDER BY number", (article.id,))
-        ]  # fmt: skip
-        result[article.id] = IndexedArticle(
-            article=article,
-            sentences=sentences,
-            chunks=chunks,
-            sentence_vectors=np.array(store.sentence_vectors[s0 : s0 + ns]),
-            chunk_vectors=np.array(store.chunk_vectors[c0 : c0 + nc]),
-            title_times=times.get(TITLE, []),
-        )
-    return result
+class _Run:
+    """What one ingest has decided so far: tombstones for the segments already listed, the articles it has taken
+    in (id → where they are: a segment it wrote, or None while still in the unwritten batch), and lookups by
+    file and URL for the articles it took in."""
+
+    def __init__(self, store: IndexStore | None, entries: list[dict]) -> None:
+        self.store = store
+        self.entries = entries
+        self.deleted: dict[str, set[str]] = {e["name"]: set(e.get("deleted") or ()) for e in entries}
+        self.taken: dict[str, tuple[str | None, Article]] = {}
+        self.by_origin: dict[str, str] = {}
+        self.by_url: dict[str, str] = {}
+
+    def known(self, article_id: str) -> tuple[str | None, Article] | None:
+        """Where the live article `article_id` is, and its metadata (text left out), or None."""
+        if article_id in self.taken:
+            return self.taken[article_id]
+        if self.store is None:
+            return None
+        segment = self.store.segment_of(article_id)
+        if segment is None or article_id in self.deleted.get(segment, ()):
+            return None
+        found = self.store.article(article_id)
+        return (segment, found) if found is not None else None
+
+    def lookup(self, column: str, value: str) -> str | None:
+        """The id of a live article read from the same file (column "origin") or URL, or None."""
+        mine = (self.by_origin if column == "origin" else self.by_url).get(value)
+        if mine is not None and mine in self.taken:
+            return mine
+        if self.store is None:
+            return None
+        for segment, article in self.store.find_articles(column, value):
+            if article.id not in self.deleted.get(segment, ()) and article.id not in self.taken:
+                return article.id
+        return None
+
+    def delete(self, article_id: str, batch: list[IndexedArticle]) -> bool:
+        """Tombstone the live article `article_id` wherever it is; False when there is none."""
+        where = self.known(article_id)
+        if where is None:
+            return False
+        segment = where[0]
+        if segment is None:
+            batch[:] = [item for item in batch if item.article.id != article_id]
+        else:
+            self.deleted.setdefault(segment, set()).add(article_id)
+        self.taken.pop(article_id, None)
+        return True
+
+    def take(self, item: IndexedArticle) -> None:
+        article = item.article
+        self.taken[article.id] = (None, article.model_copy(update={"text": ""}))
+        self.by_origin[article.origin] = article.id
+        if article.url:
+            self.by_url[article.url] = article.id
+
+    def written(self, entry: dict, items: Sequence[IndexedArticle]) -> None:
+        self.entries.append(entry)
+        self.deleted[entry["name"]] = set()
+        for item in items:
+            self.taken[item.article.id] = (entry["name"], self.taken[item.article.id][1])
 
 
 class Ingestor:
-    """Applies additions and removals to an index directory, producing one new snapshot per call."""
+    """Applies additions and removals to an index directory: the added articles become new segments (written in
+    batches as the input is read, so memory stays bounded), removed and replaced ones are marked deleted, and
+    one new snapshot lists the result."""
 
-    batch_texts = 512  # texts embedded (and saved to `index.pending`) per batch
+    batch_chunks = 128  # chunks embedded (and saved to `index.pending`) per part
 
     def __init__(self, encoder: Encoder, settings: Settings | None = None) -> None:
         self.encoder = encoder
         self.settings = settings or Settings()
 
-    def _existing(self, index_dir: Path, rebuild: bool) -> tuple[dict[str, IndexedArticle], str | None]:
+    def _open_live(self, index_dir: Path, rebuild: bool) -> IndexStore | None:
         if rebuild or live_name(index_dir) is None:
-            return {}, None
+            return None
         # Never build on a damaged snapshot, nor silently on an older one: the error says how to repair.
-        store = IndexStore.open(
-            index_dir, model_sha256=self.encoder.weights_sha256, dimension=self.encoder.dimension, fallback=False
-        )
-        try:
-            return load_indexed(store), store.manifest.get("created_at")
-        finally:
-            store.close()
+        return IndexStore.open(
+            index_dir, model_sha256=self.encoder.weights_sha256, dimension=self.encoder.dimension,
+            encoder=self.encoder.kind, fallback=False,
+        )  # fmt: skip
 
     def ingest(
         self,
@@ -150,6 +186,7 @@ class Ingestor:
         records: Iterable[RawArticle | Problem],
         index_dir: Path | None = None,
         *,
+        rebuild: bool = False,
         show_progress: bool = False,
     ) -> IngestReport:
         """Ingest already-read records (e.g. benchmark paragraphs) through the same path as files."""
@@ -157,13 +194,31 @@ class Ingestor:
             records,
             index_dir or self.settings.index_dir,
             removals=(),
-            rebuild=False,
+            rebuild=rebuild,
             show_progress=show_progress,
         )
 
     def remove(self, article_ids: Sequence[str], index_dir: Path | None = None) -> IngestReport:
         """Remove articles by id; unknown ids are reported as problems."""
         return self._apply([], index_dir or self.settings.index_dir, removals=article_ids, show_progress=False)
+
+    def compact(self, index_dir: Path | None = None) -> int:
+        """Merge every segment into one, leaving out deleted articles; returns how many segments there were."""
+        index_dir = index_dir or self.settings.index_dir
+        with writer_lock(index_dir):
+            store = self._open_live(index_dir, rebuild=False)
+            if store is None:
+                raise IndexNotFoundError(f"no index at {index_dir}; create one with: qa ingest PATH")
+            try:
+                entries = [dict(e) for e in store.manifest["segments"]]
+                created_at = store.manifest.get("created_at")
+            finally:
+                store.close()
+            merged = merge_segments(
+                index_dir, entries, dimension=self.encoder.dimension, approximate_above=self.settings.approximate_above
+            )
+            self._publish(index_dir, [merged] if merged else [], created_at)
+            return len(entries)
 
     def _apply(
         self,
@@ -179,65 +234,128 @@ class Ingestor:
         report = IngestReport()
         notify = on_progress or (lambda fraction, message: None)
         with writer_lock(index_dir):
-            existing, created_at = self._existing(index_dir, rebuild)
-            changed = rebuild and live_name(index_dir) is not None
-            for article_id in removals:
-                if existing.pop(article_id, None) is None:
-                    report.problems.append(Problem(path=article_id, reason="no article with this id in the index"))
-                else:
-                    report.updated.append(article_id)
-                    changed = True
-            by_origin = {a.article.origin: k for k, a in existing.items() if a.article.origin}
-            by_url = {a.article.url: k for k, a in existing.items() if a.article.url}
-            pending: list[IndexedArticle] = []
-            notify(0.0, "reading files")
-            for record in tqdm(records, desc="reading", unit=" article", disable=not show_progress):
-                if isinstance(record, Problem):
-                    report.problems.append(record)
-                    continue
-                try:
-                    outcome, item = self._prepare(record, existing, by_origin, by_url)
-                except Exception as exc:  # one broken article must never stop the ingest
-                    report.problems.append(Problem(path=record.origin, reason=f"could not process: {exc}"))
-                    continue
-                if isinstance(outcome, Problem):
-                    report.problems.append(outcome)
-                    continue
-                getattr(report, outcome).append(item.article.id)
-                if outcome != "unchanged":
-                    add_times(item)
-                    existing[item.article.id] = item
-                    pending.append(item)
-                    by_origin[item.article.origin] = item.article.id
-                    if item.article.url:
-                        by_url[item.article.url] = item.article.id
-                    changed = True
-            if changed:
-                cache = PendingVectors(index_dir, self.encoder.weights_sha256, self.encoder.dimension)
-                self._encode(pending, cache, show_progress, notify)
-                notify(0.95, "writing the index")
-                write_snapshot(
-                    index_dir,
-                    list(existing.values()),
-                    model_name=self.encoder.name,
-                    model_sha256=self.encoder.weights_sha256,
-                    dimension=self.encoder.dimension,
-                    approximate_above=self.settings.approximate_above,
-                    keep=self.settings.keep_snapshots,
-                    created_at=created_at,
+            store = self._open_live(index_dir, rebuild)
+            try:
+                entries = [dict(e) for e in store.manifest["segments"]] if store else []
+                created_at = store.manifest.get("created_at") if store else None
+                run = _Run(store, entries)
+                changed = rebuild and live_name(index_dir) is not None
+                batch: list[IndexedArticle] = []
+                for article_id in removals:
+                    if run.delete(article_id, batch):
+                        report.updated.append(article_id)
+                        changed = True
+                    else:
+                        report.problems.append(Problem(path=article_id, reason="no article with this id in the index"))
+                cache = PendingVectors(
+                    index_dir, self.encoder.weights_sha256, self.encoder.dimension, self.encoder.kind
                 )
+                resumed = cache.load()
+                notify(0.0, "reading files")
+                embedded = 0
+                for record in tqdm(records, desc="ingesting", unit=" article", disable=not show_progress):
+                    if isinstance(record, Problem):
+                        report.problems.append(record)
+                        continue
+                    try:
+                        outcome, item = self._prepare(record, run, batch)
+                    except Exception as exc:  # one broken article must never stop the ingest
+                        report.problems.append(Problem(path=record.origin, reason=f"could not process: {exc}"))
+                        continue
+                    if isinstance(outcome, Problem):
+                        report.problems.append(outcome)
+                        continue
+                    getattr(report, outcome).append(item.article.id)
+                    if outcome == "unchanged":
+                        continue
+                    add_times(item)
+                    run.take(item)
+                    batch.append(item)
+                    changed = True
+                    if sum(len(a.sentences) for a in batch) >= self.settings.segment_sentences:
+                        embedded += self._write(index_dir, batch, run, cache, resumed, notify)
+                        batch = []
+                if batch:
+                    embedded += self._write(index_dir, batch, run, cache, resumed, notify)
+                entries = self._with_tombstones(index_dir, run)
+            finally:
+                if store is not None:
+                    store.close()
+            if changed:
+                notify(0.95, "writing the index")
+                entries = self._merged(index_dir, entries)
+                self._publish(index_dir, entries, created_at)
                 cache.clear()
         notify(1.0, "done")
         report.seconds = time.perf_counter() - started
         return report
 
-    def _prepare(
+    def _write(
         self,
-        raw: RawArticle,
-        existing: dict[str, IndexedArticle],
-        by_origin: dict[str, str],
-        by_url: dict[str, str],
-    ) -> tuple[str | Problem, IndexedArticle]:
+        index_dir: Path,
+        batch: list[IndexedArticle],
+        run: _Run,
+        cache: PendingVectors,
+        resumed: dict[bytes, np.ndarray],
+        notify: Progress,
+    ) -> int:
+        """Embed `batch` and write it as a new segment; returns the number of sentences embedded."""
+        count = self._encode(batch, cache, resumed, notify)
+        entry = write_segment(
+            index_dir, batch, dimension=self.encoder.dimension, approximate_above=self.settings.approximate_above
+        )
+        run.written(entry, batch)
+        return count
+
+    def _with_tombstones(self, index_dir: Path, run: _Run) -> list[dict]:
+        """The run's segment entries with their deleted ids and the row counts those cover."""
+        entries = []
+        for entry in run.entries:
+            deleted = run.deleted.get(entry["name"], set())
+            entry = {**entry, "deleted": sorted(deleted)}
+            if deleted:
+                entry["deleted_sentences"], entry["deleted_chunks"] = _deleted_rows(index_dir, entry["name"], deleted)
+            else:
+                entry.pop("deleted_sentences", None)
+                entry.pop("deleted_chunks", None)
+            if entry["articles"] > len(deleted):  # a segment whose articles are all gone is dropped
+                entries.append(entry)
+        return entries
+
+    def _merged(self, index_dir: Path, entries: list[dict]) -> list[dict]:
+        """`entries` after merging what `plan_merges` says (too many segments, or mostly deleted ones)."""
+        plan = plan_merges(entries, self.settings.max_segments)
+        if not plan:
+            return entries
+        replaced: dict[int, dict | None] = {}
+        for group in plan:
+            merged = merge_segments(
+                index_dir, [entries[i] for i in group], dimension=self.encoder.dimension,
+                approximate_above=self.settings.approximate_above,
+            )  # fmt: skip
+            replaced[group[0]] = merged
+            replaced.update({i: None for i in group[1:]})
+        result = []
+        for i, entry in enumerate(entries):
+            if i not in replaced:
+                result.append(entry)
+            elif (merged := replaced[i]) is not None:
+                result.append(merged)
+        return result
+
+    def _publish(self, index_dir: Path, entries: list[dict], created_at: str | None) -> None:
+        write_snapshot(
+            index_dir,
+            entries,
+            model_name=self.encoder.name,
+            model_sha256=self.encoder.weights_sha256,
+            encoder=self.encoder.kind,
+            dimension=self.encoder.dimension,
+            keep=self.settings.keep_snapshots,
+            created_at=created_at,
+        )
+
+    def _prepare(self, raw: RawArticle, run: _Run, batch: list[IndexedArticle]) -> tuple[str | Problem, IndexedArticle]:
         article = to_article(raw)
         sentences = split_article(article)
         if not sentences:
@@ -246,57 +364,85 @@ class Ingestor:
             article.id, article.text, sentences, self.encoder.count_tokens, self.settings.chunk_max_tokens
         )
         item = IndexedArticle(article, sentences, chunks, _empty(self.encoder), _empty(self.encoder))
-        same = existing.get(article.id)
+        same = run.known(article.id)
         if same is not None:
-            if same.article.content_hash == article.content_hash and _same_metadata(same.article, article):
-                return "unchanged", same
+            if same[1].content_hash == article.content_hash and _same_metadata(same[1], article):
+                return "unchanged", item
+            run.delete(article.id, batch)
             return "updated", item
         # Without an id from the input, the same file (or URL) with new content is a new version.
-        old = (by_url.get(article.url) if article.url else None) or (
-            by_origin.get(article.origin) if raw.id is None else None
+        old = (run.lookup("url", article.url) if article.url else None) or (
+            run.lookup("origin", article.origin) if raw.id is None else None
         )
-        if old is not None and old in existing:
-            del existing[old]
+        if old is not None:
+            run.delete(old, batch)
             return "updated", item
         return "added", item
 
     def _encode(
-        self, pending: list[IndexedArticle], cache: PendingVectors, show_progress: bool, notify: Progress
-    ) -> None:
-        """Embed the sentences and chunks of `pending`: each distinct text once, batches an interrupted run
-        already finished taken from `cache`, and every new batch saved there before the next one starts."""
-        texts = [s.text for a in pending for s in a.sentences] + [c.text for a in pending for c in a.chunks]
-        keys = [text_key(t) for t in texts]
-        known = cache.load() if texts else {}
-        distinct = dict(zip(keys, texts, strict=True))
-        todo = [(k, t) for k, t in distinct.items() if k not in known]
-        total, done = len(distinct), len(distinct) - len(todo)
-        bar = tqdm(total=total, initial=done, desc="embedding", unit=" text", disable=not show_progress or not total)
-        # Batches of a few hundred keep the progress callback moving on large ingests.
-        for start in range(0, len(todo), self.batch_texts):
-            notify(
-                0.1 + 0.85 * (done + start) / max(total, 1),
-                f"embedding {done + start}/{total} sentences and chunks",
-            )
-            batch = todo[start : start + self.batch_texts]
-            vectors = self.encoder.encode([t for _, t in batch])
-            cache.save([k for k, _ in batch], vectors)
-            known.update(zip((k for k, _ in batch), vectors, strict=True))
-            bar.update(len(batch))
-        bar.close()
-        offset = 0
-        for item in pending:
-            item.sentence_vectors = _rows(known, keys[offset : offset + len(item.sentences)], self.encoder)
-            offset += len(item.sentences)
-        for item in pending:
-            item.chunk_vectors = _rows(known, keys[offset : offset + len(item.chunks)], self.encoder)
-            offset += len(item.chunks)
+        self,
+        batch: list[IndexedArticle],
+        cache: PendingVectors,
+        resumed: dict[bytes, np.ndarray],
+        notify: Progress,
+    ) -> int:
+        """Embed `batch` in one encoder pass per token: each chunk is encoded once, giving the chunk's vector and
+        its sentences' (their tokens read in the chunk's context; `Encoder.encode_passages`). Chunks an
+        interrupted run already embedded are taken from `resumed`; every new part is saved to `cache` before the
+        next one starts. Returns the number of sentences embedded."""
+        jobs = []  # (item, key, text, spans)
+        for item in batch:
+            for chunk in item.chunks:
+                spans = [
+                    (s.start - chunk.start, s.end - chunk.start)
+                    for s in item.sentences[chunk.first_sentence : chunk.last_sentence + 1]
+                ]
+                jobs.append((item, text_key(chunk.text, spans), chunk.text, spans))
+        known = {key: resumed[key] for _, key, _, _ in jobs if key in resumed}
+        todo = list({key: (text, spans) for _, key, text, spans in jobs if key not in known}.items())
+        embedded = 0
+        for start in range(0, len(todo), self.batch_chunks):
+            notify(0.1, f"embedding: {start}/{len(todo)} chunks of this batch")
+            part = todo[start : start + self.batch_chunks]
+            encoded = self.encoder.encode_passages([t for _, (t, _) in part], [p for _, (_, p) in part])
+            blocks = [np.vstack([whole[None, :], sentences]) for whole, sentences in encoded]
+            cache.save([k for k, _ in part], blocks)
+            known.update(zip((k for k, _ in part), blocks, strict=True))
+            embedded += sum(len(p) for _, (_, p) in part)
+        by_item: dict[str, list[np.ndarray]] = {}
+        for item, key, _, _ in jobs:
+            by_item.setdefault(item.article.id, []).append(known[key])
+        for item in batch:
+            blocks = by_item.get(item.article.id, [])
+            item.chunk_vectors = _stack([b[:1] for b in blocks], self.encoder)
+            item.sentence_vectors = _stack([b[1:] for b in blocks], self.encoder)
+        return embedded
 
 
-def _rows(known: dict[bytes, np.ndarray], keys: Sequence[bytes], encoder: Encoder) -> np.ndarray:
-    if not keys:
+def _deleted_rows(index_dir: Path, segment: str, article_ids: set[str]) -> tuple[int, int]:
+    """Sentence and chunk rows the deleted articles of `segment` hold."""
+    import sqlite3
+
+    ids = sorted(article_ids)
+    db = sqlite3.connect(f"file:{index_dir / SEGMENTS / segment / 'meta.sqlite'}?mode=ro", uri=True)
+    try:
+        sentences = chunks = 0
+        for start in range(0, len(ids), 900):
+            part = ids[start : start + 900]
+            marks = ",".join("?" * len(part))
+            sums = "COALESCE(SUM(n_sentences), 0), COALESCE(SUM(n_chunks), 0)"
+            query = f"SELECT {sums} FROM articles WHERE id IN ({marks})"
+            s, c = db.execute(query, part).fetchone()
+            sentences, chunks = sentences + s, chunks + c
+        return sentences, chunks
+    finally:
+        db.close()
+
+
+def _stack(blocks: Sequence[np.ndarray], encoder: Encoder) -> np.ndarray:
+    if not blocks:
         return _empty(encoder)
-    return np.ascontiguousarray(np.stack([known[k] for k in keys]), dtype=np.float32)
+    return np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32)
 
 
 def _empty(encoder: Encoder) -> np.ndarray:

@@ -1,11 +1,12 @@
 """Vectors of an ingest that has not finished yet, kept on disk so that a re-run after a crash resumes.
 
-An ingest embeds in batches and saves each batch here (keyed by the sha256 of the text) before going on; the
+An ingest embeds in batches and saves each batch here before going on: for each chunk (keyed by the sha256 of its
+text and sentence spans) a block of vectors, the chunk's first and then its sentences'; the
 folder is emptied once the new snapshot is live. A run killed half-way leaves the batches it finished, and the
 next run embeds only what they lack. Each batch is one file written under a temporary name and renamed into
 place, so a crash leaves whole batches only; an unreadable one is ignored (its texts are embedded again).
 
-    INDEX_DIR/pending/<first 16 hex digits of the model's sha256>/part-<n>.npz   (keys, vectors)
+    INDEX_DIR/pending/<model sha256, 16 hex digits>-<encoder>/part-<n>.npz   (keys, sizes, vectors)
 """
 
 from __future__ import annotations
@@ -23,40 +24,51 @@ import numpy as np
 PENDING = "pending"
 
 
-def text_key(text: str) -> bytes:
-    """The cache key of a text: its sha256 digest."""
-    return hashlib.sha256(text.encode("utf-8")).digest()
+def text_key(text: str, spans: Sequence[tuple[int, int]] = ()) -> bytes:
+    """The cache key of a text (and the spans of its sentences): their sha256 digest."""
+    digest = hashlib.sha256(text.encode("utf-8"))
+    for start, end in spans:
+        digest.update(f"\0{start}:{end}".encode())
+    return digest.digest()
 
 
 class PendingVectors:
     """The finished batches of an unfinished ingest into `index_dir` with the model `model_sha256`."""
 
-    def __init__(self, index_dir: Path, model_sha256: str, dimension: int) -> None:
+    def __init__(self, index_dir: Path, model_sha256: str, dimension: int, encoder: str = "") -> None:
         self.root = index_dir / PENDING
-        self.folder = self.root / model_sha256[:16]
+        self.folder = self.root / f"{model_sha256[:16]}-{encoder}"
         self.dimension = dimension
 
     def load(self) -> dict[bytes, np.ndarray]:
-        """Every vector saved so far, by text key."""
+        """Every block of vectors saved so far, by key."""
         found: dict[bytes, np.ndarray] = {}
         for part in sorted(self.folder.glob("part-*.npz")):
             try:
                 with np.load(part, allow_pickle=False) as data:
-                    keys, vectors = data["keys"], data["vectors"]
+                    keys, sizes, vectors = data["keys"], data["sizes"], data["vectors"]
             except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
                 continue  # a damaged batch is embedded again
-            if vectors.ndim != 2 or vectors.shape[1] != self.dimension or len(keys) != len(vectors):
+            if vectors.ndim != 2 or vectors.shape[1] != self.dimension or len(keys) != len(sizes):
                 continue
-            found.update(zip((bytes(k) for k in keys), vectors, strict=True))
+            if int(sizes.sum()) != len(vectors):
+                continue
+            ends = np.cumsum(sizes)
+            found.update((bytes(k), vectors[e - n : e]) for k, n, e in zip(keys, sizes, ends, strict=True))
         return found
 
-    def save(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
-        """Add one finished batch (atomically: a crash leaves it whole or absent)."""
+    def save(self, keys: Sequence[bytes], blocks: Sequence[np.ndarray]) -> None:
+        """Add one finished batch of blocks (atomically: a crash leaves it whole or absent)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"part-{uuid.uuid4().hex}.npz"
         tmp = self.folder / f".{name}.tmp"
         with tmp.open("wb") as handle:
-            np.savez(handle, keys=np.array(list(keys), dtype="S32"), vectors=np.asarray(vectors, dtype=np.float32))
+            np.savez(
+                handle,
+                keys=np.array(list(keys), dtype="S32"),
+                sizes=np.array([len(b) for b in blocks], dtype=np.int64),
+                vectors=np.concatenate([np.asarray(b, dtype=np.float32) for b in blocks]),
+            )
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.folder / name)

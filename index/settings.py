@@ -6,8 +6,9 @@ Values come from keyword arguments, then `QA_*` environment variables, then the 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from platformdirs import user_data_dir
+from platformdirs import user_cache_dir, user_data_dir
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +18,10 @@ DEFAULT_CORPUS = REPO_ROOT / "corpus"
 
 def _default_index_dir() -> Path:
     return Path(user_data_dir("newsqa", appauthor=False)) / "index"
+
+
+def _default_model_cache() -> Path:
+    return Path(user_cache_dir("newsqa", appauthor=False)) / "encoder"
 
 
 class Settings(BaseSettings):
@@ -30,8 +35,20 @@ class Settings(BaseSettings):
     model_sha256: str = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
     chunk_max_tokens: int = Field(default=200, description="Word pieces per chunk; the encoder stops at 256.")
     encode_batch_size: int = 64
+    encoder: Literal["int8", "fp32"] = Field(
+        default="int8", description="How the encoder runs in onnxruntime: int8-quantised (fast) or fp32 (exact)."
+    )
+    model_cache_dir: Path = Field(
+        default_factory=_default_model_cache, description="Where the encoder's ONNX export is cached."
+    )
     max_file_bytes: int = Field(default=20 * 1024 * 1024, description="Larger input files are skipped.")
     approximate_above: int = Field(
-        default=50_000, description="Chunk count above which the dense index is HNSW instead of exact search."
+        default=20_000, description="Rows of a segment above which its dense index is HNSW instead of exact search."
+    )
+    segment_sentences: int = Field(
+        default=50_000, description="Sentences an ingest gathers before writing them out as one segment."
+    )
+    max_segments: int = Field(
+        default=8, description="Segments an index may have before an ingest merges the smallest neighbours."
     )
     keep_snapshots: int = Field(default=2, description="Index snapshots kept on disk (the live one included).")

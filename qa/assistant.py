@@ -112,8 +112,9 @@ class Assistant:
         store = None
         if name is not None:
             store = IndexStore.open(
-                self.index_dir, model_sha256=self.encoder.weights_sha256, dimension=self.encoder.dimension
-            )
+                self.index_dir, model_sha256=self.encoder.weights_sha256, dimension=self.encoder.dimension,
+                encoder=self.encoder.kind,
+            )  # fmt: skip
         with self._lock:
             self._store = store  # questions in flight keep the snapshot they started with
             self._loaded_for = name

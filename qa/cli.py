@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ examples:
   qa stats                                                what the index holds
   qa remove 3f2a9c0d1e2b4a5c                              remove an article by id (ids: qa stats --articles)
   qa repair                                               check every index file; go back to the last intact snapshot
+  qa compact                                              merge the index's segments into one, dropping deleted rows
   qa serve --port 7860                                    the web chat on http://127.0.0.1:7860
   qa eval                                                 score the bundled gold set
 
@@ -115,12 +117,28 @@ def cmd_stats(args: argparse.Namespace) -> int:
     print(f"articles    {stats.articles}")
     print(f"sentences   {stats.sentences}")
     print(f"chunks      {stats.chunks} (dense index: {stats.dense_index.get('chunks', '-')})")
+    if assistant.store is not None:
+        segments = assistant.store.manifest.get("segments") or []
+        deleted = sum(len(s.get("deleted") or ()) for s in segments)
+        print(f"segments    {len(segments)} ({deleted} deleted articles not yet compacted away)")
     print(f"dates       {stats.date_from or '-'} … {stats.date_to or '-'}")
     print("sources     " + (", ".join(f"{s or '(no source)'} ({n})" for s, n in stats.sources[:10]) or "-"))
     if args.articles and assistant.store is not None:
         for article in assistant.store.articles():
             date = article.date or "-"
             print(f"  {article.id}  {date:<10}  {article.source or '-':<16.16}  {article.title[:70]}")
+    return 0
+
+
+def cmd_compact(args: argparse.Namespace) -> int:
+    from index.encoder import load_encoder
+    from index.ingest import Ingestor
+
+    settings = _settings(args)
+    started = time.perf_counter()
+    before = Ingestor(load_encoder(settings), settings).compact(settings.index_dir)
+    took = time.perf_counter() - started
+    print(f"qa compact: {before} segment{'s' if before != 1 else ''} merged into one in {took:.1f} s")
     return 0
 
 
@@ -238,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
         "repair", help="check every index file against its checksum; make the last intact snapshot live if not"
     )
     p.set_defaults(func=cmd_repair)
+
+    p = sub.add_parser("compact", help="merge the index's segments into one, leaving out deleted articles")
+    p.set_defaults(func=cmd_compact)
 
     p = sub.add_parser("serve", help="start the web chat")
     p.add_argument("--host", default=os.environ.get("QA_UI_HOST", "127.0.0.1"))

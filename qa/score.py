@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index.lexical import LexicalIndex, tokenize
+from index.lexical import Lexical, tokenize
 from index.store import IndexStore
 from qa.question import Question, years_in
 from qa.retrieve import Retrieved
@@ -91,7 +91,7 @@ def weights_from_dict(data: dict) -> ScorerWeights:
     )
 
 
-def _weighted_overlap(terms: list[str], present: set[str], lexical: LexicalIndex) -> tuple[float, float]:
+def _weighted_overlap(terms: list[str], present: set[str], lexical: Lexical) -> tuple[float, float]:
     unique = list(dict.fromkeys(terms))
     if not unique:
         return 0.0, 0.0
@@ -115,10 +115,10 @@ def sentence_features(
         return []
     neighbour_rows = sorted({r["row"] + d for r in rows for d in (-1, 1)} - {r["row"] for r in rows})
     by_row = {r["row"]: r for r in rows} | {r["row"]: r for r in store.sentences(neighbour_rows)}
-    sentence_vecs = np.asarray(store.sentence_vectors[[r["row"] for r in rows]])
+    sentence_vecs = store.sentence_vectors_of([r["row"] for r in rows])
     dense_sentence = sentence_vecs @ vector
     chunk_rows = [r["chunk_row"] for r in rows]
-    dense_chunk = np.asarray(store.chunk_vectors[chunk_rows]) @ vector
+    dense_chunk = store.chunk_vectors_of(chunk_rows) @ vector
     best_fused = max(retrieved.chunk_scores.values()) if retrieved.chunk_scores else 1.0
     best_bm25 = max(retrieved.bm25_chunk.values(), default=0.0) or 1.0
     qbigrams = _bigrams(question.terms)

@@ -48,7 +48,10 @@ DEFAULT_PATHS = {
 HALVES = ("tune", "test", "all")
 # Files whose code decides what an index holds (cleaning, sentence and chunk boundaries, BM25 tokens); a cached
 # evaluation index is rebuilt when one changes. The on-disk layout is covered by index.store.FORMAT_VERSION.
-_INDEX_CODE = ("clean.py", "sentences.py", "chunks.py", "lexical.py", "dates.py", "readers.py")
+_INDEX_CODE = (
+    "clean.py", "sentences.py", "chunks.py", "lexical.py", "dates.py", "readers.py", "ingest.py", "encoder.py",
+    "segments.py",
+)  # fmt: skip
 _MARKER = "eval-index.json"
 
 Half = Literal["tune", "test", "all"]
@@ -88,6 +91,7 @@ def index_key(data_hash: str, article_ids: Sequence[str], encoder: Encoder, sett
         "data": data_hash,
         "articles": hashlib.sha256("\n".join(article_ids).encode()).hexdigest(),
         "model": encoder.weights_sha256,
+        "encoder": encoder.kind,
         "format": FORMAT_VERSION,
         "code": _index_code_hash(),
         "chunk_max_tokens": settings.chunk_max_tokens,
@@ -138,7 +142,9 @@ def _cached_or_built(index_dir: Path, key: str, build: Callable[[Path], IngestRe
 def _index_info(index_dir: Path, encoder: Encoder, stored: dict) -> IndexInfo:
     from index.store import IndexStore
 
-    store = IndexStore.open(index_dir, model_sha256=encoder.weights_sha256, dimension=encoder.dimension)
+    store = IndexStore.open(
+        index_dir, model_sha256=encoder.weights_sha256, dimension=encoder.dimension, encoder=encoder.kind
+    )
     try:
         seconds = float(stored["build_seconds"])
         return IndexInfo(

@@ -108,11 +108,6 @@ class _ArticleTexts:
         return self._texts[article_id]
 
 
-def _chunk_locations(store: IndexStore, where: str, params: Sequence[object]) -> dict[int, tuple[str, int, int]]:
-    query = f'SELECT row, article_id, start, "end" FROM chunks WHERE {where}'
-    return {row: (article, start, end) for row, article, start, end in store.db.execute(query, list(params))}
-
-
 class RetrievalRanks(NamedTuple):
     """Where retrieval put the gold article and the gold chunk (1-based; None: not in the top 20)."""
 
@@ -151,12 +146,11 @@ def _retrieval_ranks(assistant: Assistant, understood: str, gold: GoldQuestion, 
         ranked_articles = list(dict.fromkeys(owners[r] for r in rows if r in owners))
         if gold.article_id in ranked_articles:
             article_rank = ranked_articles.index(gold.article_id) + 1
-        gold_chunks = _chunk_locations(store, "article_id = ?", [gold.article_id])
+        gold_chunks = store.chunk_locations(article_id=gold.article_id)
         relevant = {row for row, location in gold_chunks.items() if holds_answer(location)}
         chunk_scored = bool(relevant)
     else:
-        marks = ",".join("?" * len(rows))
-        located = _chunk_locations(store, f"row IN ({marks})", rows) if rows else {}
+        located = store.chunk_locations(rows=rows)
         relevant = {row for row, location in located.items() if holds_answer(location)}
         chunk_scored = True
     chunk_rank = next((i for i, row in enumerate(rows, start=1) if row in relevant), None)

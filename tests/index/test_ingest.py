@@ -333,8 +333,8 @@ def test_unsupported_and_hidden_files_in_a_folder_are_left_alone(
 
 
 class CrashingEncoder:
-    """The real encoder, counting the texts it embeds; it raises (a crash, for the ingest) after `crash_after`
-    batches. Everything else is the real encoder's."""
+    """The real encoder, counting the passages (chunks) it embeds; it raises (a crash, for the ingest) after
+    `crash_after` batches. Everything else is the real encoder's."""
 
     def __init__(self, encoder: Encoder, crash_after: int | None = None) -> None:
         self._encoder = encoder
@@ -345,12 +345,12 @@ class CrashingEncoder:
     def __getattr__(self, name: str) -> object:
         return getattr(self._encoder, name)
 
-    def encode(self, texts: list[str]) -> object:
+    def encode_passages(self, texts: list[str], parts: list[list[tuple[int, int]]]) -> object:
         if self.crash_after is not None and self.batches >= self.crash_after:
             raise RuntimeError("the machine went down")
         self.batches += 1
         self.texts.extend(texts)
-        return self._encoder.encode(texts)
+        return self._encoder.encode_passages(texts, parts)
 
 
 def test_an_ingest_that_crashed_resumes_without_embedding_finished_batches_again(
@@ -366,28 +366,31 @@ def test_an_ingest_that_crashed_resumes_without_embedding_finished_batches_again
 
     crashing = CrashingEncoder(encoder, crash_after=2)
     ingestor = Ingestor(crashing, settings)  # type: ignore[arg-type]
-    ingestor.batch_texts = 8
+    ingestor.batch_chunks = 4
     with pytest.raises(RuntimeError, match="went down"):
         ingestor.ingest([inputs], show_progress=False)
     assert not (settings.index_dir / "CURRENT").exists(), "nothing goes live before the ingest finishes"
     finished = list(crashing.texts)
-    assert len(finished) == 16
+    assert len(finished) == 8
 
     counting = CrashingEncoder(encoder)
     resumed = Ingestor(counting, settings)  # type: ignore[arg-type]
-    resumed.batch_texts = 8
+    resumed.batch_chunks = 4
     report = resumed.ingest([inputs], show_progress=False)
 
     assert len(report.added) == 12 and not report.problems
     assert not set(finished) & set(counting.texts), "finished batches were embedded again"
     assert len(set(finished) | set(counting.texts)) == len(finished) + len(counting.texts)
     assert not (settings.index_dir / "pending").exists(), "the finished ingest leaves no pending vectors"
-    # The resumed index holds the same vectors a single uninterrupted run would have made.
-    store = IndexStore.open(settings.index_dir)
+    # The resumed index holds the same vectors a single uninterrupted run makes.
+    uninterrupted = settings_factory()
+    Ingestor(encoder, uninterrupted).ingest([inputs], show_progress=False)
+    store, fresh = IndexStore.open(settings.index_dir), IndexStore.open(uninterrupted.index_dir)
     try:
-        rows = store.sentences(list(range(store.n_sentences)))
-        expected = encoder.encode([r["text"] for r in rows])
-        assert np.allclose(np.asarray(store.sentence_vectors), expected, atol=1e-5)
-        assert store.n_articles == 12
+        rows = list(range(store.n_sentences))
+        assert store.n_articles == fresh.n_articles == 12 and store.n_sentences == fresh.n_sentences == 24
+        assert np.array_equal(store.sentence_vectors_of(rows), fresh.sentence_vectors_of(rows))
+        assert np.array_equal(store.chunk_vectors_of(list(range(12))), fresh.chunk_vectors_of(list(range(12))))
     finally:
         store.close()
+        fresh.close()

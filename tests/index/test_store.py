@@ -51,7 +51,9 @@ def seed_index(seed_assistant: Assistant, tmp_path: Path) -> Path:
 
 
 def open_store(index_dir: Path, encoder: Encoder) -> IndexStore:
-    return IndexStore.open(index_dir, model_sha256=encoder.weights_sha256, dimension=encoder.dimension)
+    return IndexStore.open(
+        index_dir, model_sha256=encoder.weights_sha256, dimension=encoder.dimension, encoder=encoder.kind
+    )
 
 
 def edit_manifest(index_dir: Path, **changes: object) -> None:
@@ -64,20 +66,43 @@ def edit_manifest(index_dir: Path, **changes: object) -> None:
 
 
 def counts_in_step(index_dir: Path, encoder: Encoder) -> dict[str, int]:
-    """Open the live snapshot and check sqlite, FAISS, BM25 and the manifest all count the same rows."""
+    """Open the live snapshot and check, segment by segment, that sqlite, FAISS, the vectors, BM25 and the manifest
+    all count the same rows, and that the live counts add up; returns the live counts."""
     store = open_store(index_dir, encoder)
     try:
-        db = {
-            t: store.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("articles", "sentences", "chunks")
-        }
-        assert db["sentences"] == store.sentence_index.ntotal == len(store.sentence_vectors) == store.n_sentences
-        assert db["chunks"] == store.chunk_index.ntotal == len(store.chunk_vectors) == store.n_chunks
-        assert db["chunks"] == store.lexical.num_docs
-        assert db["articles"] == store.n_articles
+        live = {"articles": 0, "sentences": 0, "chunks": 0}
+        for segment in store.segments:
+            db = {
+                t: segment.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                for t in ("articles", "sentences", "chunks")
+            }
+            assert db["sentences"] == segment.sentence_index.ntotal == len(segment.sentence_vectors)
+            assert db["chunks"] == segment.chunk_index.ntotal == len(segment.chunk_vectors) == segment.postings.num_docs
+            assert all(db[k] == segment.entry[k] for k in db)
+            live["articles"] += db["articles"] - len(segment.deleted)
+            live["sentences"] += db["sentences"] - len(segment.dead_sentences)
+            live["chunks"] += db["chunks"] - len(segment.dead_chunks)
+        assert live == {"articles": store.n_articles, "sentences": store.n_sentences, "chunks": store.n_chunks}
+        assert len(store.articles()) == store.n_articles
+        assert store.lexical.num_docs == sum(int(s.entry["chunks"]) for s in store.segments)
         assert store.manifest["snapshot"] == store.folder.name == current_snapshot(index_dir).name  # type: ignore[union-attr]
-        return db
+        return live
     finally:
         store.close()
+
+
+def live_segments(index_dir: Path) -> list[str]:
+    folder = current_snapshot(index_dir)
+    assert folder is not None
+    return [e["name"] for e in json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["segments"]]
+
+
+def live_segments_of(snapshot: Path) -> list[str]:
+    return [e["name"] for e in json.loads((snapshot / "manifest.json").read_text(encoding="utf-8"))["segments"]]
+
+
+def segment_folders(index_dir: Path) -> list[str]:
+    return sorted(p.name for p in (index_dir / "segments").iterdir())
 
 
 def assert_seed_answerable(index_dir: Path, encoder: Encoder) -> None:
@@ -102,6 +127,7 @@ def test_an_intact_index_opens_with_its_counts_in_step(seed_index: Path, encoder
         ("model_sha256", "f" * 64, "model weights"),
         ("format_version", 99, "format version 99"),
         ("dimension", 768, "dimension 768"),
+        ("encoder", "onnx-fp32", "onnx-fp32 encoder"),
     ],
 )
 def test_a_manifest_that_does_not_match_is_refused(
@@ -128,9 +154,7 @@ def test_a_tampered_count_in_the_manifest_is_caught(seed_index: Path, encoder: E
 
 
 def test_a_sentence_row_missing_from_sqlite_is_caught(seed_index: Path, encoder: Encoder) -> None:
-    folder = current_snapshot(seed_index)
-    assert folder is not None
-    db = sqlite3.connect(folder / "meta.sqlite")
+    db = sqlite3.connect(seed_index / "segments" / live_segments(seed_index)[0] / "meta.sqlite")
     db.execute("DELETE FROM sentences WHERE row = (SELECT MAX(row) FROM sentences)")
     db.commit()
     db.close()
@@ -186,6 +210,8 @@ def test_old_snapshots_are_pruned_to_the_configured_number(seed_index: Path, enc
     snapshots = sorted(p.name for p in seed_index.iterdir() if p.name.startswith("snap-"))
     assert snapshots == ["snap-000003", "snap-000004"]
     assert counts_in_step(seed_index, encoder)["articles"] == 4
+    # Each ingest wrote one small segment and left the others as they were.
+    assert live_segments(seed_index) == segment_folders(seed_index) == [f"seg-00000{n}" for n in range(1, 5)]
 
 
 def test_a_snapshot_left_behind_by_a_crash_before_the_pointer_moved_does_not_block_the_next_ingest(
@@ -207,6 +233,71 @@ def test_a_snapshot_left_behind_by_a_crash_before_the_pointer_moved_does_not_blo
     assert_seed_answerable(seed_index, encoder)
 
 
+def test_adding_and_removing_articles_writes_only_what_changed(
+    seed_index: Path, encoder: Encoder, tmp_path: Path
+) -> None:
+    seed_files = {p: p.stat().st_mtime_ns for p in (seed_index / "segments").rglob("*") if p.is_file()}
+    first = live_segments(seed_index)
+    add_story(seed_index, encoder, tmp_path / "in", "Monday")
+    add_story(seed_index, encoder, tmp_path / "in2", "Tuesday")
+    assert live_segments(seed_index) == [*first, "seg-000002", "seg-000003"]
+    assert {p: p.stat().st_mtime_ns for p in seed_files} == seed_files, "the seed's segment was rewritten"
+
+    # Removing an article marks it deleted in its segment: no segment file changes, and it is gone from answers.
+    assistant = Assistant(Settings(index_dir=seed_index), encoder=encoder, auto_ingest=False)
+    monday = next(a.id for a in assistant.store.articles() if "Monday" in a.text)  # type: ignore[union-attr]
+    report = assistant.remove([monday])
+    assert report.updated == [monday] and not report.problems
+    assert live_segments(seed_index) == [*first, "seg-000003"], "a segment with nothing live left is dropped"
+    assert counts_in_step(seed_index, encoder)["articles"] == 2
+    answer = assistant.answer("When did the harbour ferry run late?")
+    assert answer.found and all("Monday" not in s.text for s in answer.sentences)
+    assert {p: p.stat().st_mtime_ns for p in seed_files} == seed_files
+
+    # Replacing an article marks its old version deleted where it is; compaction then drops the dead rows.
+    feed = tmp_path / "feed.jsonl"
+
+    def write_feed(bridge_hours: int) -> None:
+        records = [
+            {"id": "bridge", "title": "Bridge shut", "text": f"The river bridge was closed for {bridge_hours} hours."},
+            {"id": "market", "title": "Market moves", "text": "The fish market moved to the old harbour hall."},
+        ]
+        feed.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+    write_feed(6)
+    Ingestor(encoder, Settings(index_dir=seed_index)).ingest([feed], show_progress=False)
+    write_feed(9)
+    report = Ingestor(encoder, Settings(index_dir=seed_index)).ingest([feed], show_progress=False)
+    assert report.updated == ["bridge"] and report.unchanged == ["market"]
+    store = open_store(seed_index, encoder)
+    try:
+        assert [s.deleted for s in store.segments] == [frozenset(), frozenset(), frozenset({"bridge"}), frozenset()]
+        assert "9 hours" in store.article("bridge").text  # type: ignore[union-attr]
+    finally:
+        store.close()
+    assert counts_in_step(seed_index, encoder)["articles"] == 4
+    assert Ingestor(encoder, Settings(index_dir=seed_index, keep_snapshots=1)).compact(seed_index) == 4
+    assert len(live_segments(seed_index)) == 1 and len(segment_folders(seed_index)) == 1
+    assert counts_in_step(seed_index, encoder) == {"articles": 4, "sentences": 25, "chunks": 6}
+    answer = assistant.answer("How long was the river bridge closed?")
+    assert answer.found and "9 hours" in answer.sentences[0].text
+    assert_seed_answerable(seed_index, encoder)
+
+
+def test_an_ingest_merges_the_smallest_segments_when_there_are_too_many(
+    seed_index: Path, encoder: Encoder, tmp_path: Path
+) -> None:
+    settings = Settings(index_dir=seed_index, max_segments=3)
+    for day in ("Monday", "Tuesday", "Wednesday", "Thursday"):
+        story = tmp_path / f"{day}.txt"
+        story.write_text(f"Ferry news\n\nThe harbour ferry ran late on {day}.\n", encoding="utf-8")
+        Ingestor(encoder, settings).ingest([story], show_progress=False)
+    segments = live_segments(seed_index)
+    assert len(segments) == 3 and segments[0] == "seg-000001", "the large seed segment is left alone"
+    assert counts_in_step(seed_index, encoder)["articles"] == 5
+    assert_seed_answerable(seed_index, encoder)
+
+
 # --- an ingest killed part-way -------------------------------------------------------------------------
 
 
@@ -214,7 +305,7 @@ class Worker:
     """tests/index/ingest_worker.py: the model loaded once, each ingest in a child process we can kill."""
 
     def __init__(self, log: Path) -> None:
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "QA_MAX_SEGMENTS": "2"}
         self._stderr = log.open("w", encoding="utf-8")
         self.log = log
         self.proc = subprocess.Popen(
@@ -292,6 +383,9 @@ KILL_MOMENTS: list[tuple[str, float | str, str]] = [
     ("2 s in", 2.0, "many"),
     ("4 s in", 4.0, "many"),
     ("once the first embedded batch is saved", "pending/*/part-*.npz", "many"),
+    ("as the new segment folder appears", "segments/.seg-*.tmp", "few"),
+    ("as the new segment is renamed into place", "segments/{segment}", "few"),
+    ("while segments are merged", "segments/.{merged}.tmp", "few"),
     ("as the new snapshot folder appears", ".snap-*.tmp", "few"),
     ("once the new snapshot's manifest is written", ".snap-*.tmp/manifest.json", "few"),
     ("as the finished snapshot is renamed into place", "{next}/manifest.json", "few"),
@@ -318,9 +412,14 @@ def test_an_ingest_killed_at_any_moment_leaves_a_complete_consistent_index(
     inputs = {"many": write_articles(tmp_path / "many", 300), "few": write_articles(tmp_path / "few", 20)}
     baseline_dir = tmp_path / "baseline"
     shutil.copytree(seed_assistant.index_dir, baseline_dir)
+    add_story(baseline_dir, encoder, tmp_path / "story", "Monday")  # two segments; the worker allows only two
     baseline = counts_in_step(baseline_dir, encoder)
     baseline_name = (baseline_dir / "CURRENT").read_text(encoding="utf-8").strip()
     next_name = f"snap-{int(baseline_name.removeprefix('snap-')) + 1:06d}"
+    segments = live_segments(baseline_dir)
+    assert segments == ["seg-000001", "seg-000002"]
+    # Each ingest below writes seg-000003, then merges two of the three into seg-000004, then the snapshot.
+    names = {"next": next_name, "segment": "seg-000003", "merged": "seg-000004"}
 
     interrupted = []
     for number, (label, moment, which) in enumerate(KILL_MOMENTS):
@@ -329,7 +428,7 @@ def test_an_ingest_killed_at_any_moment_leaves_a_complete_consistent_index(
         progress = tmp_path / f"progress-{number}.log"
         pid = worker.start(index_dir, inputs[which], progress)
         if isinstance(moment, str):
-            moment = moment.format(next=next_name)
+            moment = moment.format(**names)
         kill_when(pid, index_dir, moment, time.monotonic(), baseline_name)
         status = worker.expect("ended", 30)[1]
         notes = progress.read_text(encoding="utf-8") if progress.exists() else ""
@@ -357,22 +456,22 @@ def test_an_ingest_killed_at_any_moment_leaves_a_complete_consistent_index(
     # An ingest killed after embedding a batch resumes: the re-run embeds only what that batch lacks.
     saved = [d for label, d, _ in interrupted if label == "once the first embedded batch is saved"]
     assert saved, "the kill after the first saved batch did not land"
-    cached = PendingVectors(saved[0], encoder.weights_sha256, encoder.dimension).load()
-    assert len(cached) >= 512, "the saved batch did not survive the kill"
-    embedded: list[str] = []
+    cached = PendingVectors(saved[0], encoder.weights_sha256, encoder.dimension, encoder.kind).load()
+    assert len(cached) >= Ingestor.batch_chunks, "the saved batch did not survive the kill"
+    embedded: list[bytes] = []
 
     class Counting:
         def __getattr__(self, name: str) -> object:
             return getattr(encoder, name)
 
-        def encode(self, texts: list[str]) -> object:
-            embedded.extend(texts)
-            return encoder.encode(texts)
+        def encode_passages(self, texts: list[str], parts: list[list[tuple[int, int]]]) -> object:
+            embedded.extend(text_key(t, p) for t, p in zip(texts, parts, strict=True))
+            return encoder.encode_passages(texts, parts)
 
     report = Ingestor(Counting(), Settings(index_dir=saved[0])).ingest([inputs["many"]], show_progress=False)  # type: ignore[arg-type]
     assert len(report.added) == 300
     assert embedded, "the kill landed before the last batch, so something was left to embed"
-    assert not {text_key(t) for t in embedded} & cached.keys(), "the re-run embedded saved texts again"
+    assert not set(embedded) & cached.keys(), "the re-run embedded saved chunks again"
     assert counts_in_step(saved[0], encoder)["articles"] == baseline["articles"] + 300
 
     # After a crash the next ingest simply works: the lock is free and leftovers of the dead writer are cleared.
@@ -388,6 +487,9 @@ def test_an_ingest_killed_at_any_moment_leaves_a_complete_consistent_index(
         assert len(report.added) == 1, f"re-ingest after a kill {label}: {report.summary()}"
         assert counts_in_step(index_dir, encoder)["articles"] == before + 1
         assert not list(index_dir.glob(".snap-*.tmp")), f"a dead writer's temporary folder survived ({label})"
+        assert not list(index_dir.glob("segments/.seg-*.tmp")), f"a dead writer's segment survived ({label})"
+        kept = {e for snap in index_dir.glob("snap-*") for e in live_segments_of(snap)}
+        assert set(segment_folders(index_dir)) == kept, f"a dead writer's unlisted segment survived ({label})"
         assert_seed_answerable(index_dir, encoder)
 
 
@@ -422,19 +524,24 @@ def two_snapshots(seed_index: Path, encoder: Encoder, tmp_path: Path) -> Path:
     return seed_index
 
 
+# Files of the segment only the live snapshot lists (seg-000002), and the live snapshot's own manifest.
 SNAPSHOT_FILES = [
-    "meta.sqlite",
-    "chunks.faiss",
-    "sentences.faiss",
-    "chunk_vectors.npy",
-    "sentence_vectors.npy",
-    "bm25/data.csc.index.npy",
-    "bm25/indices.csc.index.npy",
-    "bm25/indptr.csc.index.npy",
-    "bm25/params.index.json",
-    "bm25/vocab.index.json",
-    "manifest.json",
+    "seg-000002/meta.sqlite",
+    "seg-000002/chunks.faiss",
+    "seg-000002/sentences.faiss",
+    "seg-000002/chunk_vectors.npy",
+    "seg-000002/sentence_vectors.npy",
+    "seg-000002/bm25/terms.json",
+    "seg-000002/bm25/indptr.npy",
+    "seg-000002/bm25/docs.npy",
+    "seg-000002/bm25/counts.npy",
+    "seg-000002/bm25/lengths.npy",
+    "snap-000002/manifest.json",
 ]
+
+
+def index_file(index_dir: Path, name: str) -> Path:
+    return index_dir / "segments" / name if name.startswith("seg-") else index_dir / name
 
 
 def truncate(path: Path) -> None:
@@ -447,25 +554,26 @@ def truncate(path: Path) -> None:
 def test_a_truncated_file_is_named_and_the_last_intact_snapshot_is_served(
     two_snapshots: Path, encoder: Encoder, tmp_path: Path, name: str, recorded: bool
 ) -> None:
-    live = two_snapshots / "snap-000002"
-    if not recorded:  # an index written before manifests listed their files: loading itself must catch it
-        if name == "manifest.json":
+    if not recorded:  # a manifest without file records: loading itself must catch the damage
+        if name.endswith("manifest.json"):
             pytest.skip("the manifest is the same file either way")
-        edit_manifest(two_snapshots, files=None)
-    truncate(live / name)
+        manifest = json.loads((two_snapshots / "snap-000002" / "manifest.json").read_text(encoding="utf-8"))
+        edit_manifest(two_snapshots, segments=[{**e, "files": None} for e in manifest["segments"]])
+    truncate(index_file(two_snapshots, name))
+    where = name if name.startswith("snap-") else "/".join(name.split("/")[:2])
 
     store = open_store(two_snapshots, encoder)
     try:
         assert store.folder.name == "snap-000001", "the intact snapshot that was live before must be served"
         assert store.warning is not None
-        assert f"snap-000002/{name.split('/')[0]}" in store.warning and "qa repair" in store.warning
+        assert where in store.warning and "qa repair" in store.warning
         assert store.n_articles == 1
     finally:
         store.close()
     assert_seed_answerable(two_snapshots, encoder)
 
     # An ingest refuses to build on it (nor silently on the older snapshot) and says how to repair.
-    with pytest.raises(IndexCorruptError, match=r"snap-000002/.*qa repair"):
+    with pytest.raises(IndexCorruptError, match=rf"{where}.*qa repair"):
         add_story(two_snapshots, encoder, tmp_path / "more", "Tuesday")
     assert (two_snapshots / "CURRENT").read_text(encoding="utf-8").strip() == "snap-000002"
 
@@ -480,13 +588,13 @@ def test_a_truncated_file_is_named_and_the_last_intact_snapshot_is_served(
 
 
 def test_changed_contents_of_the_same_size_are_found_by_repair(two_snapshots: Path, encoder: Encoder) -> None:
-    vectors = two_snapshots / "snap-000002" / "chunk_vectors.npy"
+    vectors = two_snapshots / "segments" / "seg-000002" / "chunk_vectors.npy"
     data = bytearray(vectors.read_bytes())
     data[-8:] = bytes(8)
     vectors.write_bytes(bytes(data))
     with writer_lock(two_snapshots):
         done = repair(two_snapshots)
-    assert "snap-000002/chunk_vectors.npy does not match its recorded sha256" in done
+    assert "seg-000002/chunk_vectors.npy does not match its recorded sha256" in done
     assert (two_snapshots / "CURRENT").read_text(encoding="utf-8").strip() == "snap-000001"
     with writer_lock(two_snapshots):
         assert "intact" in repair(two_snapshots)
@@ -496,19 +604,20 @@ def test_the_cli_names_the_damaged_file_and_exits_2_when_nothing_intact_is_left(
     two_snapshots: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     index = ["--index-dir", str(two_snapshots)]
-    truncate(two_snapshots / "snap-000002" / "chunks.faiss")
+    truncate(two_snapshots / "segments" / "seg-000002" / "chunks.faiss")
 
     assert cli.main([*index, "stats"]) == 0
     captured = capsys.readouterr()
-    assert "warning: snap-000002/chunks.faiss" in captured.err and "qa repair" in captured.err
+    assert "warning: seg-000002/chunks.faiss" in captured.err and "qa repair" in captured.err
     assert "snap-000001" in captured.out
 
-    truncate(two_snapshots / "snap-000001" / "meta.sqlite")
+    # The seed's segment is in both snapshots: with it damaged, nothing intact is left.
+    truncate(two_snapshots / "segments" / "seg-000001" / "meta.sqlite")
     for command in (["stats"], ["ask", "how many kilograms were seized in 2019?"], ["ingest", str(two_snapshots)]):
         assert cli.main([*index, *command]) == 2, command
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1, err
-        assert "snap-000002/chunks.faiss" in err and "Traceback" not in err
+        assert "seg-000001/meta.sqlite" in err and "Traceback" not in err
     assert "qa ingest --rebuild" in err or "qa repair" in err
     assert cli.main([*index, "repair"]) == 2
     assert "no intact earlier snapshot" in capsys.readouterr().err
@@ -517,10 +626,10 @@ def test_the_cli_names_the_damaged_file_and_exits_2_when_nothing_intact_is_left(
 def test_a_running_assistant_serves_the_intact_snapshot_with_a_warning_until_repaired(
     two_snapshots: Path, encoder: Encoder
 ) -> None:
-    truncate(two_snapshots / "snap-000002" / "sentences.faiss")
+    truncate(two_snapshots / "segments" / "seg-000002" / "sentences.faiss")
     assistant = Assistant(Settings(index_dir=two_snapshots), encoder=encoder, auto_ingest=False)
     warning = assistant.stats().warning
-    assert warning is not None and "snap-000002/sentences.faiss" in warning
+    assert warning is not None and "seg-000002/sentences.faiss" in warning
     loaded = assistant.store
     assert assistant.answer(SEED_QUESTION).found
     assert assistant.store is loaded, "the fallback must not be reloaded before every question"
