@@ -1,0 +1,291 @@
+"""Archive-scale benchmark: ingest about 40,000 real articles and measure what a newsroom archive would feel.
+
+The articles, all from ../shared/bench/: Reuters-21578 (the 19,043 with a body), BBC News (2,225), the 18,896
+SQuAD v1.1 train paragraphs and the 2,067 SQuAD v1.1 dev paragraphs (so dev questions have answers), written as
+JSON Lines feeds and ingested through the product's own reader, as a user would. Printed and written as JSON:
+
+- ingest: articles/s and article tokens (word pieces)/s, against the raw rate of plain fp32 sentence-transformers
+  encoding a sample of the same articles' sentences (each once), measured in the same run, and against the
+  product's encoder alone; peak RSS of the ingest; index size on disk;
+- adding 100 more articles to the full index, against the time to embed those 100 articles alone;
+- load time of the index, and question latency p50/p95 over SQuAD dev questions (with hit@1 as a sanity check);
+- recall@10 of the dense indexes (HNSW where a segment is large) against exact search over the same vectors.
+
+    .venv/bin/python benchmarks/scale.py                        # everything (about 40 min on 2 cores)
+    .venv/bin/python benchmarks/scale.py --fraction 0.05        # a 5% sample of each source (a few minutes)
+
+Results: benchmarks/results/scale.json (or --out); the index is built in a temporary folder (or --index-dir).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+import numpy as np
+
+from index.encoder import Encoder, load_encoder
+from index.ingest import Ingestor
+from index.sentences import split_sentences
+from index.settings import Settings
+from index.store import IndexStore
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO.parent / "shared" / "bench"
+DEFAULT_OUT = REPO / "benchmarks" / "results" / "scale.json"
+ADDED = 100  # articles added to the full index at the end
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _squad_paragraphs(path: Path, prefix: str) -> list[dict]:
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    out = []
+    for article in data:
+        for number, paragraph in enumerate(article["paragraphs"]):
+            out.append(
+                {
+                    "id": f"{prefix}-{article['title']}-{number}",
+                    "title": article["title"].replace("_", " "),
+                    "text": paragraph["context"],
+                    "source": "Wikipedia (SQuAD)",
+                    "questions": [
+                        (qa["question"], [a["text"] for a in qa["answers"]]) for qa in paragraph.get("qas", [])
+                    ],
+                }
+            )
+    return out
+
+
+def write_feeds(folder: Path, fraction: float, seed: int) -> tuple[list[dict], list[dict], list[dict]]:
+    """Write the corpus as JSON Lines feeds under `folder`; returns (all records, the ADDED held-out records,
+    the dev paragraphs with their questions)."""
+    rng = random.Random(seed)
+    reuters = []
+    with (BENCH / "news" / "reuters21578.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            r = json.loads(line)
+            if (r.get("body") or "").strip():
+                reuters.append(
+                    {"id": f"reuters-{r['id']}", "title": r.get("title") or "", "body": r["body"],
+                     "date": r.get("date"), "source": "Reuters"}
+                )  # fmt: skip
+    bbc = []
+    with (BENCH / "news" / "bbc.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            r = json.loads(line)
+            bbc.append({"id": f"bbc-{r['id']}", "title": r.get("title") or "", "body": r["body"], "source": "BBC"})
+    train = _squad_paragraphs(BENCH / "squad" / "train-v1.1.json", "train")
+    dev = _squad_paragraphs(BENCH / "squad" / "dev-v1.1.json", "dev")
+
+    def sample(records: list[dict]) -> list[dict]:
+        return records if fraction >= 1 else rng.sample(records, max(1, round(len(records) * fraction)))
+
+    reuters, bbc, train, dev = sample(reuters), sample(bbc), sample(train), sample(dev)
+    rng.shuffle(reuters)
+    held_out, reuters = reuters[:ADDED], reuters[ADDED:]
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, records in (("reuters", reuters), ("bbc", bbc), ("squad-train", train), ("squad-dev", dev)):
+        with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as out:
+            for r in records:
+                out.write(json.dumps({k: v for k, v in r.items() if k != "questions"}) + "\n")
+    return [*reuters, *bbc, *train, *dev], held_out, dev
+
+
+def _text(record: dict) -> str:
+    return record.get("body") or record.get("text") or ""
+
+
+def st_fp32_rate(sentences: list[str], count_tokens: object) -> dict[str, float]:
+    """Plain fp32 sentence-transformers (torch) encoding `sentences` once: sentences/s and tokens/s."""
+    from sentence_transformers import SentenceTransformer
+
+    from index.encoder import packaged_model_dir
+
+    model = SentenceTransformer(str(packaged_model_dir()), device="cpu", local_files_only=True)
+    model.encode(sentences[:64], batch_size=64)  # warm-up
+    started = time.perf_counter()
+    model.encode(sentences, batch_size=64, normalize_embeddings=True)
+    seconds = time.perf_counter() - started
+    tokens = sum(count_tokens(s) for s in sentences)  # type: ignore[operator]
+    return {"sentences": len(sentences), "seconds": seconds, "sentences_per_s": len(sentences) / seconds,
+            "tokens_per_s": tokens / seconds}  # fmt: skip
+
+
+def product_encoder_rate(encoder: Encoder, texts: list[str]) -> dict[str, float]:
+    """The product's encoder alone (one pass per article text, sentences pooled from it): tokens/s."""
+    started = time.perf_counter()
+    for text in texts:
+        spans = split_sentences(text)
+        encoder.encode_passages([text], [spans])
+    seconds = time.perf_counter() - started
+    tokens = sum(min(encoder.count_tokens(t), encoder.max_tokens - 2) for t in texts)
+    return {"texts": len(texts), "seconds": seconds, "tokens_per_s": tokens / seconds}
+
+
+def dense_recall(store: IndexStore, vectors: np.ndarray, k: int = 10) -> dict[str, float]:
+    """recall@k of the store's dense search (HNSW in large segments) against exact search over the same stored
+    vectors, for sentences and chunks."""
+    result = {}
+    for kind, total in (("sentence", store.n_sentences), ("chunk", store.n_chunks)):
+        rows = list(range(int(getattr(store, f"{kind}_offsets")[-1])))
+        everything = getattr(store, f"{kind}_vectors_of")(rows)
+        dead = {int(s.__getattribute__(f"{kind}_offset") + r) for s in store.segments
+                for r in getattr(s, f"dead_{kind}s")}  # fmt: skip
+        hits = 0
+        for vector in vectors:
+            scores = everything @ vector
+            exact = [int(r) for r in np.argsort(-scores) if int(r) not in dead][:k]
+            found = [r for r, _ in getattr(store, f"search_{kind}s")(vector, k)]
+            hits += len(set(exact) & set(found))
+        result[kind] = hits / (k * len(vectors))
+        result[f"{kind}_rows"] = total
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fraction", type=float, default=1.0, help="share of each source to use (default: all)")
+    parser.add_argument("--questions", type=int, default=300, help="SQuAD dev questions asked (default: 300)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--index-dir", type=Path, help="build the index here (default: a temporary folder)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default: {DEFAULT_OUT})")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    scratch = Path(tempfile.mkdtemp(prefix="qa-scale-"))
+    index_dir = args.index_dir or scratch / "index"
+    if index_dir.exists():
+        shutil.rmtree(index_dir)
+    try:
+        records, held_out, dev = write_feeds(scratch / "feeds", args.fraction, args.seed)
+        settings = Settings(index_dir=index_dir)
+        encoder = load_encoder(settings)
+        print(f"corpus: {len(records):,} articles (+{len(held_out)} added at the end)", flush=True)
+
+        started = time.perf_counter()
+        report = Ingestor(encoder, settings).ingest([scratch / "feeds"], show_progress=sys.stderr.isatty())
+        ingest_s = time.perf_counter() - started
+        ingest_rss = _peak_rss_mb()
+        tokens = sum(encoder.count_tokens(_text(r)) for r in records)
+        articles = len(report.added)
+        size = sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file())
+        print(f"ingest: {articles:,} articles in {ingest_s:.0f} s ({articles / ingest_s:.1f}/s, "
+              f"{tokens / ingest_s:,.0f} tokens/s); {len(report.problems)} skipped; peak RSS {ingest_rss:.0f} MB; "
+              f"index {size / 2**20:.0f} MiB", flush=True)  # fmt: skip
+
+        # The raw encoder rates, on a sample of the same articles.
+        rng = random.Random(args.seed)
+        sample_articles = rng.sample(records, min(400, len(records)))
+        sentences = [_text(r)[s:e] for r in sample_articles for s, e in split_sentences(_text(r))][:3000]
+        product = product_encoder_rate(encoder, [_text(r) for r in sample_articles[:200]])
+        print(f"product encoder alone: {product['tokens_per_s']:,.0f} tokens/s", flush=True)
+
+        # Adding 100 articles to the full index, against embedding those articles alone.
+        add_folder = scratch / "add"
+        add_folder.mkdir()
+        with (add_folder / "more.jsonl").open("w", encoding="utf-8") as out:
+            for r in held_out:
+                out.write(json.dumps(r) + "\n")
+        started = time.perf_counter()
+        added = Ingestor(encoder, settings).ingest([add_folder], show_progress=False)
+        add_s = time.perf_counter() - started
+        started = time.perf_counter()
+        for r in held_out:
+            text = r["body"]
+            encoder.encode_passages([text], [split_sentences(text)])
+        embed_100_s = time.perf_counter() - started
+        print(f"add {len(added.added)} articles: {add_s:.1f} s; embedding them alone: {embed_100_s:.1f} s "
+              f"({add_s / embed_100_s:.2f}x)", flush=True)  # fmt: skip
+
+        # Loading, questions, dense recall.
+        started = time.perf_counter()
+        store = IndexStore.open(
+            index_dir, model_sha256=encoder.weights_sha256, dimension=encoder.dimension, encoder=encoder.kind
+        )
+        load_s = time.perf_counter() - started
+        manifest = store.manifest
+        store.close()
+        from qa.assistant import Assistant
+        from qa.eval.metrics import sentence_hit_at_k
+
+        assistant = Assistant(settings, encoder=encoder, auto_ingest=False)
+        asked = [(q, answers) for p in dev for q, answers in p["questions"]]
+        asked = random.Random(args.seed).sample(asked, min(args.questions, len(asked)))
+        assistant.answer(asked[0][0])  # warm-up: the reader's weights
+        latencies, hits = [], 0
+        for question, answers in asked:
+            started = time.perf_counter()
+            answer = assistant.answer(question)
+            latencies.append((time.perf_counter() - started) * 1000)
+            hits += bool(answer.sentences) and sentence_hit_at_k([answer.sentences[0].text], answers, 1)
+        p50 = statistics.median(latencies)
+        p95 = float(np.percentile(latencies, 95))
+        print(f"questions: {len(asked)}, p50 {p50:.0f} ms, p95 {p95:.0f} ms, hit@1 {100 * hits / len(asked):.1f}; "
+              f"load {load_s:.2f} s", flush=True)  # fmt: skip
+        vectors = encoder.encode([q for q, _ in asked[:100]])
+        assert assistant.store is not None
+        recall = dense_recall(assistant.store, vectors)
+        print(f"dense recall@10 vs exact: sentences {recall['sentence']:.3f}, chunks {recall['chunk']:.3f} "
+              f"({manifest['dense_index']})", flush=True)  # fmt: skip
+        query_rss = _peak_rss_mb()
+
+        baseline = st_fp32_rate(sentences, encoder.count_tokens)
+        print(f"sentence-transformers fp32 alone: {baseline['tokens_per_s']:,.0f} tokens/s", flush=True)
+
+        results = {
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            "machine": {"cpus": len(os.sched_getaffinity(0)), "threads": os.environ.get("OMP_NUM_THREADS")},
+            "corpus": {
+                "articles": articles,
+                "skipped": len(report.problems),
+                "tokens": tokens,
+                "sentences": manifest["sentences"],
+                "chunks": manifest["chunks"],
+                "fraction": args.fraction,
+            },
+            "ingest": {
+                "seconds": ingest_s,
+                "articles_per_s": articles / ingest_s,
+                "tokens_per_s": tokens / ingest_s,
+                "encoder_passes_per_token": 1,
+                "vs_sentence_transformers_fp32": (tokens / ingest_s) / baseline["tokens_per_s"],
+                "vs_product_encoder_alone": (tokens / ingest_s) / product["tokens_per_s"],
+                "peak_rss_mb": ingest_rss,
+            },
+            "raw_rates": {"sentence_transformers_fp32": baseline, "product_encoder": product},
+            "index": {"bytes": size, "segments": len(manifest["segments"]), "dense_index": manifest["dense_index"]},
+            "add_100": {
+                "articles": len(added.added),
+                "seconds": add_s,
+                "embed_seconds": embed_100_s,
+                "ratio": add_s / embed_100_s,
+            },
+            "load_seconds": load_s,
+            "questions": {"asked": len(asked), "p50_ms": p50, "p95_ms": p95, "hit@1": hits / len(asked)},
+            "dense_recall@10": recall,
+            "peak_rss_mb_after_questions": query_rss,
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        print(f"results: {args.out}")
+        return 0
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
