@@ -136,8 +136,10 @@ def test_last_month_is_the_report_of_the_month_before_the_as_of_date(
 def test_the_latest_figure_is_the_newest_report_before_the_as_of_date(dated_assistant) -> None:  # type: ignore[no-untyped-def]
     answer = dated_assistant.answer("How many passengers does the harbour ferry carry now?", as_of="2021-04-30")
     assert answer.found and "47,900" in answer.sentences[0].text  # April's report comes out in May
+    shown = " ".join(s.text for s in answer.sentences)
+    assert "39,300" not in shown, "April's report was published after the as-of date"
     dates = [s.citation.date for s in answer.sentences]
-    assert len(dates) >= 2 and dates == sorted(dates, reverse=True), f"newest first, each with its date: {dates}"
+    assert all(dates) and dates == sorted(dates, reverse=True), f"newest first, each with its date: {dates}"
 
 
 def test_a_relative_date_in_an_article_answers_an_absolute_question(dated_assistant) -> None:  # type: ignore[no-untyped-def]
