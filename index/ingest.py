@@ -35,6 +35,7 @@ from index.store import (
     live_name,
     merge_segments,
     plan_merges,
+    stored_articles,
     write_snapshot,
     writer_lock,
 )
@@ -201,6 +202,12 @@ class Ingestor:
     def remove(self, article_ids: Sequence[str], index_dir: Path | None = None) -> IngestReport:
         """Remove articles by id; unknown ids are reported as problems."""
         return self._apply([], index_dir or self.settings.index_dir, removals=article_ids, show_progress=False)
+
+    def upgrade(self, index_dir: Path | None = None) -> IngestReport:
+        """Rebuild an index of an older format from the articles its live snapshot stores (ids, text and
+        metadata kept), in the current format; the old snapshot is kept as the previous one until pruned."""
+        index_dir = index_dir or self.settings.index_dir
+        return self._apply(stored_articles(index_dir), index_dir, removals=(), rebuild=True, show_progress=True)
 
     def compact(self, index_dir: Path | None = None) -> int:
         """Merge every segment into one, leaving out deleted articles; returns how many segments there were."""

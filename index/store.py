@@ -31,6 +31,7 @@ import fcntl
 import json
 import os
 import shutil
+import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -42,6 +43,7 @@ from index.dates import TimeMention
 from index.encoder import sha256_of
 from index.lexical import Lexical
 from index.models import Article, IndexMismatchError, IndexStoreError
+from index.readers import RawArticle
 from index.segments import (
     SEGMENT_PREFIX,
     SEGMENTS,
@@ -57,6 +59,7 @@ from index.segments import (
 __all__ = ["TITLE", "IndexCorruptError", "IndexStore", "IndexedArticle"]
 
 FORMAT_VERSION = 2
+UPGRADABLE = (1,)  # older formats whose snapshot holds every article in meta.sqlite (`Ingestor.upgrade`)
 _SNAPSHOT_PREFIX = "snap-"
 
 
@@ -150,6 +153,28 @@ def write_snapshot(
     make_live(index_dir, name)
     _prune(index_dir, keep)
     return final
+
+
+def stored_articles(index_dir: Path) -> Iterator[RawArticle]:
+    """The articles of the live snapshot of an index in an older format (`UPGRADABLE`), as records to ingest
+    again: their ids, cleaned text and metadata as stored."""
+    folder = current_snapshot(index_dir)
+    if folder is None:
+        raise IndexNotFoundError(f"no index at {index_dir}; create one with: qa ingest PATH")
+    version = read_manifest(folder).get("format_version")
+    if version not in UPGRADABLE:
+        raise IndexMismatchError(f"{folder}: format version {version} cannot be upgraded; {REBUILD_HINT}")
+    with reading(f"{folder.name}/meta.sqlite"):
+        db = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True)
+        try:
+            db.row_factory = sqlite3.Row
+            for row in db.execute("SELECT * FROM articles ORDER BY position"):
+                yield RawArticle(
+                    id=row["id"], title=row["title"], text=row["text"], source=row["source"], date=row["date"],
+                    url=row["url"], author=row["author"], origin=row["origin"],
+                )  # fmt: skip
+        finally:
+            db.close()
 
 
 def _dense_summary(entries: Sequence[dict]) -> dict[str, str]:
@@ -743,6 +768,11 @@ def _check_manifest(
 ) -> None:
     hint = "re-ingest the corpus into a new index (qa ingest --rebuild PATH)"
     version = manifest.get("format_version")
+    if version in UPGRADABLE:
+        raise IndexMismatchError(
+            f"{folder}: index format version {version}, this program reads version {FORMAT_VERSION}; "
+            f"qa upgrade re-embeds the articles it holds into the new format, or {hint}"
+        )
     if version != FORMAT_VERSION:
         raise IndexMismatchError(
             f"{folder}: index format version {version}, this program reads version {FORMAT_VERSION}; {hint}"

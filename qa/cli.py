@@ -23,6 +23,7 @@ examples:
   qa remove 3f2a9c0d1e2b4a5c                              remove an article by id (ids: qa stats --articles)
   qa repair                                               check every index file; go back to the last intact snapshot
   qa compact                                              merge the index's segments into one, dropping deleted rows
+  qa upgrade                                              re-embed an index of an older format from its stored articles
   qa serve --port 7860                                    the web chat on http://127.0.0.1:7860
   qa eval                                                 score the bundled gold set
 
@@ -128,6 +129,16 @@ def cmd_stats(args: argparse.Namespace) -> int:
             date = article.date or "-"
             print(f"  {article.id}  {date:<10}  {article.source or '-':<16.16}  {article.title[:70]}")
     return 0
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from index.encoder import load_encoder
+    from index.ingest import Ingestor
+
+    settings = _settings(args)
+    report = Ingestor(load_encoder(settings), settings).upgrade(settings.index_dir)
+    print(report.summary().replace("added", "re-embedded", 1))
+    return 1 if report.problems and not report.added else 0
 
 
 def cmd_compact(args: argparse.Namespace) -> int:
@@ -256,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
         "repair", help="check every index file against its checksum; make the last intact snapshot live if not"
     )
     p.set_defaults(func=cmd_repair)
+
+    p = sub.add_parser("upgrade", help="rebuild an index of an older format from the articles it stores")
+    p.set_defaults(func=cmd_upgrade)
 
     p = sub.add_parser("compact", help="merge the index's segments into one, leaving out deleted articles")
     p.set_defaults(func=cmd_compact)

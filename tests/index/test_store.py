@@ -24,6 +24,7 @@ from index.encoder import Encoder
 from index.ingest import Ingestor
 from index.models import IndexMismatchError, IndexStoreError
 from index.pending import PendingVectors, text_key
+from index.segments import _SCHEMA
 from index.settings import Settings
 from index.store import (
     IndexCorruptError,
@@ -638,3 +639,38 @@ def test_a_running_assistant_serves_the_intact_snapshot_with_a_warning_until_rep
         repair(two_snapshots)
     assert assistant.answer(SEED_QUESTION).found
     assert assistant.store is not loaded and assistant.stats().warning is None
+
+
+def test_an_index_of_the_older_format_is_refused_with_a_way_to_upgrade_it(
+    seed_assistant: Assistant, encoder: Encoder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A format-1 index (one SQLite file per snapshot, before segments) is re-embedded from the articles it
+    stores: same ids, same text, answerable again."""
+    assert seed_assistant.store is not None
+    articles = seed_assistant.store.articles()
+    index_dir = tmp_path / "old"
+    snapshot = index_dir / "snap-000003"
+    snapshot.mkdir(parents=True)
+    db = sqlite3.connect(snapshot / "meta.sqlite")
+    db.executescript(_SCHEMA)  # the articles table is the same in both formats
+    db.executemany(
+        "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,0,0,0,0)",
+        [(a.id, n, a.title, a.text, a.source, a.date, a.url, a.author, a.origin, a.content_hash)
+         for n, a in enumerate(articles)],
+    )  # fmt: skip
+    db.commit()
+    db.close()
+    (snapshot / "manifest.json").write_text(json.dumps({"format_version": 1, "articles": 1}), encoding="utf-8")
+    (index_dir / "CURRENT").write_text("snap-000003\n", encoding="utf-8")
+
+    with pytest.raises(IndexMismatchError, match=r"format version 1.*qa upgrade"):
+        open_store(index_dir, encoder)
+    assert cli.main(["--index-dir", str(index_dir), "upgrade"]) == 0
+    assert "1 re-embedded" in capsys.readouterr().out
+    assert counts_in_step(index_dir, encoder)["articles"] == 1
+    store = open_store(index_dir, encoder)
+    try:
+        assert [(a.id, a.text, a.title) for a in store.articles()] == [(a.id, a.text, a.title) for a in articles]
+    finally:
+        store.close()
+    assert_seed_answerable(index_dir, encoder)
