@@ -10,6 +10,7 @@ year are kept. Ingest stores the mentions of every sentence; answering matches t
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import re
 from dataclasses import dataclass
@@ -141,10 +142,10 @@ def time_mentions(text: str, reference: date | None, *, lenient: bool = False) -
     # offsets still point into `text`).
     text = _POSSESSIVE.sub("  ", text)
     quarters = _quarter_mentions(text, reference)
-    mentions = [
-        m for m in _clause_mentions(text, 0, len(text), reference, lenient)
-        if not any(m.start < q.end and q.start < m.end for q in quarters)
-    ]  # fmt: skip
+    # dateparser is searched around each time word (a few words either side), not over the whole text: its cost
+    # grows with the text it is given, and a time expression is never longer than that.
+    found = [m for begin, stop in _windows(text) for m in _clause_mentions(text, begin, stop, reference, lenient)]
+    mentions = [m for m in found if not any(m.start < q.end and q.start < m.end for q in quarters)]
     mentions += quarters
     # dateparser's search gives up on some texts whose clauses it parses alone ("last month, according to the
     # HGCA" finds nothing), so a clause with a time word the whole-text search missed is searched on its own.
@@ -263,6 +264,26 @@ _CANDIDATE = re.compile(
     r"|\bquarter\b",
     re.IGNORECASE,
 )
+
+
+_WORD = re.compile(r"\S+")
+_WINDOW_WORDS = 5
+
+
+def _windows(text: str) -> list[tuple[int, int]]:
+    """Spans of `text` around its time words, `_WINDOW_WORDS` words either side, overlapping ones merged."""
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    starts = [w[0] for w in words]
+    spans: list[tuple[int, int]] = []
+    for match in _CANDIDATE.finditer(text):
+        first = max(bisect.bisect_right(starts, match.start()) - 1 - _WINDOW_WORDS, 0)
+        last = min(bisect.bisect_left(starts, match.end()) - 1 + _WINDOW_WORDS, len(words) - 1)
+        begin, stop = words[first][0], words[max(last, first)][1]
+        if spans and begin <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(stop, spans[-1][1]))
+        else:
+            spans.append((begin, stop))
+    return spans
 
 
 def _might_name_a_time(text: str) -> bool:

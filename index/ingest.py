@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -240,7 +241,8 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         notify = on_progress or (lambda fraction, message: None)
-        with writer_lock(index_dir):
+        cache = PendingVectors(index_dir, self.encoder.weights_sha256, self.encoder.dimension, self.encoder.kind)
+        with writer_lock(index_dir), _Embedder(self, cache) as embedder:
             store = self._open_live(index_dir, rebuild)
             try:
                 entries = [dict(e) for e in store.manifest["segments"]] if store else []
@@ -254,12 +256,8 @@ class Ingestor:
                         changed = True
                     else:
                         report.problems.append(Problem(path=article_id, reason="no article with this id in the index"))
-                cache = PendingVectors(
-                    index_dir, self.encoder.weights_sha256, self.encoder.dimension, self.encoder.kind
-                )
-                resumed = cache.load()
                 notify(0.0, "reading files")
-                embedded = 0
+                gathered = 0
                 for record in tqdm(records, desc="ingesting", unit=" article", disable=not show_progress):
                     if isinstance(record, Problem):
                         report.problems.append(record)
@@ -278,12 +276,14 @@ class Ingestor:
                     add_times(item)
                     run.take(item)
                     batch.append(item)
+                    embedder.add(item)
+                    gathered += len(item.sentences)
                     changed = True
-                    if sum(len(a.sentences) for a in batch) >= self.settings.segment_sentences:
-                        embedded += self._write(index_dir, batch, run, cache, resumed, notify)
-                        batch = []
+                    if gathered >= self.settings.segment_sentences:
+                        self._write(index_dir, batch, run, embedder, notify)
+                        batch, gathered = [], 0
                 if batch:
-                    embedded += self._write(index_dir, batch, run, cache, resumed, notify)
+                    self._write(index_dir, batch, run, embedder, notify)
                 entries = self._with_tombstones(index_dir, run)
             finally:
                 if store is not None:
@@ -298,21 +298,15 @@ class Ingestor:
         return report
 
     def _write(
-        self,
-        index_dir: Path,
-        batch: list[IndexedArticle],
-        run: _Run,
-        cache: PendingVectors,
-        resumed: dict[bytes, np.ndarray],
-        notify: Progress,
-    ) -> int:
-        """Embed `batch` and write it as a new segment; returns the number of sentences embedded."""
-        count = self._encode(batch, cache, resumed, notify)
+        self, index_dir: Path, batch: list[IndexedArticle], run: _Run, embedder: _Embedder, notify: Progress
+    ) -> None:
+        """Wait for `batch`'s vectors and write it as a new segment."""
+        notify(0.5, f"embedding: {embedder.submitted:,} chunks read so far")
+        embedder.finish()
         entry = write_segment(
             index_dir, batch, dimension=self.encoder.dimension, approximate_above=self.settings.approximate_above
         )
         run.written(entry, batch)
-        return count
 
     def _with_tombstones(self, index_dir: Path, run: _Run) -> list[dict]:
         """The run's segment entries with their deleted ids and the row counts those cover."""
@@ -386,17 +380,11 @@ class Ingestor:
             return "updated", item
         return "added", item
 
-    def _encode(
-        self,
-        batch: list[IndexedArticle],
-        cache: PendingVectors,
-        resumed: dict[bytes, np.ndarray],
-        notify: Progress,
-    ) -> int:
+    def _encode(self, batch: list[IndexedArticle], cache: PendingVectors, resumed: dict[bytes, np.ndarray]) -> None:
         """Embed `batch` in one encoder pass per token: each chunk is encoded once, giving the chunk's vector and
         its sentences' (their tokens read in the chunk's context; `Encoder.encode_passages`). Chunks an
         interrupted run already embedded are taken from `resumed`; every new part is saved to `cache` before the
-        next one starts. Returns the number of sentences embedded."""
+        next one starts."""
         jobs = []  # (item, key, text, spans)
         for item in batch:
             for chunk in item.chunks:
@@ -407,15 +395,12 @@ class Ingestor:
                 jobs.append((item, text_key(chunk.text, spans), chunk.text, spans))
         known = {key: resumed[key] for _, key, _, _ in jobs if key in resumed}
         todo = list({key: (text, spans) for _, key, text, spans in jobs if key not in known}.items())
-        embedded = 0
         for start in range(0, len(todo), self.batch_chunks):
-            notify(0.1, f"embedding: {start}/{len(todo)} chunks of this batch")
             part = todo[start : start + self.batch_chunks]
             encoded = self.encoder.encode_passages([t for _, (t, _) in part], [p for _, (_, p) in part])
             blocks = [np.vstack([whole[None, :], sentences]) for whole, sentences in encoded]
             cache.save([k for k, _ in part], blocks)
             known.update(zip((k for k, _ in part), blocks, strict=True))
-            embedded += sum(len(p) for _, (_, p) in part)
         by_item: dict[str, list[np.ndarray]] = {}
         for item, key, _, _ in jobs:
             by_item.setdefault(item.article.id, []).append(known[key])
@@ -423,7 +408,48 @@ class Ingestor:
             blocks = by_item.get(item.article.id, [])
             item.chunk_vectors = _stack([b[:1] for b in blocks], self.encoder)
             item.sentence_vectors = _stack([b[1:] for b in blocks], self.encoder)
-        return embedded
+
+
+class _Embedder:
+    """Embeds an ingest's articles on one worker thread, a part of `Ingestor.batch_chunks` chunks at a time,
+    while the reading thread prepares the next articles (sentence splitting, chunking and time expressions are
+    Python; onnxruntime releases the interpreter while it runs, so the two overlap)."""
+
+    def __init__(self, ingestor: Ingestor, cache: PendingVectors) -> None:
+        self.ingestor = ingestor
+        self.cache = cache
+        self.resumed: dict[bytes, np.ndarray] = {}
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
+        self.futures: list[Future[None]] = []
+        self.part: list[IndexedArticle] = []
+        self.chunks = 0
+        self.submitted = 0
+
+    def add(self, item: IndexedArticle) -> None:
+        self.part.append(item)
+        self.chunks += len(item.chunks)
+        if self.chunks >= self.ingestor.batch_chunks:
+            self._submit()
+
+    def _submit(self) -> None:
+        if self.part:
+            self.futures.append(self.worker.submit(self.ingestor._encode, self.part, self.cache, self.resumed))
+            self.submitted += self.chunks
+            self.part, self.chunks = [], 0
+
+    def finish(self) -> None:
+        """Wait until every article added so far has its vectors (raising what the encoder raised)."""
+        self._submit()
+        futures, self.futures = self.futures, []
+        for future in futures:
+            future.result()
+
+    def __enter__(self) -> _Embedder:
+        self.resumed = self.cache.load()  # what an interrupted run already embedded
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.worker.shutdown(wait=True, cancel_futures=True)
 
 
 def _deleted_rows(index_dir: Path, segment: str, article_ids: set[str]) -> tuple[int, int]:
