@@ -204,11 +204,12 @@ class Ingestor:
         """Remove articles by id; unknown ids are reported as problems."""
         return self._apply([], index_dir or self.settings.index_dir, removals=article_ids, show_progress=False)
 
-    def upgrade(self, index_dir: Path | None = None) -> IngestReport:
+    def upgrade(self, index_dir: Path | None = None, *, show_progress: bool = True) -> IngestReport:
         """Rebuild an index of an older format from the articles its live snapshot stores (ids, text and
         metadata kept), in the current format; the old snapshot is kept as the previous one until pruned."""
         index_dir = index_dir or self.settings.index_dir
-        return self._apply(stored_articles(index_dir), index_dir, removals=(), rebuild=True, show_progress=True)
+        records = stored_articles(index_dir)
+        return self._apply(records, index_dir, removals=(), rebuild=True, show_progress=show_progress)
 
     def compact(self, index_dir: Path | None = None) -> int:
         """Merge every segment into one, leaving out deleted articles; returns how many segments there were."""

@@ -155,6 +155,15 @@ def write_snapshot(
     return final
 
 
+def needs_upgrade(index_dir: Path) -> bool:
+    """Whether the live snapshot is of an older format that `stored_articles` can read back."""
+    try:
+        folder = current_snapshot(index_dir)
+        return folder is not None and read_manifest(folder).get("format_version") in UPGRADABLE
+    except IndexStoreError:
+        return False
+
+
 def stored_articles(index_dir: Path) -> Iterator[RawArticle]:
     """The articles of the live snapshot of an index in an older format (`UPGRADABLE`), as records to ingest
     again: their ids, cleaned text and metadata as stored."""

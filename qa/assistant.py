@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import threading
 from collections.abc import Sequence
 from datetime import date
@@ -21,7 +22,7 @@ from index.encoder import Encoder, load_encoder
 from index.ingest import Ingestor, Progress
 from index.models import Article, IngestReport
 from index.settings import Settings
-from index.store import IndexStore, live_name
+from index.store import IndexStore, live_name, needs_upgrade
 from qa.cross_encoder import Reading
 from qa.followup import Turn, rewrite
 from qa.models import Answer, AnswerType, Citation, CitedSentence, QuestionTime, SearchFilter, Span
@@ -98,6 +99,10 @@ class Assistant:
         if live_name(self.index_dir) is None and auto_ingest and self.settings.corpus_dir.is_dir():
             # First use: index the bundled corpus so the assistant answers out of the box.
             self.ingest([self.settings.corpus_dir], show_progress=False)
+        elif auto_ingest and needs_upgrade(self.index_dir):
+            # An index made by an older version: re-embed the articles it stores (ids and text kept).
+            print(f"qa: upgrading the index at {self.index_dir} to the current format", file=sys.stderr)
+            Ingestor(self.encoder, self.settings).upgrade(self.index_dir)
         self.reload()
 
     # --- index ------------------------------------------------------------------------------------

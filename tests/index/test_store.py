@@ -665,6 +665,13 @@ def test_an_index_of_the_older_format_is_refused_with_a_way_to_upgrade_it(
 
     with pytest.raises(IndexMismatchError, match=r"format version 1.*qa upgrade"):
         open_store(index_dir, encoder)
+    # An assistant that may index on its own (the chat, qa ask) upgrades it; one that may not says how to.
+    auto = tmp_path / "auto"
+    shutil.copytree(index_dir, auto)
+    with pytest.raises(IndexMismatchError, match="qa upgrade"):
+        Assistant(Settings(index_dir=auto), encoder=encoder, auto_ingest=False)
+    upgraded = Assistant(Settings(index_dir=auto), encoder=encoder)
+    assert upgraded.answer(SEED_QUESTION).sentences[0].text.startswith(SEED_ANSWER)
     assert cli.main(["--index-dir", str(index_dir), "upgrade"]) == 0
     assert "1 re-embedded" in capsys.readouterr().out
     assert counts_in_step(index_dir, encoder)["articles"] == 1
