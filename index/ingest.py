@@ -27,7 +27,7 @@ from index.encoder import Encoder
 from index.models import Article, IngestReport, Problem, Sentence
 from index.pending import PendingVectors, text_key
 from index.readers import RawArticle, read_inputs
-from index.segments import SEGMENTS, IndexedArticle, write_segment
+from index.segments import IndexedArticle, rows_of, write_segment
 from index.sentences import split_sentences
 from index.settings import Settings
 from index.store import (
@@ -316,7 +316,7 @@ class Ingestor:
             deleted = run.deleted.get(entry["name"], set())
             entry = {**entry, "deleted": sorted(deleted)}
             if deleted:
-                entry["deleted_sentences"], entry["deleted_chunks"] = _deleted_rows(index_dir, entry["name"], deleted)
+                entry["deleted_sentences"], entry["deleted_chunks"] = rows_of(index_dir, entry["name"], deleted)
             else:
                 entry.pop("deleted_sentences", None)
                 entry.pop("deleted_chunks", None)
@@ -451,26 +451,6 @@ class _Embedder:
 
     def __exit__(self, *exc: object) -> None:
         self.worker.shutdown(wait=True, cancel_futures=True)
-
-
-def _deleted_rows(index_dir: Path, segment: str, article_ids: set[str]) -> tuple[int, int]:
-    """Sentence and chunk rows the deleted articles of `segment` hold."""
-    import sqlite3
-
-    ids = sorted(article_ids)
-    db = sqlite3.connect(f"file:{index_dir / SEGMENTS / segment / 'meta.sqlite'}?mode=ro", uri=True)
-    try:
-        sentences = chunks = 0
-        for start in range(0, len(ids), 900):
-            part = ids[start : start + 900]
-            marks = ",".join("?" * len(part))
-            sums = "COALESCE(SUM(n_sentences), 0), COALESCE(SUM(n_chunks), 0)"
-            query = f"SELECT {sums} FROM articles WHERE id IN ({marks})"
-            s, c = db.execute(query, part).fetchone()
-            sentences, chunks = sentences + s, chunks + c
-        return sentences, chunks
-    finally:
-        db.close()
 
 
 def _stack(blocks: Sequence[np.ndarray], encoder: Encoder) -> np.ndarray:

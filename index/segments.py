@@ -19,7 +19,7 @@ import contextlib
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -187,6 +187,23 @@ def write_segment(
     os.replace(tmp, root / name)
     fsync_dir(root)
     return entry
+
+
+def rows_of(index_dir: Path, segment: str, article_ids: Collection[str]) -> tuple[int, int]:
+    """How many sentence and chunk rows the articles `article_ids` hold in the segment `segment`."""
+    ids = sorted(article_ids)
+    db = sqlite3.connect(f"file:{index_dir / SEGMENTS / segment / 'meta.sqlite'}?mode=ro", uri=True)
+    try:
+        sentences = chunks = 0
+        for start in range(0, len(ids), 900):
+            part = ids[start : start + 900]
+            sums = "COALESCE(SUM(n_sentences), 0), COALESCE(SUM(n_chunks), 0)"
+            query = f"SELECT {sums} FROM articles WHERE id IN ({','.join('?' * len(part))})"
+            found_sentences, found_chunks = db.execute(query, part).fetchone()
+            sentences, chunks = sentences + found_sentences, chunks + found_chunks
+        return sentences, chunks
+    finally:
+        db.close()
 
 
 def _stack(parts: Sequence[np.ndarray], dimension: int) -> np.ndarray:

@@ -34,7 +34,6 @@ import shutil
 import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -758,10 +757,6 @@ class IndexStore:
     def sentence_rows_of_chunks(self, chunk_rows: np.ndarray) -> np.ndarray:
         rows = self.chunk_sentence_rows([int(r) for r in chunk_rows])
         return np.array(sorted({s for v in rows.values() for s in v}), dtype=np.int64)
-
-    @cached_property
-    def segment_names(self) -> list[str]:
-        return [s.name for s in self.segments]
 
 
 def _article(row: object) -> Article:
