@@ -27,7 +27,7 @@ from index.encoder import Encoder
 from index.models import Article, IngestReport, Problem, Sentence
 from index.pending import PendingVectors, text_key
 from index.readers import RawArticle, read_inputs
-from index.segments import IndexedArticle, rows_of, write_segment
+from index.segments import IndexedArticle, rows_of, stack_rows, write_segment
 from index.sentences import split_sentences
 from index.settings import Settings
 from index.store import (
@@ -99,11 +99,10 @@ class _Run:
             return self.taken[article_id]
         if self.store is None:
             return None
-        segment = self.store.segment_of(article_id)
-        if segment is None or article_id in self.deleted.get(segment, ()):
+        located = self.store.locate(article_id)
+        if located is None or article_id in self.deleted.get(located[0], ()):
             return None
-        found = self.store.article(article_id)
-        return (segment, found) if found is not None else None
+        return located
 
     def lookup(self, column: str, value: str) -> str | None:
         """The id of a live article read from the same file (column "origin") or URL, or None."""
@@ -407,8 +406,8 @@ class Ingestor:
             by_item.setdefault(item.article.id, []).append(known[key])
         for item in batch:
             blocks = by_item.get(item.article.id, [])
-            item.chunk_vectors = _stack([b[:1] for b in blocks], self.encoder)
-            item.sentence_vectors = _stack([b[1:] for b in blocks], self.encoder)
+            item.chunk_vectors = stack_rows([b[:1] for b in blocks], self.encoder.dimension)
+            item.sentence_vectors = stack_rows([b[1:] for b in blocks], self.encoder.dimension)
 
 
 class _Embedder:
@@ -451,12 +450,6 @@ class _Embedder:
 
     def __exit__(self, *exc: object) -> None:
         self.worker.shutdown(wait=True, cancel_futures=True)
-
-
-def _stack(blocks: Sequence[np.ndarray], encoder: Encoder) -> np.ndarray:
-    if not blocks:
-        return _empty(encoder)
-    return np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32)
 
 
 def _empty(encoder: Encoder) -> np.ndarray:

@@ -160,8 +160,8 @@ def write_segment(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
 
-    sentence_vectors = _stack([a.sentence_vectors for a in articles], dimension)
-    chunk_vectors = _stack([a.chunk_vectors for a in articles], dimension)
+    sentence_vectors = stack_rows([a.sentence_vectors for a in articles], dimension)
+    chunk_vectors = stack_rows([a.chunk_vectors for a in articles], dimension)
     n_sentences = sum(len(a.sentences) for a in articles)
     n_chunks = sum(len(a.chunks) for a in articles)
     if len(sentence_vectors) != n_sentences or len(chunk_vectors) != n_chunks:
@@ -206,7 +206,8 @@ def rows_of(index_dir: Path, segment: str, article_ids: Collection[str]) -> tupl
         db.close()
 
 
-def _stack(parts: Sequence[np.ndarray], dimension: int) -> np.ndarray:
+def stack_rows(parts: Sequence[np.ndarray], dimension: int) -> np.ndarray:
+    """The rows of `parts` as one contiguous float32 array (of shape (0, dimension) when there are none)."""
     parts = [p for p in parts if len(p)]
     if not parts:
         return np.zeros((0, dimension), dtype=np.float32)
@@ -271,7 +272,7 @@ def _read_faiss(path: Path) -> faiss.Index:
         return faiss.read_index(str(path))
 
 
-def _as_article(row: sqlite3.Row) -> Article:
+def as_article(row: sqlite3.Row) -> Article:
     return Article(
         id=row["id"], title=row["title"], text=row["text"], source=row["source"], date=row["date"],
         url=row["url"], author=row["author"], origin=row["origin"], content_hash=row["content_hash"],
@@ -356,7 +357,7 @@ class Segment:
             mention = TimeMention(start, end, text, date.fromisoformat(first), date.fromisoformat(last), period)
             times.setdefault(article_id, {}).setdefault(number, []).append(mention)
         for row in self.db.execute("SELECT * FROM articles ORDER BY position").fetchall():
-            article = _as_article(row)
+            article = as_article(row)
             if not self.alive(article.id):
                 continue
             s0, ns, c0, nc = row["first_sentence_row"], row["n_sentences"], row["first_chunk_row"], row["n_chunks"]

@@ -50,6 +50,7 @@ from index.segments import (
     IndexCorruptError,
     IndexedArticle,
     Segment,
+    as_article,
     fsync_dir,
     reading,
     write_segment,
@@ -368,14 +369,6 @@ def merge_segments(index_dir: Path, entries: Sequence[dict], *, dimension: int, 
     return write_segment(index_dir, articles, dimension=dimension, approximate_above=approximate_above)
 
 
-def _locate(offsets: np.ndarray, rows: Iterable[int]) -> dict[int, list[int]]:
-    """Group global rows by the segment holding them (by position), keeping their order."""
-    found: dict[int, list[int]] = {}
-    for row in rows:
-        found.setdefault(int(np.searchsorted(offsets, row, side="right")) - 1, []).append(int(row))
-    return found
-
-
 class IndexStore:
     """A loaded, read-only snapshot of the index: search it, and read articles and sentences back.
 
@@ -485,6 +478,17 @@ class IndexStore:
     def n_chunks(self) -> int:
         return int(self.manifest["chunks"])
 
+    def _by_segment(self, rows: Iterable[int], offsets: np.ndarray) -> Iterator[tuple[Segment, list[int]]]:
+        """The segments holding the global `rows` (numbered by `offsets`), each with its rows numbered locally,
+        in the order given; rows past the end are left out."""
+        found: dict[int, list[int]] = {}
+        for row in rows:
+            position = int(np.searchsorted(offsets, row, side="right")) - 1
+            if 0 <= position < len(self.segments):
+                found.setdefault(position, []).append(int(row) - int(offsets[position]))
+        for position, local in found.items():
+            yield self.segments[position], local
+
     def _alive(self, segment: Segment, column: str = "id") -> tuple[str, list[str]]:
         """An SQL condition leaving out the segment's deleted articles (by `column`), and its parameters."""
         if not segment.deleted:
@@ -498,16 +502,21 @@ class IndexStore:
         for s in self.segments:
             where, params = self._alive(s)
             found += [
-                _article(r) for r in s.db.execute(f"SELECT * FROM articles WHERE {where} ORDER BY position", params)
+                as_article(r) for r in s.db.execute(f"SELECT * FROM articles WHERE {where} ORDER BY position", params)
             ]
         return found
 
     def article(self, article_id: str) -> Article | None:
+        located = self.locate(article_id)
+        return located[1] if located is not None else None
+
+    def locate(self, article_id: str) -> tuple[str, Article] | None:
+        """The name of the segment holding the live article `article_id`, and the article (None: no such)."""
         for s in reversed(self.segments):
             if s.alive(article_id):
                 row = s.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
                 if row is not None:
-                    return _article(row)
+                    return s.name, as_article(row)
         return None
 
     def find_articles(self, column: str, value: str) -> list[tuple[str, Article]]:
@@ -518,15 +527,8 @@ class IndexStore:
         for s in self.segments:
             for row in s.db.execute(f"SELECT * FROM articles WHERE {column} = ?", (value,)):
                 if s.alive(row["id"]):
-                    found.append((s.name, _article(row)))
+                    found.append((s.name, as_article(row)))
         return found
-
-    def segment_of(self, article_id: str) -> str | None:
-        """The name of the segment holding the live article `article_id` (None when there is none)."""
-        for s in reversed(self.segments):
-            if s.alive(article_id) and s.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone():
-                return s.name
-        return None
 
     def _by_article(self, query: str, article_ids: Collection[str]) -> Iterator[tuple[Segment, tuple]]:
         ids = list(dict.fromkeys(article_ids))
@@ -553,11 +555,7 @@ class IndexStore:
     def sentences(self, rows: Sequence[int]) -> list[dict]:
         """Sentence rows (row, article_id, number, start, end, text, chunk_row), in the order asked."""
         found: dict[int, dict] = {}
-        for position, wanted in _locate(self.sentence_offsets, rows).items():
-            if not 0 <= position < len(self.segments):
-                continue
-            s = self.segments[position]
-            local = [r - s.sentence_offset for r in wanted]
+        for s, local in self._by_segment(rows, self.sentence_offsets):
             marks = ",".join("?" * len(local))
             for r in s.db.execute(f"SELECT * FROM sentences WHERE row IN ({marks})", local):
                 if s.alive(r["article_id"]):
@@ -610,17 +608,14 @@ class IndexStore:
     def chunk_sentence_rows(self, chunk_rows: Sequence[int]) -> dict[int, list[int]]:
         """Sentence rows of each chunk row."""
         result: dict[int, list[int]] = {int(r): [] for r in chunk_rows}
-        for position, wanted in _locate(self.chunk_offsets, chunk_rows).items():
-            if not 0 <= position < len(self.segments):
-                continue
-            s = self.segments[position]
-            marks = ",".join("?" * len(wanted))
+        for s, local in self._by_segment(chunk_rows, self.chunk_offsets):
+            marks = ",".join("?" * len(local))
             query = (
                 "SELECT c.row AS chunk, s.row AS sentence FROM chunks c JOIN sentences s "
                 "ON s.article_id = c.article_id AND s.number BETWEEN c.first_sentence AND c.last_sentence "
                 f"WHERE c.row IN ({marks}) ORDER BY c.row, s.number"
             )
-            for chunk, sentence in s.db.execute(query, [r - s.chunk_offset for r in wanted]):
+            for chunk, sentence in s.db.execute(query, local):
                 result[chunk + s.chunk_offset].append(sentence + s.sentence_offset)
         return result
 
@@ -641,13 +636,9 @@ class IndexStore:
                     if found:
                         return found
             return found
-        for position, wanted in _locate(self.chunk_offsets, rows or []).items():
-            if not 0 <= position < len(self.segments):
-                continue
-            s = self.segments[position]
-            marks = ",".join("?" * len(wanted))
-            query = f'SELECT row, article_id, start, "end" FROM chunks WHERE row IN ({marks})'
-            for row, article, start, end in s.db.execute(query, [r - s.chunk_offset for r in wanted]):
+        for s, local in self._by_segment(rows or [], self.chunk_offsets):
+            query = f'SELECT row, article_id, start, "end" FROM chunks WHERE row IN ({",".join("?" * len(local))})'
+            for row, article, start, end in s.db.execute(query, local):
                 if s.alive(article):
                     found[row + s.chunk_offset] = (article, start, end)
         return found
@@ -757,14 +748,6 @@ class IndexStore:
     def sentence_rows_of_chunks(self, chunk_rows: np.ndarray) -> np.ndarray:
         rows = self.chunk_sentence_rows([int(r) for r in chunk_rows])
         return np.array(sorted({s for v in rows.values() for s in v}), dtype=np.int64)
-
-
-def _article(row: object) -> Article:
-    r = row  # a sqlite3.Row
-    return Article(
-        id=r["id"], title=r["title"], text=r["text"], source=r["source"], date=r["date"],  # type: ignore[index]
-        url=r["url"], author=r["author"], origin=r["origin"], content_hash=r["content_hash"],  # type: ignore[index]
-    )  # fmt: skip
 
 
 def _check_manifest(
