@@ -51,4 +51,12 @@ class Settings(BaseSettings):
     max_segments: int = Field(
         default=8, description="Segments an index may have before an ingest merges the smallest neighbours."
     )
+    store: Literal["local", "milvus"] = Field(
+        default="local", description="Where the index is kept: local segments (FAISS) or Milvus (QA_STORE)."
+    )
+    milvus_uri: str | None = Field(
+        default=None,
+        description="A milvus-lite file or a Milvus server address (http://host:19530); default <index_dir>/milvus.db.",
+    )
+    milvus_token: str | None = Field(default=None, description="Milvus credentials (user:password or an API key).")
     keep_snapshots: int = Field(default=2, description="Index snapshots kept on disk (the live one included).")
