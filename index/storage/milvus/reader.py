@@ -35,7 +35,7 @@ from index.storage.api import (
     StoreFacts,
     TimePreference,
 )
-from index.storage.milvus.connection import INTENT, SEEN, VERSION, Connection
+from index.storage.milvus.connection import SEEN, VERSION, Connection
 from index.storage.milvus.schema import (
     ARTICLES,
     CHUNKS,
@@ -327,9 +327,6 @@ class MilvusReader:
                 if seen is None or int(row["seq"]) > seen[0]:
                     newest[row["article_id"]] = (int(row["seq"]), row["gen"])
         return {a: gen for a, (_, gen) in newest.items()}
-
-    def pending(self) -> list[str]:
-        return [key[len(INTENT) :] for key, _ in self.connection.intents()]
 
 
 def _batches(values: list[str]) -> Iterator[list[str]]:
