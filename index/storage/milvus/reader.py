@@ -8,10 +8,11 @@ searches keep each record's best hit once.
 
 Scores: cosine similarity for vectors (inner product of unit vectors). Words are BM25 over each chunk's terms
 (`index.lexical.tokenize`, so both stores search the same words) with k1 1.5 and b 0.75, scaled to
-`index.lexical`'s Lucene form. Milvus keeps the BM25 statistics itself: a Milvus server over all live rows of a
-collection; milvus-lite per stored segment (its own caveat: with several flushed segments, a document's score
-depends on its segment's statistics). `term_weights` counts document frequencies with `TEXT_MATCH` queries over
-the same field, so it always reflects the live rows.
+`index.lexical`'s Lucene form. Milvus keeps the BM25 statistics itself: a Milvus server over the live rows of
+a collection; milvus-lite per stored segment (a commit flushes what it wrote into one), and, for rows not yet
+flushed, over those that pass the search's filter. On one segment the scores equal the local store's.
+`term_weights` counts document frequencies with `TEXT_MATCH` queries over the same field, so it reflects the
+live rows (the counts are kept until the version changes).
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ class MilvusReader:
         self.connection = connection
         self.client = connection.open()
         self._facts: StoreFacts | None = None
+        self._counted_version = ""
+        self._document_frequency: dict[str, int] = {}  # term → chunks holding it ("" → all chunks)
 
     # --- facts ----------------------------------------------------------------------------------------
     def current_version(self) -> str:
@@ -194,10 +197,16 @@ class MilvusReader:
         unique = [t for t in dict.fromkeys(terms) if t]
         if not unique:
             return {}
-        total = self._count(CHUNKS)
+        version = self.connection.version()
+        if version != self._counted_version:  # counts are kept until a writer commits
+            self._counted_version, self._document_frequency = version, {"": self._count(CHUNKS)}
+        counted = self._document_frequency
+        total = counted[""]
         weights = {}
         for term in unique:
-            df = self._count(CHUNKS, f"TEXT_MATCH(words, {literal(word_token(term))})")
+            if term not in counted:
+                counted[term] = self._count(CHUNKS, f"TEXT_MATCH(words, {literal(word_token(term))})")
+            df = counted[term]
             weights[term] = float(math.log(1.0 + (total - df + 0.5) / (df + 0.5)))
         return weights
 

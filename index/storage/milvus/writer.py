@@ -60,11 +60,9 @@ class MilvusWriter:
         self.connection = connection
         self.model = model
         self.client = connection.open()
-        if connection.has_index():
-            connection.check_model(model)  # before a rebuild too: never drop an index by mistake of model
-        if rebuild:
+        if rebuild:  # the way to a new model too, so no model check first
             connection.drop()
-        connection.create(model)
+        connection.create(model)  # IndexMismatchError when the index holds another model's vectors
         self.dirty = False
         self.finished = finish_intents(connection)
         self.dirty = self.finished > 0

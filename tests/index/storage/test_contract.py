@@ -65,7 +65,6 @@ FILTERS = [
     Filter(date_to="1987-03-02"),
     Filter(sources=("Reuters", "Khmer Times"), date_from="1987-04-01", date_to="1987-09-30"),
     Filter(sources=("",)),  # articles without a source: none here
-    Filter(fields=(("category", "business"),)),  # no article here has metadata fields
 ]
 PREFERENCES = [
     (TimePreference(dated=("1987-03-01", "1987-03-31")), None),

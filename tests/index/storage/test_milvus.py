@@ -23,6 +23,7 @@ from index.models import Article, Chunk, IndexMismatchError, IndexStoreError, Se
 from index.readers import RawArticle
 from index.settings import Settings
 from index.storage import (
+    Filter,
     ModelStamp,
     PreparedArticle,
     SentenceRef,
@@ -152,6 +153,21 @@ def test_repair_removes_rows_a_dead_writer_left_without_an_intent(
         reader.close()
 
 
+def test_a_metadata_field_filter_keeps_only_articles_with_that_value(
+    settings: Settings, model: ModelStamp, prepared: list[PreparedArticle]
+) -> None:
+    write(settings, model, prepared[:3])
+    reader = open_store(settings, model)
+    try:
+        vector = prepared[0].chunk_vectors[0]
+        assert reader.search_chunks(vector, 5)
+        # Articles carry no metadata fields yet (the readers give none), so a field filter leaves nothing.
+        assert reader.search_chunks(vector, 5, Filter(fields=(("category", "business"),))) == []
+        assert reader.search_words(tokenize(prepared[0].article.title), 5, Filter(fields=(('a"b', "c"),))) == []
+    finally:
+        reader.close()
+
+
 def test_an_index_made_with_another_model_is_refused(
     settings: Settings, model: ModelStamp, prepared: list[PreparedArticle]
 ) -> None:
@@ -160,10 +176,19 @@ def test_an_index_made_with_another_model_is_refused(
     with pytest.raises(IndexMismatchError, match="rebuild"):
         open_store(settings, other)
     with pytest.raises(IndexMismatchError):
-        open_writer(settings, other, rebuild=True)
+        open_writer(settings, other)
     with pytest.raises(IndexMismatchError, match="encoder"):
         open_store(settings, ModelStamp(model.name, model.sha256, "onnx-fp32-other", model.dimension))
-    assert open_store(settings, model).facts().articles == 2
+    reader = open_store(settings, model)
+    assert reader.facts().articles == 2
+    reader.close()
+    with open_writer(settings, other, rebuild=True) as store_writer:  # what the error says to do
+        store_writer.commit()
+    reader = open_store(settings, other)
+    assert reader.facts().articles == 0
+    reader.close()
+    with pytest.raises(IndexMismatchError):
+        open_store(settings, model)
 
 
 def test_no_index_yet_says_how_to_make_one(settings: Settings, model: ModelStamp) -> None:
