@@ -48,6 +48,7 @@ from tests.index.storage.conftest import prepare
 
 BACKENDS = ["local", "milvus"]
 K = 10
+VECTOR_TOLERANCE = 1e-3  # float16, as the local store keeps vectors, is exact to about 5e-4 below 1
 QUESTIONS = [
     "cocoa harvest prospects in Bahia",
     "should suspects in minor drug crimes be released",
@@ -177,6 +178,16 @@ def assert_same_hits(found: list[Hit], expected: list[Hit], *, tolerance: float 
     assert np.allclose([h.score for h in found], [h.score for h in expected], atol=tolerance)
 
 
+def assert_best_allowed_words(built: Built, found: list[Hit], expected: list[Hit]) -> None:
+    """A narrowed word search gives the best allowed chunks, in order, with their scores. The local store ranks
+    the collection's best `WORDS_OVERFETCH` × k chunks and keeps the allowed ones, so it may give fewer than k
+    where the allowed chunks rank low; Milvus filters inside the search and gives all k."""
+    assert_same_hits(found, expected[: len(found)])
+    assert len(found) >= min(len(expected), 1)
+    if built.backend == "milvus":
+        assert len(found) == len(expected)
+
+
 # --- what the store holds ---------------------------------------------------------------------------------
 def test_facts_count_what_was_written(built: Built, prepared: list[PreparedArticle]) -> None:
     facts = built.reader.facts()
@@ -225,13 +236,14 @@ def test_records_come_back_in_the_order_asked_with_their_vectors(built: Built, r
     records = built.reader.sentences([*picked[:20], SentenceRef("no-such-article", 0), *picked[20:]], vectors=True)
     assert [r.ref for r in records] == picked
     rows = [reference.sentence_refs.index(r) for r in picked]
-    assert np.allclose(np.vstack([r.vector for r in records]), reference.sentence_vectors[rows], atol=1e-6)
+    # The local store keeps vectors as float16 (3 significant digits), Milvus as float32.
+    assert np.allclose(np.vstack([r.vector for r in records]), reference.sentence_vectors[rows], atol=VECTOR_TOLERANCE)
     assert all(r.vector is None for r in built.reader.sentences(picked[:3]))
     chunks = random.Random(8).sample(reference.chunk_refs, 20)
     records = built.reader.chunks([ChunkRef("no-such-article", 3), *chunks], vectors=True)
     assert [r.ref for r in records] == chunks
     rows = [reference.chunk_refs.index(r) for r in chunks]
-    assert np.allclose(np.vstack([r.vector for r in records]), reference.chunk_vectors[rows], atol=1e-6)
+    assert np.allclose(np.vstack([r.vector for r in records]), reference.chunk_vectors[rows], atol=VECTOR_TOLERANCE)
 
 
 def test_time_expressions_read_back(built: Built, prepared: list[PreparedArticle]) -> None:
@@ -292,7 +304,7 @@ def test_filtered_searches_return_only_allowed_articles(
             built.reader.search_sentences(vector, K, where), reference.dense("sentences", vector, K, allowed)
         )
         words = built.reader.search_words(tokenize(question), K, where)
-        assert_same_hits(words, reference.words(tokenize(question), K, allowed))
+        assert_best_allowed_words(built, words, reference.words(tokenize(question), K, allowed))
         assert {h.ref.article_id for h in [*chunks, *words]} <= allowed
 
 
@@ -310,7 +322,7 @@ def test_time_preferences_narrow_to_the_articles_of_that_time(
             built.reader.search_sentences(vector, K, where, prefer), reference.dense("sentences", vector, K, allowed)
         )
         words = built.reader.search_words(tokenize(question), K, where, prefer)
-        assert_same_hits(words, reference.words(tokenize(question), K, allowed))
+        assert_best_allowed_words(built, words, reference.words(tokenize(question), K, allowed))
 
 
 def test_both_backends_give_the_same_answers(
