@@ -177,7 +177,11 @@ def create_collections(client: MilvusClient, dimension: int, *, server: bool) ->
                     params={"bm25_k1": BM25_K1, "bm25_b": BM25_B},
                 )  # fmt: skip
         # Strong consistency: a reader sees every write acknowledged before its request (a committed ingest).
-        client.create_collection(name, schema=schema, index_params=index_params, consistency_level="Strong")
+        client.create_collection(name, schema=schema, consistency_level="Strong")
+        # The collection is empty, so there is nothing to wait for (and milvus-lite cannot say when an index
+        # build finished: waiting only logs errors).
+        client.create_index(name, index_params, sync=False)
+        client.load_collection(name)
 
 
 def _base(with_marker: bool = True):  # type: ignore[no-untyped-def]
