@@ -3,12 +3,16 @@ the index keeps about itself in its `store` collection (model stamp, version, va
 
 from __future__ import annotations
 
+import functools
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from pymilvus import MilvusClient, MilvusException
+from pymilvus.exceptions import ConnectError, ConnectionNotExistException, MilvusUnavailableException
 
 from index.models import IndexMismatchError
 from index.settings import Settings
@@ -20,6 +24,8 @@ MODEL = "model"
 VERSION = "version"
 SEEN = "seen"
 INTENT = "intent:"
+P = ParamSpec("P")
+R = TypeVar("R")
 REBUILD_HINT = "re-ingest your files into a new index with: qa ingest --rebuild PATH"
 
 
@@ -55,10 +61,11 @@ class Connection:
                 self.client.load_collection(name)
         except (MilvusException, OSError, RuntimeError) as exc:
             self.client = None
-            raise StoreUnavailableError(self._unreachable(exc)) from exc
+            raise StoreUnavailableError(self.unreachable(exc)) from exc
         return self.client
 
-    def _unreachable(self, exc: Exception) -> str:
+    def unreachable(self, exc: Exception) -> str:
+        """What to tell the user when Milvus cannot be reached (at open or later)."""
         if self.server:
             return (
                 f"cannot reach Milvus at {self.location} ({_reason(exc)}); check that the server is running and "
@@ -146,6 +153,24 @@ class Connection:
         if self.client is not None:
             self.client.close()
             self.client = None
+
+
+def reaching(method: Callable[P, R]) -> Callable[P, R]:
+    """Wrap a reader's or writer's method so that losing the Milvus server mid-way raises StoreUnavailableError
+    saying what to check, not pymilvus' error (other errors pass through)."""
+
+    @functools.wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except MilvusException as exc:
+            lost = isinstance(exc, ConnectError | ConnectionNotExistException | MilvusUnavailableException)
+            if not (lost or "Fail connecting" in str(exc) or "UNAVAILABLE" in str(exc).upper()):
+                raise
+            connection: Connection = args[0].connection  # type: ignore[attr-defined]
+            raise StoreUnavailableError(connection.unreachable(exc)) from exc
+
+    return call
 
 
 def _stamp(model: ModelStamp) -> dict:

@@ -36,7 +36,7 @@ from index.storage.api import (
     StoreFacts,
     TimePreference,
 )
-from index.storage.milvus.connection import SEEN, VERSION, Connection
+from index.storage.milvus.connection import SEEN, VERSION, Connection, reaching
 from index.storage.milvus.schema import (
     ARTICLES,
     CHUNKS,
@@ -85,9 +85,11 @@ class MilvusReader:
         self._document_frequency: dict[str, int] = {}  # term → chunks holding it ("" → all chunks)
 
     # --- facts ----------------------------------------------------------------------------------------
+    @reaching
     def current_version(self) -> str:
         return self.connection.version()
 
+    @reaching
     def facts(self) -> StoreFacts:
         version = self.connection.version()
         if self._facts is not None and self._facts.version == version:
@@ -154,11 +156,13 @@ class MilvusReader:
         return found
 
     # --- searches -------------------------------------------------------------------------------------
+    @reaching
     def search_chunks(
         self, vector: np.ndarray, k: int, where: Filter | None = None, prefer: TimePreference | None = None
     ) -> list[Hit]:
         return self._dense(CHUNKS, ChunkRef, vector, k, where, prefer)
 
+    @reaching
     def search_sentences(
         self, vector: np.ndarray, k: int, where: Filter | None = None, prefer: TimePreference | None = None
     ) -> list[Hit]:
@@ -178,6 +182,7 @@ class MilvusReader:
         return _best(((ref(h["entity"]["article_id"], int(h["entity"]["number"])), float(h["distance"]))
                       for h in results[0]), k)  # fmt: skip
 
+    @reaching
     def search_words(
         self, terms: Sequence[str], k: int, where: Filter | None = None, prefer: TimePreference | None = None
     ) -> list[Hit]:
@@ -191,6 +196,7 @@ class MilvusReader:
         return _best(((ChunkRef(h["entity"]["article_id"], int(h["entity"]["number"])), bm25_score(h["distance"]))
                       for h in results[0]), k)  # fmt: skip
 
+    @reaching
     def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
         """BM25's IDF of each term, log(1 + (N - df + 0.5) / (df + 0.5)), N the live chunks and df those whose
         words hold the term (a `TEXT_MATCH` count)."""
@@ -225,6 +231,7 @@ class MilvusReader:
         return f"{dated_expression(prefer)} or {one_of('article_id', mentioned)}"
 
     # --- records --------------------------------------------------------------------------------------
+    @reaching
     def sentences(self, refs: Sequence[SentenceRef], *, vectors: bool = False) -> list[SentenceRecord]:
         fields = [*RECORD_FIELDS, "chunk", "text", *(["vector"] if vectors else [])]
         rows = self._live(self._by_refs(SENTENCES, refs, fields))
@@ -238,11 +245,13 @@ class MilvusReader:
                 records.append(_sentence(row, texts))
         return records
 
+    @reaching
     def chunks(self, refs: Sequence[ChunkRef], *, vectors: bool = False) -> list[ChunkRecord]:
         fields = [*RECORD_FIELDS, "first_sentence", "last_sentence", *(["vector"] if vectors else [])]
         found = {(r["article_id"], int(r["number"])): r for r in self._live(self._by_refs(CHUNKS, refs, fields))}
         return [_chunk(found[key]) for ref in refs if (key := (ref[0], int(ref[1]))) in found]
 
+    @reaching
     def article_parts(self, article_id: str) -> tuple[list[SentenceRecord], list[ChunkRecord]]:
         where = f"article_id == {literal(article_id)}"
         sentence_rows = self._live(list(self._scan(SENTENCES, where, [*RECORD_FIELDS, "chunk", "text"])))
@@ -253,6 +262,7 @@ class MilvusReader:
         chunks = sorted((_chunk(r) for r in chunk_rows), key=lambda c: c.ref.number)
         return sentences, chunks
 
+    @reaching
     def articles(self, article_ids: Collection[str] | None = None, *, text: bool = True) -> list[Article]:
         fields = ARTICLE_FIELDS + (["text"] if text else [])
         if article_ids is None:
@@ -264,6 +274,7 @@ class MilvusReader:
                                                                   fields)]  # fmt: skip
         return _assemble(rows, text)
 
+    @reaching
     def find_articles(self, *, url: str | None = None, origin: str | None = None) -> list[Article]:
         if url is None and origin is None:
             raise ValueError("find_articles needs a url or an origin")
@@ -274,6 +285,7 @@ class MilvusReader:
             clauses.append(f"origin == {literal(origin)}")
         return _assemble(list(self._scan(ARTICLES, " and ".join(clauses), ARTICLE_FIELDS)), text=False)
 
+    @reaching
     def times(self, article_ids: Collection[str]) -> dict[str, dict[int, list[TimeMention]]]:
         fields = ["pk", "article_id", "gen", "sentence", "start", "end", "text", "first", "last", "period"]
         rows = [r for part in _batches(list(dict.fromkeys(article_ids)))

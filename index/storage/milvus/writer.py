@@ -29,7 +29,7 @@ from collections.abc import Collection, Iterator, Sequence
 from index.lexical import tokenize
 from index.models import IndexStoreError
 from index.storage.api import ModelStamp, PreparedArticle
-from index.storage.milvus.connection import INTENT, SEEN, Connection
+from index.storage.milvus.connection import INTENT, SEEN, Connection, reaching
 from index.storage.milvus.schema import (
     ARTICLE_PARTS,
     ARTICLES,
@@ -78,6 +78,7 @@ class MilvusWriter:
         finally:
             self.connection.close()
 
+    @reaching
     def add(self, items: Sequence[PreparedArticle]) -> None:
         latest: dict[str, PreparedArticle] = {}
         for item in items:  # the last of several versions of one article in a call wins
@@ -154,6 +155,7 @@ class MilvusWriter:
         if updated != seen:
             self.connection.write(SEEN, updated)
 
+    @reaching
     def remove(self, article_ids: Collection[str]) -> list[str]:
         wanted = list(dict.fromkeys(article_ids))
         live: set[str] = set()
@@ -173,6 +175,7 @@ class MilvusWriter:
             self.connection.delete(key)
         return found
 
+    @reaching
     def commit(self) -> None:
         if self.dirty:
             # Seal what was written into stored segments: milvus-lite then ranks words with the statistics of

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -253,8 +254,14 @@ def test_long_texts_and_awkward_ids_go_in_and_come_back_exactly(settings: Settin
             )
 
 
+@dataclass
+class Served:
+    url: str
+    process: subprocess.Popen
+
+
 @pytest.fixture
-def lite_server(tmp_path: Path) -> Iterator[str]:
+def lite_server(tmp_path: Path) -> Iterator[Served]:
     """A milvus-lite server over a fresh folder, on a free local port."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -273,7 +280,7 @@ def lite_server(tmp_path: Path) -> Iterator[str]:
                 if time.monotonic() > deadline or server.poll() is not None:
                     pytest.fail("the milvus-lite server did not start")
                 time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
+        yield Served(f"http://127.0.0.1:{port}", server)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -292,14 +299,14 @@ print(json.dumps({"articles": facts.articles, "version": facts.version,
 
 
 def test_a_lite_server_serves_writers_and_readers_in_other_processes(
-    lite_server: str, model: ModelStamp, prepared: list[PreparedArticle], tmp_path: Path
+    lite_server: Served, model: ModelStamp, prepared: list[PreparedArticle], tmp_path: Path
 ) -> None:
-    settings = Settings(index_dir=tmp_path, store="milvus", milvus_uri=lite_server)
+    settings = Settings(index_dir=tmp_path, store="milvus", milvus_uri=lite_server.url)
     write(settings, model, prepared[:5])
 
     def read_elsewhere() -> dict:
         done = subprocess.run(
-            [sys.executable, "-c", READ_IN_ANOTHER_PROCESS, lite_server, json.dumps(list(model.__dict__.values()))],
+            [sys.executable, "-c", READ_IN_ANOTHER_PROCESS, lite_server.url, json.dumps(list(model.__dict__.values()))],
             capture_output=True, text=True, cwd=REPO, timeout=120, check=True,
         )  # fmt: skip
         return json.loads(done.stdout.strip().splitlines()[-1])
@@ -311,6 +318,10 @@ def test_a_lite_server_serves_writers_and_readers_in_other_processes(
         assert seen["hits"] == [list(h.ref) for h in reader.search_words(["cocoa"], 5)] and seen["hits"]
         write(settings, model, prepared[5:7])  # another ingest: the other process sees it on its next open
         assert read_elsewhere()["articles"] == 7
-        assert reader.facts().location == lite_server
+        assert reader.facts().location == lite_server.url
+        lite_server.process.terminate()  # the server goes away under a running reader
+        lite_server.process.wait(timeout=30)
+        with pytest.raises(StoreUnavailableError, match="check that the server is running"):
+            reader.search_chunks(prepared[0].chunk_vectors[0], 3)
     finally:
         reader.close()
