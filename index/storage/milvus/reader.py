@@ -17,6 +17,7 @@ live rows (the counts are kept until the version changes).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from collections import defaultdict
@@ -302,6 +303,12 @@ class MilvusReader:
 
     def close(self) -> None:
         self.connection.close()
+
+    def __del__(self) -> None:
+        # A reader replaced by a newer one is dropped, not closed, once no question uses it (the local store's
+        # files are mapped, so callers let go instead of closing): its Milvus connection goes with it.
+        with contextlib.suppress(Exception):  # nothing to report to at collection time
+            self.connection.close()
 
     # --- helpers --------------------------------------------------------------------------------------
     def _by_refs(self, collection: str, refs: Sequence[tuple[str, int]], fields: list[str]) -> list[dict]:
