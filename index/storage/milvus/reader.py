@@ -11,8 +11,8 @@ Scores: cosine similarity for vectors (inner product of unit vectors). Words are
 `index.lexical`'s Lucene form. Milvus keeps the BM25 statistics itself: a Milvus server over the live rows of
 a collection; milvus-lite per stored segment (a commit flushes what it wrote into one), and, for rows not yet
 flushed, over those that pass the search's filter. On one segment the scores equal the local store's.
-`term_weights` counts document frequencies with `TEXT_MATCH` queries over the same field, so it reflects the
-live rows (the counts are kept until the version changes).
+`term_weights` counts each term's document frequency as the hits of a BM25 search for it alone, so it
+reflects the live rows (the counts are kept until the version changes).
 """
 
 from __future__ import annotations
@@ -200,7 +200,7 @@ class MilvusReader:
     @reaching
     def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
         """BM25's IDF of each term, log(1 + (N - df + 0.5) / (df + 0.5)), N the live chunks and df those whose
-        words hold the term (a `TEXT_MATCH` count)."""
+        words hold the term."""
         unique = [t for t in dict.fromkeys(terms) if t]
         if not unique:
             return {}
@@ -210,12 +210,28 @@ class MilvusReader:
         counted = self._document_frequency
         total = counted[""]
         weights = {}
+        new = [term for term in unique if term not in counted]
+        if new:
+            counted.update(zip(new, self._chunks_holding(new), strict=True))
         for term in unique:
-            if term not in counted:
-                counted[term] = self._count(CHUNKS, f"TEXT_MATCH(words, {literal(word_token(term))})")
             df = counted[term]
             weights[term] = float(math.log(1.0 + (total - df + 0.5) / (df + 0.5)))
         return weights
+
+    def _chunks_holding(self, terms: list[str]) -> list[int]:
+        """How many chunks hold each term: the hits of a BM25 search for the term alone (every chunk holding it
+        scores above zero), served by the sparse index; a `TEXT_MATCH` count only for a term in more chunks
+        than one search returns (milvus-lite evaluates `TEXT_MATCH` row by row, a server from its own index).
+        One request per term: milvus-lite answers a batch of queries slower than the same queries apart."""
+        counts = []
+        for token in (word_token(t) for t in terms):
+            hits = self.client.search(
+                CHUNKS, data=[token], anns_field="sparse", limit=QUERY_LIMIT, output_fields=[],
+                search_params={"metric_type": "BM25"},
+            )[0]  # fmt: skip
+            found = len(hits)
+            counts.append(found if found < QUERY_LIMIT else self._count(CHUNKS, f"TEXT_MATCH(words, {literal(token)})"))
+        return counts
 
     def _expression(self, where: Filter | None, prefer: TimePreference | None) -> str:
         return both(filter_expression(where), self._prefer_expression(prefer))
