@@ -4,7 +4,8 @@ article id and position, and corpus facts.
 A reader sees the live collections, not a snapshot: what a writer has written is visible at once (the
 collections are strongly consistent). While an article is being replaced both of its versions exist for a
 moment; every lookup keeps one row per record (the newest version, by the article's ingest sequence), and
-searches keep each record's best hit once.
+searches keep each record's best hit once. The corpus facts and term statistics are counted once per reader
+(a caller opens a new reader when `current_version()` moves).
 
 Scores: cosine similarity for vectors (inner product of unit vectors). Words are BM25 over each chunk's terms
 (`index.lexical.tokenize`, so both stores search the same words) with k1 1.5 and b 0.75, scaled to
@@ -12,7 +13,7 @@ Scores: cosine similarity for vectors (inner product of unit vectors). Words are
 a collection; milvus-lite per stored segment (a commit flushes what it wrote into one), and, for rows not yet
 flushed, over those that pass the search's filter. On one segment the scores equal the local store's.
 `term_weights` counts each term's document frequency as the hits of a BM25 search for it alone, so it
-reflects the live rows (the counts are kept until the version changes).
+reflects the live rows when counted (the counts are kept for the reader's life, as its facts are).
 """
 
 from __future__ import annotations
@@ -82,7 +83,6 @@ class MilvusReader:
         self.connection = connection
         self.client = connection.open()
         self._facts: StoreFacts | None = None
-        self._counted_version = ""
         self._document_frequency: dict[str, int] = {}  # term → chunks holding it ("" → all chunks)
 
     # --- facts ----------------------------------------------------------------------------------------
@@ -92,9 +92,11 @@ class MilvusReader:
 
     @reaching
     def facts(self) -> StoreFacts:
-        version = self.connection.version()
-        if self._facts is not None and self._facts.version == version:
+        """The facts as of this reader's first call (counted once): `current_version()` differs from their
+        version once a writer committed, and the caller opens a new reader for new facts."""
+        if self._facts is not None:
             return self._facts
+        version = self.connection.version()
         seen = self.connection.read(SEEN) or {}
         pending = [key for key, _ in self.connection.intents()]
         stamp = self.connection.read(VERSION) or {}
@@ -204,10 +206,9 @@ class MilvusReader:
         unique = [t for t in dict.fromkeys(terms) if t]
         if not unique:
             return {}
-        version = self.connection.version()
-        if version != self._counted_version:  # counts are kept until a writer commits
-            self._counted_version, self._document_frequency = version, {"": self._count(CHUNKS)}
-        counted = self._document_frequency
+        counted = self._document_frequency  # kept for the reader's life, like its facts
+        if "" not in counted:
+            counted[""] = self._count(CHUNKS)
         total = counted[""]
         weights = {}
         new = [term for term in unique if term not in counted]
