@@ -31,8 +31,11 @@ from index.segments import IndexedArticle, rows_of, stack_rows, write_segment
 from index.sentences import split_sentences
 from index.settings import Settings
 from index.store import (
+    REPAIR_HINT,
+    IndexCorruptError,
     IndexNotFoundError,
     IndexStore,
+    damage,
     live_name,
     merge_segments,
     plan_merges,
@@ -158,10 +161,18 @@ class Ingestor:
         if rebuild or live_name(index_dir) is None:
             return None
         # Never build on a damaged snapshot, nor silently on an older one: the error says how to repair.
-        return IndexStore.open(
+        store = IndexStore.open(
             index_dir, model_sha256=self.encoder.weights_sha256, dimension=self.encoder.dimension,
             encoder=self.encoder.kind, fallback=False,
         )  # fmt: skip
+        # Opening checks sizes only. The new snapshot will list these segments and pruning then drops older
+        # snapshots, so a segment whose bytes changed in place would leave no intact snapshot to go back to:
+        # every file is checked against its sha256 first (docs/reliability.md has the cost).
+        problems = damage(index_dir, store.manifest, checksums=True)
+        if problems:
+            store.close()
+            raise IndexCorruptError(f"{index_dir}: {problems[0]}; {REPAIR_HINT}")
+        return store
 
     def ingest(
         self,

@@ -154,10 +154,10 @@ def cmd_compact(args: argparse.Namespace) -> int:
 
 
 def cmd_repair(args: argparse.Namespace) -> int:
-    from index.store import IndexNotFoundError, repair, writer_lock
+    from index.store import IndexNotFoundError, live_name, repair, writer_lock
 
     index_dir = _settings(args).index_dir
-    if not (index_dir / "CURRENT").is_file():
+    if live_name(index_dir) is None:
         raise IndexNotFoundError(f"no index at {index_dir}; create one with: qa ingest PATH")
     with writer_lock(index_dir):
         print(f"qa repair: {repair(index_dir)}")
