@@ -41,9 +41,12 @@ _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]?")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
-_CLOSERS = "\"'”’»)]"
-_SENTENCE_END = ".!?…"
-_TITLE_END = ".!?…,;:"
+_CLOSERS = "\"'”’»)]」』）"
+_SENTENCE_END = ".!?…。！？។៕"
+_TITLE_END = ".!?…,;:。！？។៕，；："
+# Scripts written without spaces between words (CJK, Thai, Lao, Khmer, Myanmar): a run of them is one "word"
+# to str.split(), so their characters are counted instead, about two to a word.
+_UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 # Lines that are page furniture wherever they appear; compared lower-cased and without trailing colon.
 _BOILERPLATE_LINES = frozenset(
@@ -242,7 +245,7 @@ def _from_lines(lines: list[_Line]) -> str:
 
 
 def _words(text: str) -> int:
-    return len(text.split())
+    return len(text.split()) + (len(text) - len(_UNSPACED.sub("", text))) // 2  # no list of characters
 
 
 def has_content(text: str) -> bool:

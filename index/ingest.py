@@ -368,6 +368,14 @@ class Ingestor:
         )
 
     def _prepare(self, raw: RawArticle, run: _Run, batch: list[IndexedArticle]) -> tuple[str | Problem, IndexedArticle]:
+        limit = self.settings.max_article_chars
+        if len(raw.text) > limit:
+            # Bounds the work and memory of one input: an article is held whole while it is split and embedded.
+            reason = (
+                f"{len(raw.text):,} characters after clean-up, over the {limit:,} limit of one article; "
+                "split it into articles or raise QA_MAX_ARTICLE_CHARS"
+            )
+            return Problem(path=raw.origin, reason=reason), None  # type: ignore[return-value]
         article = to_article(raw)
         sentences = split_article(article)
         if not sentences:
