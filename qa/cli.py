@@ -168,11 +168,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.index_dir:
         os.environ["QA_INDEX_DIR"] = str(args.index_dir)
     from ui.app import allowed_hosts_from_env, auth_from_env, serve
+    from ui.guard import trusted_proxies_from_env
 
     try:
         # Checked here too, so a half-set sign-in or a malformed host list is one line, not a traceback.
         auth_from_env()
         allowed_hosts_from_env()
+        trusted_proxies_from_env()
     except ValueError as exc:
         print(f"qa serve: {exc}", file=sys.stderr)
         return 2
