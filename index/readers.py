@@ -27,6 +27,7 @@ from index.clean import (
     has_content,
     normalize_line,
 )
+from index.dates import EARLIEST_DATE, LATEST_DATE
 from index.models import Problem
 from index.settings import Settings
 
@@ -470,6 +471,8 @@ def _month_number(name: str) -> int | None:
 
 def _iso(year: int, month: int, day: int) -> str | None:
     try:
-        return date(year, month, day).isoformat()
+        day_of = date(year, month, day)
     except ValueError:
         return None
+    # A date outside any archive's range ("0001-01-01" as a placeholder, "9999-12-31" as "never") is no date.
+    return day_of.isoformat() if EARLIEST_DATE <= day_of <= LATEST_DATE else None

@@ -29,6 +29,7 @@ from index.readers import SUPPORTED_SUFFIXES
 from index.settings import Settings
 from qa.assistant import Assistant
 from qa.models import Answer, SearchFilter
+from qa.when import as_of_date
 from ui.guard import LoginThrottle, RequestGuard, allowed_hosts_from_env, served_hosts, trusted_proxies_from_env
 from ui.render import (
     CSS,
@@ -118,6 +119,7 @@ def build_app(
             question = _text_argument("question", question, MAX_QUESTION_CHARS)
             narrowed = search_filter(sources, date_from, date_to)
             day = _iso_date(as_of, "As of")
+            as_of_date(day)  # a date outside the sane range is refused here, with the reason, not mid-answer
         except ValueError as exc:
             raise gr.Error(str(exc)) from None
         answer = assistant.answer(question, history=answers, top_k=int(top_k), search_filter=narrowed, as_of=day)
@@ -212,6 +214,7 @@ def build_app(
                 names, _text_argument("date_from", date_from, 40), _text_argument("date_to", date_to, 40)
             )
             day = _iso_date(_text_argument("as_of", as_of, 40), "as_of")
+            as_of_date(day)
             count = whole_number("top_k", top_k)
             if not 1 <= count <= MAX_TOP_K:
                 raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, not {top_k}")
