@@ -182,10 +182,12 @@ class Ingestor:
         rebuild: bool = False,
         show_progress: bool = True,
         on_progress: Progress | None = None,
+        follow_symlinks: bool = False,
     ) -> IngestReport:
-        """Read `paths` (files or folders) into the index at `index_dir`; returns what happened."""
+        """Read `paths` (files or folders) into the index at `index_dir`; returns what happened. Symbolic links
+        inside a folder that lead out of it are skipped with a reason unless `follow_symlinks`."""
         return self._apply(
-            read_inputs(paths, self.settings.max_file_bytes),
+            read_inputs(paths, self.settings.max_file_bytes, follow_symlinks=follow_symlinks),
             index_dir or self.settings.index_dir,
             removals=(),
             rebuild=rebuild,

@@ -60,7 +60,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     ingestor = Ingestor(load_encoder(settings), settings)
-    report = ingestor.ingest([Path(p) for p in args.paths], settings.index_dir, rebuild=args.rebuild)
+    paths = [Path(p) for p in args.paths]
+    report = ingestor.ingest(paths, settings.index_dir, rebuild=args.rebuild, follow_symlinks=args.follow_symlinks)
     print(report.summary())
     print(f"index: {settings.index_dir}")
     nothing_in = not (report.added or report.updated or report.unchanged)
@@ -241,6 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="add or update articles from files and folders")
     p.add_argument("paths", nargs="+", help="files or folders (.txt .md .html .htm .json .jsonl), recursive")
     p.add_argument("--rebuild", action="store_true", help="start a new index instead of adding to the current one")
+    p.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="also read files that symbolic links inside a folder point to outside it (skipped by default)",
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("ask", help="answer a question with cited sentences")
