@@ -60,7 +60,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     ingestor = Ingestor(load_encoder(settings), settings)
-    report = ingestor.ingest([Path(p) for p in args.paths], settings.index_dir, rebuild=args.rebuild)
+    paths = [Path(p) for p in args.paths]
+    report = ingestor.ingest(paths, settings.index_dir, rebuild=args.rebuild, follow_symlinks=args.follow_symlinks)
     print(report.summary())
     print(f"index: {settings.index_dir}")
     nothing_in = not (report.added or report.updated or report.unchanged)
@@ -154,10 +155,10 @@ def cmd_compact(args: argparse.Namespace) -> int:
 
 
 def cmd_repair(args: argparse.Namespace) -> int:
-    from index.store import IndexNotFoundError, repair, writer_lock
+    from index.store import IndexNotFoundError, live_name, repair, writer_lock
 
     index_dir = _settings(args).index_dir
-    if not (index_dir / "CURRENT").is_file():
+    if live_name(index_dir) is None:
         raise IndexNotFoundError(f"no index at {index_dir}; create one with: qa ingest PATH")
     with writer_lock(index_dir):
         print(f"qa repair: {repair(index_dir)}")
@@ -168,11 +169,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.index_dir:
         os.environ["QA_INDEX_DIR"] = str(args.index_dir)
     from ui.app import allowed_hosts_from_env, auth_from_env, serve
+    from ui.guard import trusted_proxies_from_env
 
     try:
         # Checked here too, so a half-set sign-in or a malformed host list is one line, not a traceback.
         auth_from_env()
         allowed_hosts_from_env()
+        trusted_proxies_from_env()
     except ValueError as exc:
         print(f"qa serve: {exc}", file=sys.stderr)
         return 2
@@ -239,6 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="add or update articles from files and folders")
     p.add_argument("paths", nargs="+", help="files or folders (.txt .md .html .htm .json .jsonl), recursive")
     p.add_argument("--rebuild", action="store_true", help="start a new index instead of adding to the current one")
+    p.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="also read files that symbolic links inside a folder point to outside it (skipped by default)",
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("ask", help="answer a question with cited sentences")

@@ -105,6 +105,8 @@ def test_ask_endpoint_reports_bad_input(client) -> None:  # type: ignore[no-unty
     assert client.predict(QUESTION, top_k=3.0, sources=None, api_name="/ask")["found"]
     with pytest.raises(AppError, match="as_of '1 June 2020' is not a date; write it as YYYY-MM-DD"):
         client.predict(QUESTION, as_of="1 June 2020", api_name="/ask")
+    with pytest.raises(AppError, match=r"as_of 9999-12-31 is outside the dates .* \(1500-01-01 to 2500-12-31\)"):
+        client.predict("How many cases this year?", as_of="9999-12-31", api_name="/ask")
 
 
 def test_ask_endpoint_answers_as_of_a_date(client) -> None:  # type: ignore[no-untyped-def]
