@@ -554,7 +554,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="a seeded random sample of this many questions (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the --limit sample (default 0)")
     parser.add_argument(
-        "--half", choices=HALVES, default="all", help="SQuAD, dated: questions of the tune or test half"
+        "--half", choices=HALVES, default="all", help="SQuAD, dated, news: questions of the tune or test half"
     )
     parser.add_argument(
         "--asked-paragraphs-only",
