@@ -45,6 +45,15 @@ SMALL_SOURCES = ("ESTER", "QuAIL-news")
 SMALL_ANSWER_TYPES = ("span", "unanswerable")
 
 
+class OtherReport(BaseModel):
+    """A sentence of another article that reports the same answer (the same fact filed in another story)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    article_id: str
+    sentence: str
+
+
 class NewsQuestion(BaseModel):
     """One question of the news development set (one line of qa/eval/news/questions.jsonl)."""
 
@@ -62,6 +71,9 @@ class NewsQuestion(BaseModel):
         default=None, description="previous/title: the sentence (or headline) the question paraphrases."
     )
     near_article: str | None = Field(default=None, description="off-corpus-detail: the article on the topic.")
+    also: list[OtherReport] = Field(
+        default_factory=list, description="Other articles' sentences that say the same answer; they count as hits."
+    )
     as_of: date | None = None
     relative: bool | None = None
 
@@ -83,6 +95,7 @@ class NewsQuestion(BaseModel):
             article_id=self.article_id,
             as_of=self.as_of,
             sentence=self.sentence,
+            also=[(other.article_id, other.sentence) for other in self.also],
             relative=self.relative,
         )
 
@@ -187,7 +200,8 @@ def validate(questions: list[NewsQuestion], corpus: NewsCorpus) -> list[str]:
     article (previous) or its title (title); relative questions carry `as_of`. Off-corpus questions carry no
     answer, article or sentence (detail ones name their topic article). Every question sits in the half of
     its split key, so all questions of one article share a half. No other corpus article holds a gold sentence
-    (a wire re-send would make a second source for the answer).
+    (a wire re-send would make a second source for the answer) unless it is listed in `also`; each `also`
+    sentence is a sentence of another corpus article and holds an answer.
     """
     problems: list[str] = []
     articles: dict[str, tuple[str, list[str]]] = {}
@@ -226,7 +240,14 @@ def validate(questions: list[NewsQuestion], corpus: NewsCorpus) -> list[str]:
             problems.append(f"{where}: only previous and title questions carry support")
         if (q.kind == "relative" or q.relative) and q.as_of is None:
             problems.append(f"{where}: a relative question needs as_of")
+        for other in q.also:
+            if other.article_id == q.article_id or other.sentence not in articles.get(other.article_id, ("", []))[1]:
+                problems.append(f"{where}: also {other.article_id}: not a sentence of another corpus article")
+            elif not any(a in other.sentence for a in q.answers):
+                problems.append(f"{where}: also {other.article_id}: the sentence holds no answer")
         gold_sentences.setdefault(q.sentence, set()).add(q.article_id)
+        for other in q.also:
+            gold_sentences.setdefault(other.sentence, set()).add(other.article_id)
     for article_id, (_, sentences) in articles.items():
         for sentence in gold_sentences.keys() & set(sentences):
             if article_id not in gold_sentences[sentence]:

@@ -177,13 +177,18 @@ def _returned(answer: Answer, texts: _ArticleTexts) -> list[ReturnedSentence]:
 
 def _hits(returned: ReturnedSentence, gold: GoldQuestion) -> bool:
     """A returned sentence answers `gold`: it holds an answer, and when the gold names its sentence, it is that
-    sentence of that article (so a same-subject report of another date never counts, whatever its figure)."""
+    sentence of that article or one of the gold's `also` sentences, the same fact in another report (so a
+    same-subject report of another date never counts, whatever its figure)."""
     if not sentence_hit_at_k([returned.text], gold.answers, 1):
         return False
     if gold.sentence is None:
         return True
-    mine, wanted = " ".join(returned.text.split()).lower(), " ".join(gold.sentence.split()).lower()
-    return returned.article_id == gold.article_id and (wanted in mine or mine in wanted)
+    mine = " ".join(returned.text.split()).lower()
+    for article_id, sentence in [(gold.article_id, gold.sentence), *gold.also]:
+        wanted = " ".join(sentence.split()).lower()
+        if returned.article_id == article_id and (wanted in mine or mine in wanted):
+            return True
+    return False
 
 
 def _record(

@@ -110,3 +110,27 @@ def test_news_small_reads_the_span_and_unanswerable_parts() -> None:
     passages = {a["id"]: str(a["body"]) for a in small.articles}
     # Every answer is a span of the question's own passage.
     assert all(a in passages[q.article_id or ""] for q in small.questions for a in q.answers)
+
+
+def test_another_report_of_the_same_answer_counts_only_where_listed() -> None:
+    from qa.eval.gold import GoldQuestion
+    from qa.eval.results import ReturnedSentence
+    from qa.eval.run import _hits
+
+    gold = GoldQuestion(
+        id="q",
+        question="Who is the Wales rugby coach?",
+        answers=["Mike Ruddock"],
+        article_id="bbc-sport-348",
+        sentence="Coach Mike Ruddock says the 24-year-old should take the armband.",
+        also=[("bbc-sport-307", "Wales coach Mike Ruddock says England lock Danny Grewcock needs to review it.")],
+    )
+
+    def returned(article_id: str, text: str) -> ReturnedSentence:
+        return ReturnedSentence(text=text, score=0.9, article_id=article_id, span=None, marked=text, verbatim=True)
+
+    assert _hits(returned("bbc-sport-348", gold.sentence or ""), gold)
+    assert _hits(returned("bbc-sport-307", gold.also[0][1]), gold)
+    # The same name in an article not listed, or in a listed article's other sentence, is not a hit.
+    assert not _hits(returned("bbc-sport-999", gold.also[0][1]), gold)
+    assert not _hits(returned("bbc-sport-307", "Mike Ruddock named his team."), gold)
