@@ -1,7 +1,7 @@
 """The news evaluations end to end (opt-in: `pytest -m benchmark tests/qa/test_news_benchmark.py -s`).
 
 `qa eval --dataset news` builds the index of every BBC article plus 3,000 Reuters-21578 articles (about 5,200;
-several minutes on two cores, then reused from the user cache) and asks the 342 questions of the news
+several minutes on two cores, then reused from the user cache) and asks the 368 questions of the news
 development set; `--dataset news-small` asks ESTER's and QuAIL's span and unanswerable questions over their own
 passages. The floors sit a few points under the baseline measured before the news reader work
 (docs/evaluation.md), so a change that makes news answers worse fails; raise them as the answerer improves.
@@ -23,8 +23,8 @@ pytestmark = [
 ]
 
 # Baseline (docs/evaluation.md) less about four points.
-MIN_NEWS_TEST_HIT_AT_1 = 0.76
-MIN_NEWS_HIT_AT_3 = 0.81
+MIN_NEWS_TEST_HIT_AT_1 = 0.72
+MIN_NEWS_HIT_AT_3 = 0.77
 MIN_SMALL_ESTER_HIT_AT_1 = 0.55
 
 
@@ -50,8 +50,12 @@ def _line(name: str, result: EvalResult) -> str:
 def test_news_development_set(news: EvalResult) -> None:
     print("\n" + _line("news", news))
     for name, subset in news.subsets.items():
-        print(f"  {name}: n={subset.n_questions} hit@1 {subset.hit_at['1']:.3f} refused (unanswerable) "
-              f"{subset.abstention['recall']:.3f}")  # fmt: skip
+        answerable = f"{1 - subset.abstention['answered_rate']:.3f}" if subset.n_answerable else "-"
+        unanswerable = f"{subset.abstention['recall']:.3f}" if subset.n_unanswerable else "-"
+        print(
+            f"  {name}: n={subset.n_questions} hit@1 {subset.hit_at['1']:.3f} "
+            f"refused: answerable {answerable}, unanswerable {unanswerable}"
+        )
     assert news.metrics.n_questions == 368 and news.metrics.n_unanswerable == 74 and news.metrics.n_errors == 0
     assert news.index is not None and news.index.articles > 5000
     assert news.subsets["tune"].n_questions + news.subsets["test"].n_questions == 368
