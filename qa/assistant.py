@@ -88,8 +88,11 @@ class Assistant:
         self.weights = weights or default_weights()
         # The reader reranks the scorer's best candidates, decides abstention and marks the spans of the answer
         # types its reader.json names; False answers without it (the linear scorer and typed extractors alone,
-        # an ablation).
-        self.reader = load_reader(self.encoder) if reader is True else (reader or None)
+        # an ablation). True loads it on the first question, so what never answers (qa stats, qa remove) never
+        # imports torch.
+        self._reader: Reader | None = None if reader is True else (reader or None)
+        self._reader_pending = reader is True
+        self._reader_lock = threading.Lock()
         # Read the question's time and prefer what was reported for it (qa/when.py); False is the ablation.
         self.time_aware = time_aware
         self.time_weights = DEFAULT_TIME_WEIGHTS
@@ -104,6 +107,21 @@ class Assistant:
             print(f"qa: upgrading the index at {self.index_dir} to the current format", file=sys.stderr)
             Ingestor(self.encoder, self.settings).upgrade(self.index_dir)
         self.reload()
+
+    @property
+    def reader(self) -> Reader | None:
+        """The cross-encoder reader (loaded on first use), or None when answering without it."""
+        if self._reader_pending:
+            with self._reader_lock:
+                if self._reader_pending:
+                    self._reader = load_reader(self.encoder)
+                    self._reader_pending = False
+        return self._reader
+
+    @reader.setter
+    def reader(self, reader: Reader | None) -> None:
+        with self._reader_lock:
+            self._reader, self._reader_pending = reader, False
 
     # --- index ------------------------------------------------------------------------------------
     @property
