@@ -29,6 +29,7 @@ from index.readers import SUPPORTED_SUFFIXES
 from index.settings import Settings
 from qa.assistant import Assistant
 from qa.models import Answer, SearchFilter
+from ui.api import ApiAccess, api_routes, public_answer
 from ui.guard import LoginThrottle, RequestGuard, allowed_hosts_from_env, served_hosts
 from ui.render import (
     CSS,
@@ -336,6 +337,9 @@ def build_app(
         app.load(refresh, None, [corpus_facts, source_filter, as_of], show_progress="hidden", **view_events)  # type: ignore[arg-type]
         gr.api(ask, api_name="ask", concurrency_id="chat", concurrency_limit=CHAT_WORKERS)
     app.queue(default_concurrency_limit=1)
+    # The REST API's routes, served beside the page by `launch` (which sets who may call them).
+    app.api_access = ApiAccess(None)  # type: ignore[attr-defined]
+    app.api_routes = api_routes(assistant, settings, app.api_access)  # type: ignore[attr-defined]
     # The browser refuses a whole selection when one file is over gradio's limit, so that limit is only a hard
     # cap against filling the disk; files over QA_MAX_FILE_BYTES arrive and are refused one by one, with reasons.
     app.max_file_size = UPLOAD_CAP_FACTOR * settings.max_file_bytes
@@ -359,11 +363,13 @@ def launch(
     `auth`, failed sign-ins are throttled per client IP (`login_throttle`, default `LoginThrottle()`).
     `block=False` returns once the server is up (close it with `app.close()`).
     """
-    guard = Middleware(
-        RequestGuard,
-        hosts=served_hosts(host, allowed_hosts),
-        throttle=(login_throttle or LoginThrottle()) if auth else None,
-    )
+    throttle = (login_throttle or LoginThrottle()) if auth else None
+    guard = Middleware(RequestGuard, hosts=served_hosts(host, allowed_hosts), throttle=throttle)
+    # The REST API (ui/api.py) rides on the same server: the same guard, sign-in and throttle.
+    access: ApiAccess | None = getattr(app, "api_access", None)
+    routes = list(getattr(app, "api_routes", []))
+    if access is not None:
+        access.auth, access.throttle = auth, throttle
     _, url, _ = app.launch(
         server_name=host,
         server_port=port,
@@ -384,9 +390,24 @@ def launch(
         ssr_mode=False,
         pwa=False,
         run_history=False,
-        app_kwargs={"middleware": [guard]},
+        app_kwargs={"middleware": [guard], "routes": routes},
     )
+    if access is not None:
+        access.session_user = _session_user(app.server_app)
     return url
+
+
+def _session_user(server: Any) -> Any:
+    """Reads the chat's sign-in cookie: the user a request's session belongs to, or None."""
+
+    def user(request: Any) -> str | None:
+        cookies = request.cookies
+        token = cookies.get(f"access-token-{server.cookie_id}") or cookies.get(
+            f"access-token-unsecure-{server.cookie_id}"
+        )
+        return server.tokens.get(token) if token else None
+
+    return user
 
 
 def serve(
@@ -467,17 +488,6 @@ def search_filter(sources: Sequence[str] | None, date_from: str | None, date_to:
     if not names and not start and not end:
         return None
     return SearchFilter(sources=names or None, date_from=start, date_to=end)
-
-
-def public_answer(answer: Answer) -> dict:
-    """The Answer as JSON for clients: a citation's origin names its file ("feed.jsonl:12"), never a path on the
-    server (the corpus folder, or the temporary folder an upload went through)."""
-    data = answer.model_dump(mode="json")
-    for sentence in data["sentences"]:
-        citation = sentence["citation"]
-        if citation.get("origin"):
-            citation["origin"] = Path(citation["origin"]).name
-    return data
 
 
 def _text_argument(name: str, value: object, limit: int) -> str:
