@@ -47,18 +47,36 @@ CSS = """
 .qa-warning { color: var(--error-text-color, #b91c1c); margin-top: 0.3em; }
 .qa-ingest-ok { color: #2b8a3e; }
 .qa-ingest-problem { color: #c92a2a; }
+.qa-notice { color: #8a4b00; background: #fff4e0; border: 1px solid #f0b866; border-radius: 8px; padding: 0.5em 0.8em; }
+#qa-as-of-row { align-items: flex-end; }
+#qa-as-of-row > button { flex-grow: 0; align-self: flex-end; margin-bottom: 2px; }
+#qa-conversation-row > button { flex-grow: 0; }
 """
 
 # Put in the page's <head> at launch: gradio scopes the @media rules of `css` to the app's body, not its footer.
 # Gradio hides "Use via API" on narrow screens (<= 640px) but not the "·" after it, which left "· Settings".
+# On a phone the question box must show without scrolling: a shorter chat, the title and corpus facts stacked and
+# small above it.
 HEAD = """<style>
 @media (width <= 640px) { footer .show-api + .record.hidden + .divider { display: none; } }
+@media (width <= 640px) {
+  #qa-header { flex-direction: column; gap: 0.25em; }
+  #qa-header h2 { font-size: 1.2em; margin: 0; }
+  #qa-header .qa-facts { font-size: 0.8em; }
+  #qa-title p { display: none; }
+  #qa-chat { height: min(560px, 48vh) !important; max-height: 48vh; }
+}
 </style>"""
 
 
 def render_question(question: str) -> str:
     """The user's turn, shown literally (no Markdown or HTML from the user is interpreted)."""
     return f'<div class="qa-question">{_text(question)}</div>'
+
+
+def render_notice(message: str) -> str:
+    """A note from the chat itself (a date it cannot read, say): not an answer, nothing from the corpus."""
+    return f'<div class="qa-notice" role="alert">{_text(message)}</div>'
 
 
 def render_answer(answer: Answer) -> str:
