@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -66,7 +66,10 @@ def add_times(item: IndexedArticle) -> None:
 
 def to_article(raw: RawArticle) -> Article:
     """Give a read record its stable id: the input's own id, else a hash of its content."""
-    digest = content_hash(raw.title, raw.text)
+    # Metadata is part of what an article is: a changed category makes it an update. (Without any, the hash is
+    # what it always was, so ids and "unchanged" stay as they were.)
+    extra = "".join(f"\n{k}: {v}" for k, v in sorted(raw.fields.items()))
+    digest = content_hash(raw.title, raw.text + extra)
     return Article(
         id=raw.id or digest[:16],
         title=raw.title,
@@ -77,6 +80,7 @@ def to_article(raw: RawArticle) -> Article:
         author=raw.author,
         origin=raw.origin,
         content_hash=digest,
+        fields=dict(raw.fields),
     )
 
 
@@ -171,10 +175,12 @@ class Ingestor:
         rebuild: bool = False,
         show_progress: bool = True,
         on_progress: Progress | None = None,
+        field_map: Mapping[str, str] | None = None,
     ) -> IngestReport:
-        """Read `paths` (files or folders) into the index at `index_dir`; returns what happened."""
+        """Read `paths` (files or folders) into the index at `index_dir`; returns what happened. `field_map`
+        names JSON fields that differ ({"title": "headline_text"}; index.readers.read_inputs)."""
         return self._apply(
-            read_inputs(paths, self.settings.max_file_bytes),
+            read_inputs(paths, self.settings.max_file_bytes, field_map),
             index_dir or self.settings.index_dir,
             removals=(),
             rebuild=rebuild,

@@ -10,7 +10,7 @@ import math
 import re
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -148,12 +148,19 @@ class Assistant:
             self.reload()
 
     def ingest(
-        self, paths: Sequence[Path], *, show_progress: bool = True, on_progress: Progress | None = None
+        self,
+        paths: Sequence[Path],
+        *,
+        show_progress: bool = True,
+        on_progress: Progress | None = None,
+        field_map: Mapping[str, str] | None = None,
     ) -> IngestReport:
-        """Add files or folders to the index and start answering from the new snapshot."""
+        """Add files or folders to the index and start answering from the new snapshot. `field_map` names JSON
+        fields that differ: {"title": "headline_text", "date": "published_at"}."""
         report = Ingestor(self.encoder, self.settings).ingest(
-            [Path(p) for p in paths], self.index_dir, show_progress=show_progress, on_progress=on_progress
-        )
+            [Path(p) for p in paths], self.index_dir, show_progress=show_progress, on_progress=on_progress,
+            field_map=field_map,
+        )  # fmt: skip
         self.reload()
         return report
 
@@ -319,6 +326,7 @@ class Assistant:
                 date=article.date,
                 url=article.url,
                 origin=article.origin,
+                fields=dict(article.fields),
                 fact_dates=fact_dates(times),
                 sentence_number=sentence.number,
                 start=sentence.start,

@@ -58,12 +58,19 @@ def _assistant(args: argparse.Namespace, auto_ingest: bool = True):  # type: ign
 def cmd_ingest(args: argparse.Namespace) -> int:
     from index.encoder import load_encoder
     from index.ingest import Ingestor
+    from index.readers import parse_field_map
 
+    try:
+        field_map = parse_field_map(args.field or ())
+    except ValueError as exc:
+        print(f"qa ingest: {exc}", file=sys.stderr)
+        return 2
     settings = _settings(args)
     ingestor = Ingestor(load_encoder(settings), settings)
     report = ingestor.ingest(
-        [Path(p) for p in args.paths], settings.index_dir, rebuild=args.rebuild, show_progress=not args.quiet
-    )
+        [Path(p) for p in args.paths], settings.index_dir, rebuild=args.rebuild, show_progress=not args.quiet,
+        field_map=field_map,
+    )  # fmt: skip
     print(report.summary())
     print(f"index: {settings.index_dir}")
     nothing_in = not (report.added or report.updated or report.unchanged)
@@ -318,6 +325,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", help="files or folders (.txt .md .html .htm .json .jsonl), recursive")
     p.add_argument("--rebuild", action="store_true", help="start a new index instead of adding to the current one")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress, only the summary")
+    p.add_argument(
+        "--field", action="append", metavar="FIELD=NAME",
+        help="read FIELD (title, text, date, source, author, url, id) from the JSON records' NAME field, for feeds "
+        "whose names differ (repeatable): --field title=headline_text --field date=published_at",
+    )  # fmt: skip
     p.set_defaults(func=cmd_ingest)
 
     p = add("ask", "answer questions with cited sentences", parents=index_dir)

@@ -32,6 +32,9 @@ class Citation(BaseModel):
     date: str | None = Field(default=None, description="The article's date (YYYY-MM-DD), when known.")
     url: str | None = Field(default=None, description="Where the article was published, when known.")
     origin: str = Field(default="", description="File the article was ingested from.")
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="The article's other metadata (category, section, tags, language…)."
+    )
     fact_dates: list[str] = Field(
         default_factory=list,
         description='Time expressions of the sentence with the dates they stand for ("last month = Mar 1987"), '

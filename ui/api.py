@@ -183,6 +183,7 @@ class ArticleOut(BaseModel):
     url: str | None = Field(description="Where it was published, when known.")
     author: str | None = Field(description="Who wrote it, when known.")
     origin: str = Field(description="The file (and line) it was read from, without the server's folders.")
+    fields: dict[str, str] = Field(description="Its other metadata: category, section, tags, language…")
 
 
 class Removed(BaseModel):
@@ -306,6 +307,7 @@ def api_routes(
         return ArticleOut(
             id=article.id, title=article.title, text=article.text, source=article.source, date=article.date,
             url=article.url, author=article.author, origin=Path(article.origin).name if article.origin else "",
+            fields=article.fields,
         )  # fmt: skip
 
     @api.delete(

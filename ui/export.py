@@ -42,6 +42,7 @@ def conversation_markdown(answers: Sequence[Answer], exported_at: datetime | Non
             where = ", ".join(x for x in (c.source or "unknown source", c.date or "undated") if x)
             link = f" <{c.url}>" if c.url else ""
             facts = "".join(f"; {fact}" for fact in c.fact_dates)
+            facts += "".join(f"; {name}: {value}" for name, value in c.fields.items())
             lines.append(
                 f"[{number}] *{_one_line(c.title or 'Untitled')}* — {where}, sentence {c.sentence_number + 1} "
                 f"(characters {c.start}–{c.end}), article `{c.article_id}`{facts}; score {sentence.score:.2f}{link}"

@@ -146,7 +146,17 @@ def citation_text(citation: Citation) -> str:
 
 
 def citation_html(citation: Citation) -> str:
-    return f"<cite>{_text(citation.title or 'Untitled')}</cite> — {_text(_where(citation))}"
+    return (
+        f"<cite>{_text(citation.title or 'Untitled')}</cite> — {_text(_where(citation))}{fields_html(citation.fields)}"
+    )
+
+
+def fields_html(fields: dict[str, str]) -> str:
+    """' · category: business · tags: ferry, strike': the article's other metadata, in a span of its own."""
+    if not fields:
+        return ""
+    shown = " · ".join(f"{name.replace('_', ' ')}: {value}" for name, value in fields.items())
+    return f' <span class="qa-fields">· {_text(shown)}</span>'
 
 
 def citation_choices(answer: Answer) -> list[tuple[str, str]]:
@@ -183,6 +193,9 @@ def render_article(article: Article | None, sentence: CitedSentence | None) -> s
         )
         note = ""
     meta = [article.source or "unknown source", article.date or "undated", f"sentence {citation.sentence_number + 1}"]
+    if article.author:
+        meta.insert(0, f"by {article.author}")
+    meta += [f"{name.replace('_', ' ')}: {value}" for name, value in article.fields.items()]
     url = ""
     if article.url and article.url.lower().startswith(("http://", "https://")):
         link = escape(article.url, quote=True)
