@@ -42,7 +42,8 @@ from index.metadata import (
 from index.models import Problem
 from index.settings import Settings
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".json", ".jsonl"})
+DOCUMENT_SUFFIXES = frozenset({".pdf", ".docx"})  # binary formats, read by index.documents
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".json", ".jsonl"}) | DOCUMENT_SUFFIXES
 
 # Read from the settings class, not an instance: the default must not depend on the caller's environment.
 DEFAULT_MAX_BYTES: int = Settings.model_fields["max_file_bytes"].default
@@ -153,7 +154,7 @@ def read_file(
         supported = " ".join(sorted(SUPPORTED_SUFFIXES))
         yield Problem(path=where, reason=f"unsupported file type {suffix or '(none)'!r}; supported: {supported}")
         return
-    data = _read_bytes(path, max_bytes)
+    data = _read_bytes(path, max_bytes, binary=suffix in DOCUMENT_SUFFIXES)
     if isinstance(data, Problem):
         yield data
         return
@@ -162,6 +163,9 @@ def read_file(
         return
     if suffix in (".html", ".htm"):
         yield _read_html(path, data)
+        return
+    if suffix in DOCUMENT_SUFFIXES:
+        yield _read_document(path, data)
         return
     text = _decode(path, data)
     if isinstance(text, Problem):
@@ -221,7 +225,7 @@ def _format_size(size: int) -> str:
     return f"{value:.0f} {unit}" if value.is_integer() else f"{value:.1f} {unit}"
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes | Problem:
+def _read_bytes(path: Path, max_bytes: int, *, binary: bool = False) -> bytes | Problem:
     where = str(path)
     try:
         size = path.stat().st_size
@@ -244,6 +248,8 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes | Problem:
         return Problem(path=where, reason=f"over the {_format_size(max_bytes)} limit; split the file")
     if not data.strip():
         return Problem(path=where, reason="empty file")
+    if binary:  # a PDF or DOCX: its own reader checks it
+        return data
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return Problem(path=where, reason="the file is UTF-16; save it as UTF-8")
     if b"\x00" in data:
@@ -312,6 +318,20 @@ def _without_byline(cleaned: CleanedText) -> CleanedText:
             "text": body, "author": cleaned.author or byline.get("author"),
             "source": cleaned.source or byline.get("source"), "date": cleaned.date or byline.get("date"),
         }
+    )  # fmt: skip
+
+
+def _read_document(path: Path, data: bytes) -> RawArticle | Problem:
+    """A PDF or Word file (index.documents): a PDF's text keeps its page breaks, so citations can name pages."""
+    from index.documents import DocumentError, read_docx, read_pdf
+
+    try:
+        document = read_pdf(path, data) if path.suffix.lower() == ".pdf" else read_docx(path, data)
+    except DocumentError as error:
+        return Problem(path=str(path), reason=str(error))
+    return RawArticle(
+        title=document.title or _title_from_stem(path), text=document.text, date=normalize_date(document.date),
+        author=document.author, origin=str(path),
     )  # fmt: skip
 
 

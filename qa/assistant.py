@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from index.dates import TimeMention, says_its_year
+from index.documents import page_at
 from index.encoder import Encoder, load_encoder
 from index.ingest import Ingestor, Progress
 from index.models import Article, IngestReport
@@ -327,6 +328,7 @@ class Assistant:
                 url=article.url,
                 origin=article.origin,
                 fields=dict(article.fields),
+                page=page_at(article.text, sentence.start) if article.origin.lower().endswith(".pdf") else None,
                 fact_dates=fact_dates(times),
                 sentence_number=sentence.number,
                 start=sentence.start,

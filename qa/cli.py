@@ -19,7 +19,7 @@ examples:
   qa ask "how many kilograms were seized in 2019?"      answer from the bundled corpus (indexed on first use)
   qa ask "and in 2018?" --history "how many cases were recorded in 2019?"
   qa ask "what was the trade surplus last month?" --as-of 1987-04-30
-  qa ingest ~/news/ archive.jsonl                         add a folder and a file (.txt .md .html .json .jsonl)
+  qa ingest ~/news/ archive.jsonl                         add a folder and a file (.txt .md .html .json .jsonl .pdf .docx)
   qa stats                                                what the index holds
   qa remove 3f2a9c0d1e2b4a5c                              remove an article by id (ids: qa stats --articles)
   qa repair                                               check every index file; go back to the last intact snapshot
@@ -138,7 +138,7 @@ def _print_answer(result: Answer, show_as_of: bool) -> None:
     for number, sentence in enumerate(result.sentences, 1):
         c = sentence.citation
         print(f"[{number}] {sentence.marked(_HL, _RESET) if _HL else sentence.marked('[', ']')}")
-        where = ", ".join(x for x in (c.title, c.source, c.date) if x)
+        where = ", ".join(x for x in (c.title, c.source, c.date, f"page {c.page}" if c.page else "") if x)
         facts = "".join(f"; {fact}" for fact in c.fact_dates)
         print(f"    {_DIM}{where}{facts} — sentence {c.sentence_number + 1}, characters {c.start}–{c.end}, "
               f"article {c.article_id}, score {sentence.score:.2f}{_RESET}")  # fmt: skip
@@ -322,7 +322,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         )  # fmt: skip
 
     p = add("ingest", "add or update articles from files and folders", parents=index_dir)
-    p.add_argument("paths", nargs="+", help="files or folders (.txt .md .html .htm .json .jsonl), recursive")
+    p.add_argument("paths", nargs="+", help="files or folders (.txt .md .html .htm .json .jsonl .pdf .docx), recursive")
     p.add_argument("--rebuild", action="store_true", help="start a new index instead of adding to the current one")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress, only the summary")
     p.add_argument(

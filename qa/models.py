@@ -40,6 +40,7 @@ class Citation(BaseModel):
         description='Time expressions of the sentence with the dates they stand for ("last month = Mar 1987"), '
         "resolved against the article's date.",
     )
+    page: int | None = Field(default=None, description="For a PDF, the page the sentence is on (from 1).")
     sentence_number: int = Field(description="0-based position of the sentence in the article.")
     start: int = Field(description="Character offset of the sentence in the cleaned article text.")
     end: int = Field(description="Character offset just past the sentence's end in the cleaned article text.")

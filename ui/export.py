@@ -39,7 +39,8 @@ def conversation_markdown(answers: Sequence[Answer], exported_at: datetime | Non
         lines[-1] = ""
         for number, sentence in enumerate(answer.sentences, start=1):
             c = sentence.citation
-            where = ", ".join(x for x in (c.source or "unknown source", c.date or "undated") if x)
+            page = f"page {c.page}" if c.page is not None else ""
+            where = ", ".join(x for x in (c.source or "unknown source", c.date or "undated", page) if x)
             link = f" <{c.url}>" if c.url else ""
             facts = "".join(f"; {fact}" for fact in c.fact_dates)
             facts += "".join(f"; {name}: {value}" for name, value in c.fields.items())

@@ -261,8 +261,10 @@ def render_ingest_result(
 
 
 def _where(citation: Citation) -> str:
+    page = f", page {citation.page}" if citation.page is not None else ""
     return (
-        f"{citation.source or 'unknown source'}, {citation.date or 'undated'}, sentence {citation.sentence_number + 1}"
+        f"{citation.source or 'unknown source'}, {citation.date or 'undated'}{page}, "
+        f"sentence {citation.sentence_number + 1}"
     )
 
 

@@ -158,15 +158,15 @@ def test_uploads_are_checked_for_type_size_and_count(tmp_path: Path) -> None:
     big.write_bytes(b"x" * 2048)
     empty = tmp_path / "empty.md"
     empty.write_text("")
-    pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(b"%PDF")
+    pdf = tmp_path / "report.odt"
+    pdf.write_bytes(b"PK")
 
     accepted, refused = check_uploads([good, big, empty, pdf, tmp_path / "gone.html"], max_bytes=1024)
     assert accepted == [good]
     assert refused == [
         "big.jsonl: 2 KiB is over the 1 KiB limit per file",
         "empty.md: the file is empty",
-        "report.pdf: '.pdf' files are not supported; upload .htm, .html, .json, .jsonl, .md, .txt",
+        "report.odt: '.odt' files are not supported; upload .docx, .htm, .html, .json, .jsonl, .md, .pdf, .txt",
         "gone.html: the upload did not arrive; try again",
     ]
     accepted, refused = check_uploads([good] * (MAX_UPLOAD_FILES + 1), max_bytes=1024)
