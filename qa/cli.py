@@ -19,7 +19,7 @@ examples:
   qa ask "how many kilograms were seized in 2019?"      answer from the bundled corpus (indexed on first use)
   qa ask "and in 2018?" --history "how many cases were recorded in 2019?"
   qa ask "what was the trade surplus last month?" --as-of 1987-04-30
-  qa ingest ~/news/ archive.jsonl                         add a folder and a file (.txt .md .html .json .jsonl .pdf .docx)
+  qa ingest ~/news/ archive.jsonl                         add a folder and a file (.txt .md .html .json .jsonl .pdf …)
   qa stats                                                what the index holds
   qa remove 3f2a9c0d1e2b4a5c                              remove an article by id (ids: qa stats --articles)
   qa repair                                               check every index file; go back to the last intact snapshot
