@@ -218,16 +218,21 @@ def cmd_repair(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.index_dir:
         os.environ["QA_INDEX_DIR"] = str(args.index_dir)
-    from ui.app import allowed_hosts_from_env, auth_from_env, serve
+    from ui.app import allowed_hosts_from_env, auth_from_env, configured_hosts, serve, ui_default
 
     try:
-        # Checked here too, so a half-set sign-in or a malformed host list is one line, not a traceback.
+        # Checked here too, so a half-set sign-in, a malformed host list or settings file is one line, not a
+        # traceback.
         auth_from_env()
         allowed_hosts_from_env()
+        configured_hosts()
+        _settings(args)
+        host = args.host or ui_default("host", "127.0.0.1")
+        port = args.port or int(ui_default("port", "7860"))
     except ValueError as exc:
         print(f"qa serve: {exc}", file=sys.stderr)
         return 2
-    serve(host=args.host, port=args.port)
+    serve(host=host, port=port)
     return 0
 
 
@@ -373,13 +378,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     p = add("serve", "start the web chat (and its REST API)", parents=index_dir)
     p.add_argument(
-        "--host", default=os.environ.get("QA_UI_HOST", "127.0.0.1"),
-        help="address to bind (default $QA_UI_HOST or 127.0.0.1; 0.0.0.0 serves every interface)",
+        "--host", default=None,
+        help="address to bind (default $QA_UI_HOST, newsqa.toml's [ui] host, or 127.0.0.1; 0.0.0.0 serves every "
+        "interface)",
     )  # fmt: skip
-    p.add_argument(
-        "--port", type=int, default=int(os.environ.get("QA_UI_PORT", "7860")),
-        help="port to listen on (default $QA_UI_PORT or 7860)",
-    )  # fmt: skip
+    p.add_argument("--port", type=int, default=None, help="port to listen on (default $QA_UI_PORT, [ui] port, or 7860)")
     p.set_defaults(func=cmd_serve)
 
     heavy = (

@@ -28,7 +28,7 @@ from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
 from index.readers import SUPPORTED_SUFFIXES
-from index.settings import Settings
+from index.settings import Settings, config_table
 from qa.assistant import Assistant
 from qa.models import Answer, SearchFilter
 from qa.when import read_as_of
@@ -464,7 +464,7 @@ def serve(
     with `app.close()`).
     """
     auth = auth_from_env()  # a half-set sign-in fails before the model is loaded
-    extra_hosts = allowed_hosts_from_env()
+    extra_hosts = allowed_hosts_from_env() + configured_hosts()
     settings = settings or (assistant.settings if assistant else Settings())
     assistant = assistant or Assistant(settings)
     assistant.reader  # noqa: B018 - loaded now, not while the first visitor waits for an answer
@@ -479,14 +479,37 @@ def offline_theme() -> gr.themes.Base:
 
 
 def auth_from_env(environ: dict[str, str] | None = None) -> tuple[str, str] | None:
-    """(username, password) from QA_UI_USERNAME / QA_UI_PASSWORD, or None when neither is set."""
+    """(username, password) from QA_UI_USERNAME / QA_UI_PASSWORD (else the settings file's [ui] username and
+    password, when reading the real environment), or None when neither is set."""
     env = os.environ if environ is None else environ
     username, password = env.get(USERNAME_ENV, ""), env.get(PASSWORD_ENV, "")
+    if environ is None and not username and not password:
+        ui = config_table("ui")
+        username, password = str(ui.get("username") or ""), str(ui.get("password") or "")
     if not username and not password:
         return None
     if not username or not password:
         raise ValueError(f"set both {USERNAME_ENV} and {PASSWORD_ENV} to require a sign-in, or neither")
     return username, password
+
+
+def configured_hosts() -> list[str]:
+    """Extra host names from the settings file's [ui] allowed_hosts (a list, or text separated by commas)."""
+    value = config_table("ui").get("allowed_hosts") or []
+    items = value.split(",") if isinstance(value, str) else [str(v) for v in value]
+    return allowed_hosts_from_env({"QA_UI_ALLOWED_HOSTS": ",".join(items)})
+
+
+def ui_default(name: str, default: str) -> str:
+    """A `qa serve` default: QA_UI_<NAME>, else the settings file's [ui] value, else `default`."""
+    value = os.environ.get(f"QA_UI_{name.upper()}")
+    if value:
+        return value
+    try:
+        configured = config_table("ui").get(name)
+    except ValueError:
+        return default  # reported with its reason when the settings are read
+    return str(configured) if configured not in (None, "") else default
 
 
 def discard_uploads(paths: Iterable[Path]) -> None:
