@@ -45,6 +45,8 @@ NOT_RUN = {
     "cp data/": "copies training outputs that only exist after training",
     "python3 ../shared/tools/device_pack.py": "a packing tool of the GPU machine's workspace, not of this project",
     "pytest tests/": "the test suite itself",
+    "docker build": "needs Docker and the network; tests/test_packaging.py checks the Dockerfile against "
+    "scripts/bootstrap.py and pyproject.toml",
     ".venv/bin/python -m pytest": "the test suite itself",
     ".venv/bin/python benchmarks/": "a benchmark over a downloaded archive (minutes to hours)",
     "python benchmarks/": "a benchmark (minutes); benchmarks/ has its own smoke tests",
@@ -82,7 +84,7 @@ def fenced_blocks() -> list[Block]:
     return blocks
 
 
-SHELL_WORDS = ("qa ", "$ qa ", "python", "python3", "curl ", "cp ", "pytest ", ".venv/bin/python")
+SHELL_WORDS = ("qa ", "$ qa ", "python", "python3", "curl ", "cp ", "pytest ", ".venv/bin/python", "docker ")
 BLOCKS = fenced_blocks()
 PYTHON = [b for b in BLOCKS if b.language == "python"]
 # A listing of commands with what each does (README's command table), not commands to run.
@@ -291,3 +293,24 @@ def test_the_command_listing_matches_the_parser() -> None:
                 assert word in takes, f"{block.id}: `qa {command}` has no option {word}"
             checked += 1
     assert checked >= 8
+
+
+@pytest.mark.parametrize("block", [b for b in BLOCKS if b.language == "toml"], ids=lambda b: b.id)
+def test_settings_file_example_is_read(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A newsqa.toml example is valid TOML whose keys the settings (and the chat's [ui] table) take."""
+    import tomllib
+
+    from index.settings import Settings
+
+    data = tomllib.loads(block.text)
+    unknown = [k for k, v in data.items() if not isinstance(v, dict) and k not in Settings.model_fields]
+    assert not unknown, f"{block.id}: keys no setting takes: {unknown}"
+    assert set(data.get("ui", {})) <= {"host", "port", "username", "password", "allowed_hosts"}
+    (tmp_path / "newsqa.toml").write_text(block.text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("QA_")]:
+        monkeypatch.delenv(name)
+    settings = Settings()
+    for key, value in data.items():
+        if not isinstance(value, dict):
+            assert str(getattr(settings, key)) == str(value), key
