@@ -207,6 +207,10 @@ class Assistant:
         _check_arguments(question, history, top_k, search_filter)
         day = as_of_date(as_of)
         self._follow_current()
+        if search_filter is not None and search_filter.fields and not filters_on_fields(self._store):
+            # Never answer from outside the filter: an index that does not keep metadata cannot apply it.
+            asked = ", ".join(f"{k}={v}" for k, v in search_filter.fields.items())
+            raise ValueError(f"this index cannot filter on metadata ({asked}): it does not store articles' fields")
         asked = " ".join(question.split())
         understood = rewrite(asked, history)
         parsed = analyze(understood)
@@ -352,6 +356,12 @@ class Assistant:
             )  # fmt: skip
             return [named] if number == c.sentence_number else [named, cited.model_copy(update={"span": None})]
         return []
+
+
+def filters_on_fields(store: object) -> bool:
+    """Whether a loaded index can restrict a search to articles with given metadata (Filter.fields): a store
+    says so with a true `filters_on_fields` attribute."""
+    return bool(getattr(store, "filters_on_fields", False))
 
 
 def _check_arguments(question: object, history: object, top_k: object, search_filter: object) -> None:

@@ -98,6 +98,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 2
     else:
         questions = [args.question]
+    narrowed = None
+    if args.where:
+        from index.readers import parse_field_map
+        from qa.models import SearchFilter
+
+        try:
+            narrowed = SearchFilter(fields=parse_field_map(args.where))
+        except ValueError:
+            print(
+                f"qa ask: --where takes FIELD=VALUE, e.g. --where category=business, not {args.where}", file=sys.stderr
+            )
+            return 2
     assistant = _assistant(args)
     as_of = args.as_of
     if as_of == "latest":  # the newest article's date
@@ -105,7 +117,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     codes = []
     for question in questions:
         try:
-            result = assistant.answer(question, history=args.history or None, top_k=args.top_k, as_of=as_of)
+            result = assistant.answer(
+                question, history=args.history or None, top_k=args.top_k, as_of=as_of, search_filter=narrowed
+            )
         except ValueError as exc:
             print(f"qa ask: {exc}", file=sys.stderr)
             return 2
@@ -353,6 +367,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument(
         "--json", action="store_true", help="print the Answer as JSON (with --file: one JSON object per line)"
     )
+    p.add_argument(
+        "--where", action="append", metavar="FIELD=VALUE",
+        help="only articles whose metadata has this value, e.g. --where category=business (repeatable)",
+    )  # fmt: skip
     p.set_defaults(func=cmd_ask)
 
     p = add("remove", "remove articles by id", parents=index_dir)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
 from index.dates import says_its_year
+
+if TYPE_CHECKING:
+    from index.storage.api import Filter
 
 
 class AnswerType(StrEnum):
@@ -122,3 +126,15 @@ class SearchFilter(BaseModel):
     sources: list[str] | None = Field(default=None, description="Only articles from these sources (None: all).")
     date_from: str | None = Field(default=None, description="Only articles dated on or after this ISO date.")
     date_to: str | None = Field(default=None, description="Only articles dated on or before this ISO date.")
+    fields: dict[str, str] | None = Field(
+        default=None, description='Only articles whose metadata has these values, e.g. {"category": "business"}.'
+    )
+
+    def to_storage_filter(self) -> Filter:
+        """The same restriction in the storage interface's terms (index.storage.api.Filter)."""
+        from index.storage.api import Filter
+
+        return Filter(
+            sources=tuple(self.sources or ()), date_from=self.date_from, date_to=self.date_to,
+            fields=tuple(sorted((self.fields or {}).items())),
+        )  # fmt: skip

@@ -105,6 +105,11 @@ class ApiFilter(BaseModel):
     )
     date_from: str | None = Field(default=None, description="Only articles dated on or after this day (YYYY-MM-DD).")
     date_to: str | None = Field(default=None, description="Only articles dated on or before this day (YYYY-MM-DD).")
+    fields: dict[str, str] | None = Field(
+        default=None,
+        description='Only articles whose metadata has these values, e.g. {"category": "business"} (needs an index '
+        "that stores articles' fields).",
+    )
 
 
 class AnswerRequest(BaseModel):
@@ -388,9 +393,12 @@ def _search_filter(filters: ApiFilter | None) -> SearchFilter | None:
                 raise HTTPException(422, f"filters.{name}: {value!r} is not a date; write YYYY-MM-DD") from None
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise HTTPException(422, f"filters: date_from {filters.date_from} is after date_to {filters.date_to}")
-    if not filters.sources and not filters.date_from and not filters.date_to:
+    if not filters.sources and not filters.date_from and not filters.date_to and not filters.fields:
         return None
-    return SearchFilter(sources=filters.sources or None, date_from=filters.date_from, date_to=filters.date_to)
+    return SearchFilter(
+        sources=filters.sources or None, date_from=filters.date_from, date_to=filters.date_to,
+        fields=filters.fields or None,
+    )  # fmt: skip
 
 
 def _validation_message(exc: RequestValidationError) -> str:
