@@ -348,6 +348,13 @@ def test_dates_layout_and_export_at_phone_and_desktop_width(  # type: ignore[no-
             page.wait_for_timeout(500)  # fonts and layout settle
             page.screenshot(path=str(ARTIFACTS / f"chat-start-{width}.png"))
 
+            # Nothing in the header lies over the title (the corpus facts once did on a phone).
+            title, facts = page.locator("#qa-title h2").bounding_box(), page.locator("#qa-facts").bounding_box()
+            assert title is not None and facts is not None
+            apart = (
+                facts["y"] >= title["y"] + title["height"] or facts["x"] >= title["x"] + title["width"]
+            )  # below it, or beside it
+            assert apart, (title, facts)
             # Visible without scrolling, whatever the width.
             question_box = box.bounding_box()
             assert question_box is not None and question_box["y"] + question_box["height"] <= height, question_box
