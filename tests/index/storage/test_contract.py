@@ -308,6 +308,35 @@ def test_filtered_searches_return_only_allowed_articles(
         assert {h.ref.article_id for h in [*chunks, *words]} <= allowed
 
 
+@pytest.mark.parametrize(
+    "where",
+    [
+        Filter(fields=(("topics", "cocoa"),)),
+        Filter(sources=("Reuters",), date_from="1987-03-01", fields=(("lewissplit", "TEST"),)),
+        Filter(fields=(("category", "business"),)),  # a field no article here has: nothing passes
+    ],
+    ids=str,
+)
+def test_a_metadata_field_filter_keeps_only_articles_with_that_value(
+    built: Built, reference: Reference, question_vectors: np.ndarray, where: Filter
+) -> None:
+    allowed = reference.allowed(where, None)
+    try:
+        found = built.reader.search_chunks(question_vectors[0], K, where)
+    except NotImplementedError as exc:  # a backend that keeps no fields must say so, not ignore the filter
+        pytest.xfail(f"{built.backend}: {exc}")
+    assert_same_hits(found, reference.dense("chunks", question_vectors[0], K, allowed))
+    assert_same_hits(
+        built.reader.search_sentences(question_vectors[0], K, where),
+        reference.dense("sentences", question_vectors[0], K, allowed),
+    )
+    assert_best_allowed_words(
+        built,
+        built.reader.search_words(tokenize(QUESTIONS[0]), K, where),
+        reference.words(tokenize(QUESTIONS[0]), K, allowed),
+    )
+
+
 @pytest.mark.parametrize(("prefer", "where"), PREFERENCES, ids=str)
 def test_time_preferences_narrow_to_the_articles_of_that_time(
     built: Built, reference: Reference, question_vectors: np.ndarray, prefer: TimePreference, where: Filter | None

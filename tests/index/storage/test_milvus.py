@@ -154,19 +154,24 @@ def test_repair_removes_rows_a_dead_writer_left_without_an_intent(
         reader.close()
 
 
-def test_a_metadata_field_filter_keeps_only_articles_with_that_value(
+def test_field_names_and_values_of_any_spelling_filter_exactly(
     settings: Settings, model: ModelStamp, prepared: list[PreparedArticle]
 ) -> None:
-    write(settings, model, prepared[:3])
+    odd = prepared[0].article.model_copy(update={"fields": {'desk "a"\\b': 'it\'s "news"'}})
+    write(settings, model, [PreparedArticle(odd, *_parts(prepared[0])), *prepared[1:3]])
     reader = open_store(settings, model)
     try:
         vector = prepared[0].chunk_vectors[0]
-        assert reader.search_chunks(vector, 5)
-        # Articles carry no metadata fields yet (the readers give none), so a field filter leaves nothing.
-        assert reader.search_chunks(vector, 5, Filter(fields=(("category", "business"),))) == []
-        assert reader.search_words(tokenize(prepared[0].article.title), 5, Filter(fields=(('a"b', "c"),))) == []
+        assert reader.articles([odd.id])[0].fields == odd.fields
+        narrowed = reader.search_chunks(vector, 5, Filter(fields=tuple(odd.fields.items())))
+        assert narrowed and {h.ref.article_id for h in narrowed} == {odd.id}
+        assert reader.search_chunks(vector, 5, Filter(fields=(('desk "a"\\b', "other"),))) == []
     finally:
         reader.close()
+
+
+def _parts(item: PreparedArticle) -> tuple:
+    return item.sentences, item.chunks, item.sentence_vectors, item.chunk_vectors, item.title_times
 
 
 def test_an_index_made_with_another_model_is_refused(
