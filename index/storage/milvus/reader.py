@@ -62,6 +62,7 @@ SCAN_BATCH = 1_000
 ARTICLE_FIELDS = ["pk", "article_id", "gen", "part", "parts", "seq", "source", "has_source", "title", "date", "url",
                   "author", "origin", "content_hash", "fields"]  # fmt: skip
 RECORD_FIELDS = ["article_id", "gen", "number", "start", "end"]
+FIELD_SAMPLE = 500  # articles whose metadata fields facts() lists a few values of
 MANY_SOURCES = 200  # above this many sources, facts() reads every article's source instead of counting each
 
 
@@ -112,7 +113,7 @@ class MilvusReader:
             location=self.connection.location,
             version=version,
             updated_at=str(stamp.get("updated_at", "")),
-            fields=self._fields(seen.get("fields", {})),
+            fields=self._fields(),
             details={"server": self.connection.server, "unfinished writes": len(pending)},
             warning=(
                 f"{len(pending)} write(s) to this index stopped part-way; run the ingest again (or qa repair) "
@@ -147,16 +148,13 @@ class MilvusReader:
         last = next(d for d in reversed(days) if d >= first and self._count(ARTICLES, f"part == 0 and day == {d}"))
         return from_day_number(first).isoformat(), from_day_number(last).isoformat()
 
-    def _fields(self, seen: dict[str, list[str]]) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {}
-        for name, values in sorted(seen.items()):
-            live = [
-                v for v in sorted(values)[:50]
-                if self._count(ARTICLES, f"part == 0 and fields[{literal(name)}] == {literal(v)}")
-            ]  # fmt: skip
-            if live:
-                found[name] = live[:5]
-        return found
+    def _fields(self) -> dict[str, list[str]]:
+        """A few values of each metadata field, read from a sample of the articles (one query)."""
+        values: dict[str, set[str]] = defaultdict(set)
+        for row in self.client.query(ARTICLES, filter="part == 0", output_fields=["fields"], limit=FIELD_SAMPLE):
+            for name, value in (row["fields"] or {}).items():
+                values[name].add(str(value))
+        return {name: sorted(found)[:5] for name, found in sorted(values.items())}
 
     # --- searches -------------------------------------------------------------------------------------
     @reaching

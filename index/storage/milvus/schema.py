@@ -9,7 +9,7 @@ Collections (names prefixed `newsqa_`):
     sentences  one row per sentence: dense `vector`, offsets, its text and its chunk's number.
     times      one row per time expression of a sentence or title, with its range as day numbers (yyyymmdd),
                so "which articles name a time overlapping X" is a plain scalar query.
-    store      key → JSON: the model stamp, the version counter, the values seen (sources, days, fields) and
+    store      key → JSON: the model stamp, the version counter, the values seen (sources, days) and
                the intents of unfinished writes (see `index.storage.milvus.writer`).
 
 Every row of an article carries the article's id and `gen`, a hash of everything written for that version of

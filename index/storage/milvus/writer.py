@@ -37,7 +37,6 @@ from index.storage.milvus.schema import (
     ID_BYTES,
     SENTENCES,
     TIMES,
-    article_fields,
     article_rows,
     both,
     chunk_rows,
@@ -138,20 +137,16 @@ class MilvusWriter:
             self.client.upsert(collection, rows[start : start + UPSERT_ROWS])
 
     def _note_seen(self, items: list[PreparedArticle]) -> None:
-        """Add the batch's sources, days and metadata values to those the index has seen (what `facts()`
-        counts live articles of, so it never reads every article)."""
+        """Add the batch's sources and days to those the index has seen (what `facts()` counts live articles
+        of, so it never reads every article)."""
         seen = self.connection.read(SEEN) or {}
         sources = set(seen.get("sources", []))
         days = set(seen.get("days", []))
-        fields: dict[str, set[str]] = {k: set(v) for k, v in (seen.get("fields") or {}).items()}
         for item in items:
             sources.add(item.article.source or "")
             if day := day_number(item.article.date):
                 days.add(day)
-            for name, value in article_fields(item.article).items():
-                fields.setdefault(name, set()).add(value)
-        values = {k: sorted(v) for k, v in fields.items()}
-        updated = {"sources": sorted(sources), "days": sorted(days), "fields": values}
+        updated = {"sources": sorted(sources), "days": sorted(days)}
         if updated != seen:
             self.connection.write(SEEN, updated)
 
