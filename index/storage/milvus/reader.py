@@ -9,7 +9,7 @@ searches keep each record's best hit once. The corpus facts and term statistics 
 
 Scores: cosine similarity for vectors (inner product of unit vectors). Words are BM25 over each chunk's terms
 (`index.lexical.tokenize`, so both stores search the same words) with k1 1.5 and b 0.75, scaled to
-`index.lexical`'s Lucene form. Milvus keeps the BM25 statistics itself: a Milvus server over the live rows of
+the local store's Lucene form. Milvus keeps the BM25 statistics itself: a Milvus server over the live rows of
 a collection; milvus-lite per stored segment (a commit flushes what it wrote into one), and, for rows not yet
 flushed, over those that pass the search's filter. On one segment the scores equal the local store's.
 `term_weights` counts each term's document frequency as the hits of a BM25 search for it alone, so it

@@ -33,7 +33,6 @@ from datetime import date
 import numpy as np
 from pymilvus import DataType, Function, FunctionType, MilvusClient
 
-from index.lexical import K1
 from index.models import Article, IndexStoreError
 from index.storage.api import TITLE, Filter, PreparedArticle, TimePreference
 
@@ -52,17 +51,17 @@ VARCHAR_BYTES = 65_535
 TEXT_PART_BYTES = 60_000  # below a VARCHAR's limit, counted in UTF-8 bytes
 ID_BYTES = 1_024
 MARKER = [0.0, 0.0]
+# BM25 as the local store computes it (Lucene's k1 and b), so both stores rank words alike. Milvus multiplies
+# each term's saturation by (k1 + 1) where Lucene's BM25 does not; `bm25_score` divides it back out.
+BM25_K1 = 1.5
 BM25_B = 0.75
-# The BM25 k1 of `index.lexical`, so both stores rank words alike. Milvus multiplies each term's saturation by
-# (k1 + 1) where Lucene's BM25 does not; `bm25_score` divides it back out.
-BM25_K1 = K1
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NOT_WORD = re.compile(r"\W", re.UNICODE)
 
 
 def bm25_score(distance: float) -> float:
-    """A Milvus BM25 result's score on the scale of `index.lexical` (milvus-lite reports it negated)."""
+    """A Milvus BM25 result's score on the local store's scale (milvus-lite reports it negated)."""
     return abs(float(distance)) / (BM25_K1 + 1.0)
 
 
