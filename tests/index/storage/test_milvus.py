@@ -214,6 +214,29 @@ def test_an_unreachable_server_is_a_clear_error_without_the_credentials(model: M
     assert "QA_MILVUS_URI" in str(caught.value)
 
 
+HOLD_THE_FOLDER = """
+import sys, time
+from pymilvus import MilvusClient
+MilvusClient(sys.argv[1]).list_collections()
+print("open", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_lite_folder_open_in_another_process_says_to_serve_it(settings: Settings, model: ModelStamp) -> None:
+    folder = settings.index_dir / "milvus.db"  # made and held by the other process (this one would hold it
+    # until it exits once it had opened it)
+    folder.parent.mkdir(parents=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_FOLDER, str(folder)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        with pytest.raises(StoreUnavailableError, match="python -m milvus_lite server --data-dir"):
+            open_store(settings, model)
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+
+
 def test_long_texts_and_awkward_ids_go_in_and_come_back_exactly(settings: Settings, model: ModelStamp) -> None:
     rng = np.random.default_rng(0)
     sentences_text = ["Short opening sentence about Ülm harbour.", "ü" * 40_000 + ".", "Closing words 1.5 times."]
