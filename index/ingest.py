@@ -33,8 +33,11 @@ from index.segments import IndexedArticle, rows_of, stack_rows, write_segment
 from index.sentences import split_sentences
 from index.settings import Settings
 from index.store import (
+    REPAIR_HINT,
+    IndexCorruptError,
     IndexNotFoundError,
     IndexStore,
+    damage,
     live_name,
     merge_segments,
     plan_merges,
@@ -164,10 +167,18 @@ class Ingestor:
         if rebuild or live_name(index_dir) is None:
             return None
         # Never build on a damaged snapshot, nor silently on an older one: the error says how to repair.
-        return IndexStore.open(
+        store = IndexStore.open(
             index_dir, model_sha256=self.encoder.weights_sha256, dimension=self.encoder.dimension,
             encoder=self.encoder.kind, fallback=False,
         )  # fmt: skip
+        # Opening checks sizes only. The new snapshot will list these segments and pruning then drops older
+        # snapshots, so a segment whose bytes changed in place would leave no intact snapshot to go back to:
+        # every file is checked against its sha256 first (docs/reliability.md has the cost).
+        problems = damage(index_dir, store.manifest, checksums=True)
+        if problems:
+            store.close()
+            raise IndexCorruptError(f"{index_dir}: {problems[0]}; {REPAIR_HINT}")
+        return store
 
     def ingest(
         self,
@@ -177,17 +188,21 @@ class Ingestor:
         rebuild: bool = False,
         show_progress: bool = True,
         on_progress: Progress | None = None,
+        follow_symlinks: bool = False,
         field_map: Mapping[str, str] | None = None,
         on_stage: StageProgress | None = None,
     ) -> IngestReport:
-        """Read `paths` (files or folders) into the index at `index_dir`; returns what happened. `field_map`
+        """Read `paths` (files or folders) into the index at `index_dir`; returns what happened. Symbolic links
+        inside a folder that lead out of it are skipped with a reason unless `follow_symlinks`. `field_map`
         names JSON fields that differ ({"title": "headline_text"}; index.readers.read_inputs). Progress goes to
         `on_stage` (stage, done, total), to `on_progress` (one fraction and a message), and, with
         `show_progress`, to stderr (index.progress.StageBars)."""
         paths = list(paths)
-        files = sum(1 for _ in iter_input_files(paths)) + sum(1 for p in paths if not p.exists())
+        files = sum(1 for _ in iter_input_files(paths, follow_symlinks=follow_symlinks)) + sum(
+            1 for p in paths if not p.exists()
+        )
         return self._apply(
-            read_inputs(paths, self.settings.max_file_bytes, field_map),
+            read_inputs(paths, self.settings.max_file_bytes, field_map, follow_symlinks=follow_symlinks),
             index_dir or self.settings.index_dir,
             removals=(),
             rebuild=rebuild,
@@ -390,6 +405,14 @@ class Ingestor:
         )
 
     def _prepare(self, raw: RawArticle, run: _Run, batch: list[IndexedArticle]) -> tuple[str | Problem, IndexedArticle]:
+        limit = self.settings.max_article_chars
+        if len(raw.text) > limit:
+            # Bounds the work and memory of one input: an article is held whole while it is split and embedded.
+            reason = (
+                f"{len(raw.text):,} characters after clean-up, over the {limit:,} limit of one article; "
+                "split it into articles or raise QA_MAX_ARTICLE_CHARS"
+            )
+            return Problem(path=raw.origin, reason=reason), None  # type: ignore[return-value]
         article = to_article(raw)
         sentences = split_article(article)
         if not sentences:

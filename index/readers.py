@@ -9,7 +9,9 @@ object per line).
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -27,6 +29,7 @@ from index.clean import (
     has_content,
     normalize_line,
 )
+from index.dates import EARLIEST_DATE, LATEST_DATE
 from index.metadata import (
     AUTHOR_KEYS,
     DATE_KEYS,
@@ -102,34 +105,51 @@ class RawArticle(BaseModel):
 TOO_DEEP = "JSON nested too deeply to read (more levels than any article record has)"
 
 
-def iter_input_files(paths: Sequence[Path]) -> Iterator[Path]:
+def iter_input_files(paths: Sequence[Path], *, follow_symlinks: bool = False) -> Iterator[Path]:
     """Yield the readable-looking files under `paths`, each once, in a stable order.
 
     Files are yielded as given (even hidden or of an unsupported type, so `read_inputs` can say why it
-    skips them); folders are walked recursively in sorted order, skipping hidden entries and files whose
-    suffix is not supported. Paths that do not exist yield nothing.
+    skips them); folders are walked recursively in sorted order, skipping hidden entries, files whose
+    suffix is not supported, folders that cannot be listed and (unless `follow_symlinks`) symbolic links that
+    lead out of the folder named. Paths that do not exist yield nothing.
     """
+    for item in _input_items(paths, follow_symlinks):
+        if isinstance(item, Path):
+            yield item
+
+
+def _input_items(paths: Sequence[Path], follow_symlinks: bool) -> Iterator[Path | Problem]:
+    """`iter_input_files`, with a Problem for each folder or link it skips (saying why) in its place."""
     seen: set[Path] = set()
     for path in paths:
-        candidates = _walk(path) if path.is_dir() else iter([path] if _exists(path) else [])
+        if _is_dir(path):
+            candidates = _walk(path, _resolved(path), follow_symlinks, set())
+        else:
+            candidates = iter([path] if _exists(path) else [])
         for candidate in candidates:
-            try:
-                key = candidate.resolve()
-            except (OSError, RuntimeError):  # a symlink loop: reading it reports the problem for this file only
-                key = candidate.absolute()
+            if isinstance(candidate, Problem):
+                yield candidate
+                continue
+            key = _resolved(candidate)
             if key not in seen:
                 seen.add(key)
                 yield candidate
 
 
 def read_inputs(
-    paths: Sequence[Path], max_bytes: int = DEFAULT_MAX_BYTES, field_map: Mapping[str, str] | None = None
+    paths: Sequence[Path],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    field_map: Mapping[str, str] | None = None,
+    *,
+    follow_symlinks: bool = False,
 ) -> Iterator[RawArticle | Problem]:
     """Read every article under `paths`; never raises for a single bad input.
 
     Args:
         paths: files and folders, as the user named them.
         max_bytes: files larger than this are reported and skipped (settings: `QA_MAX_FILE_BYTES`).
+        follow_symlinks: also read what symbolic links inside a folder point to outside it (by default they
+            are skipped with a reason: a link in a shared folder must not pull in /etc/passwd).
         field_map: for JSON/JSONL records whose names differ, {field: the record's name for it}, e.g.
             {"title": "headline_text", "date": "published_at"} (`qa ingest --field title=headline_text`).
 
@@ -140,8 +160,11 @@ def read_inputs(
         if not _exists(path):
             yield Problem(path=str(path), reason="no such file or folder")
             continue
-        for file in iter_input_files([path]):
-            yield from read_file(file, max_bytes, field_map)
+        for item in _input_items([path], follow_symlinks):
+            if isinstance(item, Problem):
+                yield item
+            else:
+                yield from read_file(item, max_bytes, field_map)
 
 
 def read_file(
@@ -199,21 +222,70 @@ def normalize_date(value: object) -> str | None:
 
 
 def _exists(path: Path) -> bool:
-    # A dangling symlink is still an input the user named; reading it reports why it fails.
-    return path.exists() or path.is_symlink()
-
-
-def _walk(folder: Path) -> Iterator[Path]:
+    # A dangling symlink is still an input the user named; reading it reports why it fails. So is a path whose
+    # folder may not be searched (stat fails with permission denied): reading it says so.
     try:
-        entries = sorted(folder.iterdir())
+        return path.exists() or path.is_symlink()
+    except PermissionError:
+        return True
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
     except OSError:
+        return False
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: reading it reports the problem for this file only
+        return path.absolute()
+
+
+def _walk(folder: Path, root: Path, follow_symlinks: bool, walked: set[tuple[int, int]]) -> Iterator[Path | Problem]:
+    """The supported files under `folder`, in sorted order, and a Problem for each entry skipped with a reason.
+    `root` is the folder the user named: links leading out of it are only followed with `follow_symlinks`;
+    `walked` holds the folders already entered (a linked folder is entered once, so link loops end)."""
+    try:
+        info = folder.stat()
+        walked.add((info.st_dev, info.st_ino))
+        entries = sorted(folder.iterdir())
+    except PermissionError:
+        yield Problem(path=str(folder), reason="permission denied; the folder cannot be listed")
+        return
+    except OSError as error:
+        yield Problem(path=str(folder), reason=f"the folder cannot be listed ({error.strerror or error})")
         return
     for entry in entries:
         if entry.name.startswith("."):
             continue
-        if entry.is_dir() and not entry.is_symlink():
-            yield from _walk(entry)
-        elif entry.suffix.lower() in SUPPORTED_SUFFIXES:
+        supported = entry.suffix.lower() in SUPPORTED_SUFFIXES
+        try:
+            link = entry.is_symlink()
+            if link:
+                target = _resolved(entry)
+                if not follow_symlinks and not target.is_relative_to(root):
+                    if supported or _is_dir(entry):
+                        reason = f"a symbolic link to {target}, outside {root}; qa ingest --follow-symlinks reads it"
+                        yield Problem(path=str(entry), reason=reason)
+                    continue
+            is_dir = entry.is_dir()
+        except PermissionError:
+            if supported:  # what could not be an input anyway is left out quietly (/proc holds thousands)
+                yield Problem(path=str(entry), reason="permission denied; check its permissions")
+            continue
+        except OSError:
+            is_dir = False  # a dangling link or a link loop: reading it says so, for this entry only
+        if is_dir:
+            try:
+                info = entry.stat()
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) not in walked:
+                yield from _walk(entry, root, follow_symlinks, walked)
+        elif supported:
             yield entry
 
 
@@ -225,20 +297,36 @@ def _format_size(size: int) -> str:
     return f"{value:.0f} {unit}" if value.is_integer() else f"{value:.1f} {unit}"
 
 
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
 def _read_bytes(path: Path, max_bytes: int, *, binary: bool = False) -> bytes | Problem:
     where = str(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return Problem(
-                path=where,
-                reason=(
-                    f"{_format_size(size)} is over the {_format_size(max_bytes)} limit; "
-                    "split the file or raise QA_MAX_FILE_BYTES"
-                ),
-            )
-        with path.open("rb") as handle:
-            # Bounded read: the file may have grown since stat().
+        # Opened without blocking and checked before reading: a named pipe called x.txt would otherwise wait
+        # for a writer forever while the ingest holds the index's write lock.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                kind = next((name for test, name in _SPECIAL_FILES if test(info.st_mode)), "not a regular file")
+                return Problem(path=where, reason=f"{kind}, not a file of text")
+            size = info.st_size
+            if size > max_bytes:
+                return Problem(
+                    path=where,
+                    reason=(
+                        f"{_format_size(size)} is over the {_format_size(max_bytes)} limit; "
+                        "split the file or raise QA_MAX_FILE_BYTES"
+                    ),
+                )
+            # Bounded read: the file may have grown since fstat().
             data = handle.read(max_bytes + 1)
     except PermissionError:
         return Problem(path=where, reason="permission denied; check the file's permissions")
@@ -565,6 +653,8 @@ def _month_number(name: str) -> int | None:
 
 def _iso(year: int, month: int, day: int) -> str | None:
     try:
-        return date(year, month, day).isoformat()
+        day_of = date(year, month, day)
     except ValueError:
         return None
+    # A date outside any archive's range ("0001-01-01" as a placeholder, "9999-12-31" as "never") is no date.
+    return day_of.isoformat() if EARLIEST_DATE <= day_of <= LATEST_DATE else None

@@ -91,7 +91,7 @@ def reading(where: str) -> Iterator[None]:
         yield
     except IndexStoreError:
         raise
-    except (sqlite3.Error, RuntimeError, ValueError, OSError, KeyError, EOFError, IndexError) as exc:
+    except (sqlite3.Error, RuntimeError, ValueError, TypeError, OSError, KeyError, EOFError, IndexError) as exc:
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise IndexCorruptError(f"{where} cannot be read ({reason})") from exc
 

@@ -124,6 +124,10 @@ class Settings(BaseSettings):
         default_factory=_default_model_cache, description="Where the encoder's ONNX export is cached."
     )
     max_file_bytes: int = Field(default=20 * 1024 * 1024, description="Larger input files are skipped.")
+    max_article_chars: int = Field(
+        default=500_000,
+        description="Articles longer than this after clean-up (about 80,000 words) are skipped with a reason.",
+    )
     approximate_above: int = Field(
         default=20_000, description="Rows of a segment above which its dense index is HNSW instead of exact search."
     )

@@ -69,7 +69,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     ingestor = Ingestor(load_encoder(settings), settings)
     report = ingestor.ingest(
         [Path(p) for p in args.paths], settings.index_dir, rebuild=args.rebuild, show_progress=not args.quiet,
-        field_map=field_map,
+        field_map=field_map, follow_symlinks=args.follow_symlinks,
     )  # fmt: skip
     print(report.summary())
     print(f"index: {settings.index_dir}")
@@ -219,10 +219,10 @@ def cmd_compact(args: argparse.Namespace) -> int:
 
 
 def cmd_repair(args: argparse.Namespace) -> int:
-    from index.store import IndexNotFoundError, repair, writer_lock
+    from index.store import IndexNotFoundError, live_name, repair, writer_lock
 
     index_dir = _settings(args).index_dir
-    if not (index_dir / "CURRENT").is_file():
+    if live_name(index_dir) is None:
         raise IndexNotFoundError(f"no index at {index_dir}; create one with: qa ingest PATH")
     with writer_lock(index_dir):
         print(f"qa repair: {repair(index_dir)}")
@@ -233,12 +233,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.index_dir:
         os.environ["QA_INDEX_DIR"] = str(args.index_dir)
     from ui.app import allowed_hosts_from_env, auth_from_env, configured_hosts, serve, ui_default
+    from ui.guard import trusted_proxies_from_env
 
     try:
         # Checked here too, so a half-set sign-in, a malformed host list or settings file is one line, not a
         # traceback.
         auth_from_env()
         allowed_hosts_from_env()
+        trusted_proxies_from_env()
         configured_hosts()
         _settings(args)
         host = args.host or ui_default("host", "127.0.0.1")
@@ -343,6 +345,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = add("ingest", "add or update articles from files and folders", parents=index_dir)
     p.add_argument("paths", nargs="+", help="files or folders (.txt .md .html .htm .json .jsonl .pdf .docx), recursive")
     p.add_argument("--rebuild", action="store_true", help="start a new index instead of adding to the current one")
+    p.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="also read files that symbolic links inside a folder point to outside it (skipped by default)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress, only the summary")
     p.add_argument(
         "--field", action="append", metavar="FIELD=NAME",

@@ -17,9 +17,9 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from index.dates import TimeMention, describe_range, says_its_year, time_mentions
+from index.dates import EARLIEST_DATE, LATEST_DATE, TimeMention, describe_range, says_its_year, time_mentions
 from qa.models import QuestionTime
 
 # Words that ask for the newest figure; "recently" also stands for the last 30 days.
@@ -58,14 +58,20 @@ def as_of_date(value: date | str | None) -> date:
     """The as-of date of a question: a date, an ISO date string, or None for today."""
     if value is None:
         return date.today()
-    if isinstance(value, date):
-        return value
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value.strip())
+            value = date.fromisoformat(value.strip())
         except ValueError:
             raise ValueError(f"as_of must be a date written YYYY-MM-DD, not {value!r}") from None
-    raise TypeError(f"as_of must be a date or a YYYY-MM-DD string, got {type(value).__name__}")
+    if not isinstance(value, date):
+        raise TypeError(f"as_of must be a date or a YYYY-MM-DD string, got {type(value).__name__}")
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValueError(
+            f"as_of {day.isoformat()} is outside the dates questions can be asked as of "
+            f"({EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()})"
+        )
+    return day
 
 
 _NEWEST_WORDS = frozenset({"latest", "newest", "latest article", "newest article", "end of the archive"})

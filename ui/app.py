@@ -32,10 +32,10 @@ from index.readers import SUPPORTED_SUFFIXES
 from index.settings import Settings, config_table
 from qa.assistant import Assistant
 from qa.models import Answer, SearchFilter
-from qa.when import read_as_of
+from qa.when import as_of_date, read_as_of
 from ui.api import ApiAccess, api_routes, public_answer
 from ui.export import write_conversation
-from ui.guard import LoginThrottle, RequestGuard, allowed_hosts_from_env, served_hosts
+from ui.guard import LoginThrottle, RequestGuard, allowed_hosts_from_env, served_hosts, trusted_proxies_from_env
 from ui.render import (
     CSS,
     HEAD,
@@ -122,8 +122,11 @@ def build_app(
         if not question:
             return (gr.skip(),) * 6
         try:
+            # The box stops longer input in the browser; this stops it when the event is sent by hand.
+            question = _text_argument("question", question, MAX_QUESTION_CHARS)
             narrowed = search_filter(sources, date_from, date_to)
             day = read_as_of(as_of, date.today(), latest_dated)
+            as_of_date(day)  # a date outside the sane range is refused here, with the reason, not mid-answer
         except ValueError as exc:
             # Said in the chat, under the conversation so far; the question stays in its box to ask again.
             label = "As of: " if "date the assistant can read" in str(exc) else ""
@@ -234,6 +237,7 @@ def build_app(
                 day = read_as_of(_text_argument("as_of", as_of, MAX_AS_OF_CHARS), date.today(), latest_dated)
             except ValueError as exc:
                 raise ValueError(f"as_of: {exc}") from None
+            as_of_date(day)
             count = whole_number("top_k", top_k)
             if not 1 <= count <= MAX_TOP_K:
                 raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, not {top_k}")
@@ -392,15 +396,21 @@ def launch(
     auth: tuple[str, str] | None = None,
     allowed_hosts: Iterable[str] = (),
     login_throttle: LoginThrottle | None = None,
+    trusted_proxies: Iterable[str] = (),
     block: bool = True,
     quiet: bool = False,
 ) -> str:
     """Serve `app` with the offline theme and the chat's styles; returns the local URL.
 
     Requests whose Host or Origin is not a host the server was bound to (plus `allowed_hosts`) are refused; with
-    `auth`, failed sign-ins are throttled per client IP (`login_throttle`, default `LoginThrottle()`).
+    `auth`, failed sign-ins are throttled per client IP (`login_throttle`, default `LoginThrottle()`), and the
+    API schema and heartbeat need a sign-in too. The client IP is the connection's peer; X-Forwarded-For is
+    believed only from `trusted_proxies` (addresses or networks of reverse proxies in front of the chat).
     `block=False` returns once the server is up (close it with `app.close()`).
     """
+    # uvicorn (started by gradio) reads the proxies it believes from this variable, and by default believes any
+    # loopback client: without this, one local client could claim a new address for every sign-in attempt.
+    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(trusted_proxies)
     throttle = (login_throttle or LoginThrottle()) if auth else None
     guard = Middleware(RequestGuard, hosts=served_hosts(host, allowed_hosts), throttle=throttle)
     # The REST API (ui/api.py) rides on the same server: the same guard, sign-in and throttle.
@@ -466,11 +476,12 @@ def serve(
     """
     auth = auth_from_env()  # a half-set sign-in fails before the model is loaded
     extra_hosts = allowed_hosts_from_env() + configured_hosts()
+    proxies = trusted_proxies_from_env()
     settings = settings or (assistant.settings if assistant else Settings())
     assistant = assistant or Assistant(settings)
     assistant.reader  # noqa: B018 - loaded now, not while the first visitor waits for an answer
     app = build_app(assistant, settings)
-    launch(app, host, port, auth=auth, allowed_hosts=extra_hosts, block=block, quiet=quiet)
+    launch(app, host, port, auth=auth, allowed_hosts=extra_hosts, trusted_proxies=proxies, block=block, quiet=quiet)
     return app
 
 

@@ -163,6 +163,40 @@ def test_a_bad_as_of_is_refused_with_a_message(dated_assistant) -> None:  # type
         dated_assistant.answer(QUESTION, as_of="last Tuesday")
 
 
+@pytest.mark.parametrize(
+    ("as_of", "question"),
+    [
+        ("9999-12-31", "How many passengers did the ferry carry this year?"),
+        ("0001-01-01", "What is the latest passenger figure?"),
+        ("0001-01-01", "How many passengers last month?"),
+        ("2501-01-01", "How many passengers next year?"),
+    ],
+)
+def test_an_as_of_at_the_ends_of_the_calendar_is_refused_with_the_range_not_an_overflow(
+    dated_assistant,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
+    as_of: str,
+    question: str,
+) -> None:
+    from qa.cli import main
+
+    with pytest.raises(ValueError, match=rf"as_of {as_of} is outside .*\(1500-01-01 to 2500-12-31\)"):
+        dated_assistant.answer(question, as_of=as_of)
+    assert main(["--index-dir", str(dated_assistant.index_dir), "ask", question, "--as-of", as_of]) == 2
+    err = capsys.readouterr().err
+    assert "outside the dates" in err and "Traceback" not in err
+    # The ends of the range itself are answered (or abstained on) without an error.
+    for edge in ("1500-01-01", "2500-12-31"):
+        assert dated_assistant.answer(question, as_of=edge).time.as_of.isoformat() == edge
+
+
+def test_an_article_date_outside_any_archive_is_no_date(tmp_path: Path) -> None:
+    from index.readers import normalize_date
+
+    assert normalize_date("9999-12-31") is None and normalize_date("0001-01-01") is None
+    assert normalize_date("1987-04-30") == "1987-04-30"
+
+
 def test_qa_ask_takes_as_of(dated_assistant, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
     from qa.cli import main
 

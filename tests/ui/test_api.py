@@ -105,6 +105,8 @@ def test_ask_endpoint_reports_bad_input(client) -> None:  # type: ignore[no-unty
     assert client.predict(QUESTION, top_k=3.0, sources=None, api_name="/ask")["found"]
     with pytest.raises(AppError, match="as_of: 'someday soon' is not a date the assistant can read; write a day"):
         client.predict(QUESTION, as_of="someday soon", api_name="/ask")
+    with pytest.raises(AppError, match=r"as_of 9999-12-31 is outside the dates .* \(1500-01-01 to 2500-12-31\)"):
+        client.predict("How many cases this year?", as_of="9999-12-31", api_name="/ask")
     # What the chat's box takes, the endpoint takes: a date in words, a month, "latest".
     assert client.predict(QUESTION, as_of="1 June 2020", api_name="/ask")["time"]["as_of"] == "2020-06-01"
     assert client.predict(QUESTION, as_of="2019-03", api_name="/ask")["time"]["as_of"] == "2019-03-31"
