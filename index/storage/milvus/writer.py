@@ -212,7 +212,7 @@ def finish_intents(connection: Connection) -> int:
             delete_articles(connection, list(intent.get("ids") or []))
         else:
             gens: dict[str, str] = dict(intent.get("articles") or {})
-            complete = set()
+            complete: set[str] = set()
             for part in _groups(list(gens)):
                 firsts = client.get(ARTICLES, ids=[f"{gens[a]}:0" for a in part], output_fields=["article_id"])
                 complete.update(r["article_id"] for r in firsts)

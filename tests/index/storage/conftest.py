@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -57,11 +58,11 @@ def reuters_records(every: int = REUTERS_EVERY) -> list[RawArticle]:
             continue
         record["source"] = "Reuters"
         records.append(record)
-    return [r for r in _read_records(records) if isinstance(r, RawArticle)]
+    return _read_records(records)
 
 
-def _read_records(records: list[dict]) -> list:
-    import tempfile
+def _read_records(records: list[dict]) -> list[RawArticle]:
+    """The records as the product's reader reads them from a JSON Lines file (origins named after the source)."""
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "reuters.jsonl"
@@ -69,6 +70,7 @@ def _read_records(records: list[dict]) -> list:
         return [
             r.model_copy(update={"origin": r.origin.replace(str(path), "reuters21578.jsonl")})
             for r in read_inputs([path])
+            if isinstance(r, RawArticle)
         ]
 
 

@@ -33,7 +33,7 @@ from index.storage import (
     open_store,
     open_writer,
 )
-from index.storage.milvus import schema, writer
+from index.storage.milvus import MilvusReader, schema, writer
 from index.store import IndexNotFoundError
 from tests.index.storage.conftest import prepare
 
@@ -146,6 +146,7 @@ def test_repair_removes_rows_a_dead_writer_left_without_an_intent(
     try:
         # A version's chunks with no article row, as if its writer died and its intent record were lost.
         orphan = schema.chunk_rows(prepared[3], "0" * 24, [tokenize(c.text) for c in prepared[3].chunks])
+        assert isinstance(reader, MilvusReader)
         reader.client.upsert(schema.CHUNKS, orphan)
         assert admin.check(full=True)
         assert "removed 1 stale" in admin.repair()
