@@ -177,8 +177,9 @@ class MilvusReader:
             return []
         query = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
         results = self.client.search(
-            collection, data=[query], anns_field="vector", limit=k, filter=self._expression(where, prefer),
-            output_fields=["article_id", "number"], search_params={"metric_type": "IP"},
+            collection, data=[query], anns_field="vector", limit=min(k, QUERY_LIMIT),
+            filter=self._expression(where, prefer), output_fields=["article_id", "number"],
+            search_params={"metric_type": "IP"},
         )  # fmt: skip
         return _best(((ref(h["entity"]["article_id"], int(h["entity"]["number"])), float(h["distance"]))
                       for h in results[0]), k)  # fmt: skip
@@ -191,7 +192,7 @@ class MilvusReader:
         if k <= 0 or not text.strip():
             return []
         results = self.client.search(
-            CHUNKS, data=[text], anns_field="sparse", limit=k, filter=self._expression(where, prefer),
+            CHUNKS, data=[text], anns_field="sparse", limit=min(k, QUERY_LIMIT), filter=self._expression(where, prefer),
             output_fields=["article_id", "number"], search_params={"metric_type": "BM25"},
         )  # fmt: skip
         return _best(((ChunkRef(h["entity"]["article_id"], int(h["entity"]["number"])), bm25_score(h["distance"]))
