@@ -20,7 +20,6 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -28,13 +27,13 @@ import faiss
 import numpy as np
 
 from index.dates import TimeMention
-from index.encoder import sha256_of
+from index.encoder import sha256_of, stack_rows
 from index.lexical import Postings, tokenize
 from index.models import Article, Chunk, IndexMismatchError, IndexStoreError, Sentence
+from index.storage.api import TITLE, PreparedArticle
 
 SEGMENTS = "segments"
 SEGMENT_PREFIX = "seg-"
-TITLE = -1  # the sentence number `times` rows give an article's title
 VECTOR_DTYPE = np.float16
 _ROWS = "SELECT * FROM {table} WHERE row >= ? AND row < ? ORDER BY row"
 
@@ -70,18 +69,6 @@ CREATE INDEX articles_by_origin ON articles(origin);
 
 class IndexCorruptError(IndexMismatchError):
     """An index file is missing, truncated, unreadable or not what its manifest recorded."""
-
-
-@dataclass
-class IndexedArticle:
-    """An article with everything derived from it, ready to be written into a segment."""
-
-    article: Article
-    sentences: list[Sentence]
-    chunks: list[Chunk]
-    sentence_vectors: np.ndarray
-    chunk_vectors: np.ndarray
-    title_times: list[TimeMention] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -147,7 +134,7 @@ def segment_number(name: str) -> int | None:
 
 
 def write_segment(
-    index_dir: Path, articles: Sequence[IndexedArticle], *, dimension: int, approximate_above: int
+    index_dir: Path, articles: Sequence[PreparedArticle], *, dimension: int, approximate_above: int
 ) -> dict:
     """Write `articles` as a new segment of `index_dir`; returns its manifest entry (name, counts, dense index
     kinds and the size and sha256 of each file). Call under the writer lock."""
@@ -206,15 +193,7 @@ def rows_of(index_dir: Path, segment: str, article_ids: Collection[str]) -> tupl
         db.close()
 
 
-def stack_rows(parts: Sequence[np.ndarray], dimension: int) -> np.ndarray:
-    """The rows of `parts` as one contiguous float32 array (of shape (0, dimension) when there are none)."""
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return np.zeros((0, dimension), dtype=np.float32)
-    return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
-
-
-def _write_sqlite(path: Path, articles: Sequence[IndexedArticle]) -> None:
+def _write_sqlite(path: Path, articles: Sequence[PreparedArticle]) -> None:
     db = sqlite3.connect(path)
     try:
         db.execute("PRAGMA journal_mode = OFF")  # a fresh file under a temporary name: nothing to roll back to
@@ -348,7 +327,7 @@ class Segment:
     def alive(self, article_id: str) -> bool:
         return article_id not in self.deleted
 
-    def indexed_articles(self) -> Iterator[IndexedArticle]:
+    def indexed_articles(self) -> Iterator[PreparedArticle]:
         """Every live article with its sentences, chunks, times and vectors (for merging segments)."""
         times: dict[str, dict[int, list[TimeMention]]] = {}
         for article_id, number, start, end, text, first, last, period in self.db.execute(
@@ -373,7 +352,7 @@ class Segment:
                       text=article.text[r["start"] : r["end"]])
                 for r in self.db.execute(_ROWS.format(table="chunks"), (c0, c0 + nc))
             ]  # fmt: skip
-            yield IndexedArticle(
+            yield PreparedArticle(
                 article=article,
                 sentences=sentences,
                 chunks=chunks,

@@ -41,14 +41,13 @@ import numpy as np
 from index.dates import TimeMention
 from index.encoder import sha256_of
 from index.lexical import Lexical
-from index.models import Article, IndexMismatchError, IndexStoreError
+from index.models import Article, IndexMismatchError, IndexNotFoundError, IndexStoreError
 from index.readers import RawArticle
 from index.segments import (
     SEGMENT_PREFIX,
     SEGMENTS,
     TITLE,
     IndexCorruptError,
-    IndexedArticle,
     Segment,
     as_article,
     fsync_dir,
@@ -56,15 +55,11 @@ from index.segments import (
     write_segment,
 )
 
-__all__ = ["TITLE", "IndexCorruptError", "IndexStore", "IndexedArticle"]
+__all__ = ["TITLE", "IndexCorruptError", "IndexNotFoundError", "IndexStore"]
 
 FORMAT_VERSION = 2
 UPGRADABLE = (1,)  # older formats whose snapshot holds every article in meta.sqlite (`Ingestor.upgrade`)
 _SNAPSHOT_PREFIX = "snap-"
-
-
-class IndexNotFoundError(IndexStoreError):
-    """No index exists at the given place yet."""
 
 
 REBUILD_HINT = "re-ingest your files into a new index with: qa ingest --rebuild PATH"
@@ -506,6 +501,17 @@ class IndexStore:
             ]
         return found
 
+    def articles_by_id(self, article_ids: Collection[str]) -> list[Article]:
+        """The live articles with these ids (unknown ids left out), in snapshot order."""
+        ids = list(dict.fromkeys(article_ids))
+        found = []
+        for s in self.segments:
+            for start in range(0, len(ids), 900):
+                part = ids[start : start + 900]
+                query = f"SELECT * FROM articles WHERE id IN ({','.join('?' * len(part))}) ORDER BY position"
+                found += [as_article(r) for r in s.db.execute(query, part) if s.alive(r["id"])]
+        return found
+
     def article(self, article_id: str) -> Article | None:
         located = self.locate(article_id)
         return located[1] if located is not None else None
@@ -541,6 +547,41 @@ class IndexStore:
                 for row in s.db.execute(query.format(marks=marks), part):
                     if s.alive(row[0]):
                         yield s, tuple(row)
+
+    def article_spans(self, article_ids: Collection[str]) -> dict[str, tuple[int, int, int, int]]:
+        """Live article id → (its first sentence row, its sentence count, its first chunk row, its chunk count),
+        rows numbered across the snapshot: how a (article, number) reference finds its row."""
+        columns = "id, first_sentence_row, n_sentences, first_chunk_row, n_chunks"
+        query = f"SELECT {columns} FROM articles WHERE id IN ({{marks}})"
+        return {
+            row[0]: (s.sentence_offset + row[1], row[2], s.chunk_offset + row[3], row[4])
+            for s, row in self._by_article(query, article_ids)
+        }
+
+    def row_refs(self, rows: Sequence[int], kind: str) -> dict[int, tuple[str, int]]:
+        """Sentence or chunk row (`kind` "sentences" or "chunks") → (article id, number) for the live rows given."""
+        offsets = self.sentence_offsets if kind == "sentences" else self.chunk_offsets
+        found: dict[int, tuple[str, int]] = {}
+        for s, local in self._by_segment(rows, offsets):
+            offset = s.sentence_offset if kind == "sentences" else s.chunk_offset
+            marks = ",".join("?" * len(local))
+            for row, article_id, number in s.db.execute(
+                f"SELECT row, article_id, number FROM {kind} WHERE row IN ({marks})", local
+            ):
+                if s.alive(article_id):
+                    found[row + offset] = (article_id, number)
+        return found
+
+    def chunk_rows(self, rows: Sequence[int]) -> dict[int, tuple[str, int, int, int, int, int]]:
+        """Chunk row → (article id, number, first sentence, last sentence, start, end) for the live rows given."""
+        found: dict[int, tuple[str, int, int, int, int, int]] = {}
+        for s, local in self._by_segment(rows, self.chunk_offsets):
+            marks = ",".join("?" * len(local))
+            query = f'SELECT row, article_id, number, first_sentence, last_sentence, start, "end" FROM chunks WHERE row IN ({marks})'  # noqa: E501
+            for row, *rest in s.db.execute(query, local):
+                if s.alive(rest[0]):
+                    found[row + s.chunk_offset] = tuple(rest)  # type: ignore[assignment]
+        return found
 
     def titles(self, article_ids: Collection[str]) -> dict[str, str]:
         """Article id → title, for the ids given (unknown ids are left out)."""
