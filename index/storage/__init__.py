@@ -100,7 +100,7 @@ def layout(settings: Settings) -> str:
     """The configured store's kind and the version of its layout: a cached index of another is rebuilt."""
     if settings.store != "local":
         return settings.store
-    from index.store import FORMAT_VERSION
+    from index.storage.local.snapshots import FORMAT_VERSION
 
     return f"local/{FORMAT_VERSION}"
 

@@ -50,7 +50,7 @@ HALVES = ("tune", "test", "all")
 # evaluation index is rebuilt when one changes. The store's own layout is covered by index.storage.layout.
 _INDEX_CODE = (
     "clean.py", "sentences.py", "chunks.py", "lexical.py", "dates.py", "readers.py", "ingest.py", "encoder.py",
-    "segments.py",
+    "storage/local/segments.py", "storage/local/postings.py",
 )  # fmt: skip
 _MARKER = "eval-index.json"
 

@@ -10,19 +10,12 @@ from index.models import IndexNotFoundError, IndexStoreError
 from index.readers import RawArticle
 from index.settings import Settings
 from index.storage.api import ModelStamp
+from index.storage.local.merging import merge_segments
+from index.storage.local.repair import repair
+from index.storage.local.snapshots import current_snapshot, damage, live_name, read_manifest, writer_lock
+from index.storage.local.store import IndexStore
+from index.storage.local.upgrade import needs_upgrade, stored_articles
 from index.storage.local.writer import publish
-from index.store import (
-    IndexStore,
-    current_snapshot,
-    damage,
-    live_name,
-    merge_segments,
-    needs_upgrade,
-    read_manifest,
-    repair,
-    stored_articles,
-    writer_lock,
-)
 
 
 class LocalAdmin:

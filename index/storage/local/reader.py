@@ -27,7 +27,8 @@ from index.storage.api import (
     StoreFacts,
     TimePreference,
 )
-from index.store import IndexStore, live_name
+from index.storage.local.snapshots import live_name
+from index.storage.local.store import IndexStore
 
 # A filtered word search scores the whole collection and keeps the allowed chunks among the best
 # WORDS_OVERFETCH × k (what retrieval has always done here); a narrow filter may so find fewer than k.

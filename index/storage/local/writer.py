@@ -15,10 +15,12 @@ import contextlib
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from index.segments import rows_of, write_segment
 from index.settings import Settings
 from index.storage.api import ModelStamp, PreparedArticle
-from index.store import IndexStore, live_name, merge_segments, plan_merges, write_snapshot, writer_lock
+from index.storage.local.merging import merge_segments, plan_merges
+from index.storage.local.segments import rows_of, write_segment
+from index.storage.local.snapshots import live_name, write_snapshot, writer_lock
+from index.storage.local.store import IndexStore
 
 
 class LocalWriter:

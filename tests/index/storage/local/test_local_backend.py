@@ -24,7 +24,7 @@ from index.storage import (
     open_store,
     open_writer,
 )
-from index.store import IndexStore
+from index.storage.local.store import IndexStore
 from tests.index.test_ingest import write_good_inputs
 
 

@@ -1,14 +1,14 @@
 """Segments: the immutable parts an index is made of.
 
 An ingest writes the articles it adds as one or more new segments and never touches the old ones; a snapshot's
-manifest (see `index.store`) lists the segments that make up the index, and for each one the articles deleted
-from it since (tombstones). Merging rewrites a few segments as one, without their deleted articles.
+manifest (see `snapshots`) lists the segments that make up the index, and for each one the articles deleted from it
+since (tombstones). Merging rewrites a few segments as one, without their deleted articles.
 
     segments/seg-000007/
         meta.sqlite          articles, sentences, chunks and time expressions (rows numbered from 0)
         sentence_vectors.npy / chunk_vectors.npy   float16, memory-mapped
         sentences.faiss / chunks.faiss             exact (fp16 scalar quantiser), or HNSW above a size
-        bm25/                postings: terms.json, indptr/docs/counts/lengths.npy (index.lexical.Postings)
+        bm25/                postings: terms.json, indptr/docs/counts/lengths.npy (postings.Postings)
 
 A segment is written under a temporary name, fsynced and renamed into place, so one is whole or absent.
 """
@@ -28,9 +28,10 @@ import numpy as np
 
 from index.dates import TimeMention
 from index.encoder import sha256_of, stack_rows
-from index.lexical import Postings, tokenize
+from index.lexical import tokenize
 from index.models import Article, Chunk, IndexMismatchError, IndexStoreError, Sentence
 from index.storage.api import TITLE, PreparedArticle
+from index.storage.local.postings import Postings
 
 SEGMENTS = "segments"
 SEGMENT_PREFIX = "seg-"
