@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from index.models import IndexStoreError
 
@@ -27,6 +27,7 @@ class CleanedText(BaseModel):
     text: str
     date: str | None = None
     url: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict, description="Other metadata: categories, tags, language.")
 
 
 class NoArticleTextError(IndexStoreError):
@@ -34,16 +35,23 @@ class NoArticleTextError(IndexStoreError):
 
 
 # Spaces that scrapes carry inside lines (no-break, thin, ideographic…): all read as one plain space.
-_INLINE_SPACE = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+# A lone plain space is left alone rather than replaced by itself: re.sub builds one piece per match, and a 20 MB
+# line has four million of them (300 MB for nothing).
+_INLINE_SPACE = re.compile(
+    r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]"
+)
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
 # Terminal escape sequences (colours, window titles) and other control characters: never article text, and
 # printed raw they would drive the user's terminal.
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]?")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
-_CLOSERS = "\"'”’»)]"
-_SENTENCE_END = ".!?…"
-_TITLE_END = ".!?…,;:"
+_CLOSERS = "\"'”’»)]」』）"
+_SENTENCE_END = ".!?…。！？។៕"
+_TITLE_END = ".!?…,;:。！？។៕，；："
+# Scripts written without spaces between words (CJK, Thai, Lao, Khmer, Myanmar): a run of them is one "word"
+# to str.split(), so their characters are counted instead, about two to a word.
+_UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 # Lines that are page furniture wherever they appear; compared lower-cased and without trailing colon.
 _BOILERPLATE_LINES = frozenset(
@@ -96,6 +104,7 @@ _BODY_CAPTION = re.compile(rf"(?:[.!?]\s+{_SLASH_CREDIT}|{_LABEL_CREDIT}|[.!?]\s
 _HEADER_LINES = 8
 _SHORT_LINE_WORDS = 30
 _TITLE_MAX_WORDS = 25
+_WORDS_COUNTED = 64
 _TITLE_MAX_CHARS = 200
 
 
@@ -187,7 +196,19 @@ def clean_html(html: str | bytes) -> CleanedText:
         text=text,
         date=_none_if_blank(meta.get("date")),
         url=_none_if_blank(meta.get("url")),
+        # The page's <meta> categories, tags and language, kept as metadata (never as text).
+        fields={
+            name: value
+            for name, key in (("category", "categories"), ("tags", "tags"), ("language", "language"))
+            if (value := _joined(meta.get(key)))
+        },
     )
+
+
+def _joined(value: object) -> str | None:
+    if isinstance(value, list):
+        value = ", ".join(normalize_line(str(v)) for v in value if str(v).strip())
+    return _none_if_blank(value)
 
 
 def _extract(html: str | bytes) -> dict[str, Any] | None:
@@ -242,7 +263,12 @@ def _from_lines(lines: list[_Line]) -> str:
 
 
 def _words(text: str) -> int:
-    return len(text.split())
+    """Words in `text`, counted up to 65: every rule compares with 40 or less, and a 20 MB line split into all
+    its words would cost hundreds of MB of small strings."""
+    spaced = len(text.split(maxsplit=_WORDS_COUNTED))
+    if spaced > _WORDS_COUNTED:
+        return _WORDS_COUNTED + 1
+    return spaced + (len(text) - len(_UNSPACED.sub("", text))) // 2  # a copy of the text, not a list of characters
 
 
 def has_content(text: str) -> bool:
@@ -264,6 +290,8 @@ def _is_body(text: str) -> bool:
 
 
 def _is_banner(text: str) -> bool:
+    if len(text) > 1000:  # a banner is one word repeated along a line, never a paragraph of text
+        return False
     tokens = text.lower().split()
     return len(tokens) >= 2 and len(set(tokens)) == 1 and tokens[0].isalnum()
 

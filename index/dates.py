@@ -23,6 +23,12 @@ if TYPE_CHECKING:
 
 Period = str  # "day" | "week" | "month" | "quarter" | "year"
 
+# The days an article's date or a question's as-of date may be. Date arithmetic near the ends of Python's
+# calendar (years 1 and 9999) overflows ("this year" as of 9999-12-31 runs into year 10000); any archive's dates
+# and any sensible "as of" lie well inside these.
+EARLIEST_DATE = date(1500, 1, 1)
+LATEST_DATE = date(2500, 12, 31)
+
 _MONTHS = (
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec"

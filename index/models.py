@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field
 
 from index.dates import TimeMention
@@ -19,6 +21,10 @@ class Article(BaseModel):
     author: str | None = None
     origin: str = Field(default="", description="File (and line) the article was read from.")
     content_hash: str = ""
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="Other scalar metadata the input gives: category, section, tags, language… (name -> value).",
+    )
 
 
 class Sentence(BaseModel):
@@ -47,6 +53,16 @@ class Chunk(BaseModel):
     text: str
 
 
+# Control characters (C0, DEL, C1) and the bidirectional overrides that can make a printed name read as another.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` safe to print to a terminal: control characters escaped as \\xNN / \\uNNNN (a file name with an
+    escape sequence in it must not drive the user's terminal, nor a new line fake another report line)."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 class Problem(BaseModel):
     """An input that could not be ingested, and why."""
 
@@ -56,7 +72,7 @@ class Problem(BaseModel):
 
     def __str__(self) -> str:
         where = f"{self.path} line {self.line}" if self.line is not None else self.path
-        return f"{where}: {self.reason}"
+        return printable(f"{where}: {self.reason}")
 
 
 class IngestReport(BaseModel):

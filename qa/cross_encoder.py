@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     import torch
 
 MAX_TOKENS = 192
+# The question's share of a pair: longer questions are cut (on a word boundary) for the network only, so that
+# the candidate sentence always keeps most of the window and the tokenizer never has too little to truncate.
+MAX_QUESTION_TOKENS = 64
 MAX_SPAN_TOKENS = 30
 TITLE_SEPARATOR = " | "
 # The word-piece table stays the base model's: the reader shares it with the encoder and does not ship it.
@@ -42,8 +45,24 @@ def second_segment(title: str, sentence: str) -> tuple[str, int]:
     return prefix + sentence, len(prefix)
 
 
+def fit_question(tokenizer: Any, question: str, max_tokens: int = MAX_QUESTION_TOKENS) -> str:
+    """`question` cut to at most `max_tokens` word pieces, at the last white space before the cut (inside a
+    single over-long word, at a word-piece boundary); unchanged when it fits."""
+    offsets = tokenizer(
+        question, add_special_tokens=False, return_offsets_mapping=True, truncation=True, max_length=max_tokens + 1
+    )["offset_mapping"]
+    if len(offsets) <= max_tokens:
+        return question
+    head = question[: offsets[max_tokens][0]]
+    words = head.rstrip()
+    space = max(words.rfind(" "), words.rfind("\n"), words.rfind("\t"))
+    return (words[:space] if space > 0 else words).rstrip()
+
+
 def encode_pairs(tokenizer: Any, question: str, candidates: Sequence[tuple[str, str]]) -> Any:
-    """Word pieces of (question, (title, sentence)) pairs, padded into tensors, with character offsets."""
+    """Word pieces of (question, (title, sentence)) pairs, padded into tensors, with character offsets (the
+    question cut by `fit_question` when it is longer than its share of the window)."""
+    question = fit_question(tokenizer, question)
     return tokenizer(
         [question] * len(candidates),
         [second_segment(title, text)[0] for title, text in candidates],

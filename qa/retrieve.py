@@ -31,9 +31,7 @@ def store_filter(search_filter: SearchFilter | None) -> Filter | None:
     """The store's filter for a question's `SearchFilter` (None: search everything)."""
     if search_filter is None:
         return None
-    where = Filter(
-        sources=tuple(search_filter.sources or ()), date_from=search_filter.date_from, date_to=search_filter.date_to
-    )
+    where = search_filter.to_storage_filter()
     return None if where.is_empty() else where
 
 

@@ -12,13 +12,14 @@ date. It is a preference added to the sentence's log-odds, never a filter: undat
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from index.dates import TimeMention, describe_range, says_its_year, time_mentions
+from index.dates import EARLIEST_DATE, LATEST_DATE, TimeMention, describe_range, says_its_year, time_mentions
 from qa.models import QuestionTime
 
 # Words that ask for the newest figure; "recently" also stands for the last 30 days.
@@ -57,14 +58,43 @@ def as_of_date(value: date | str | None) -> date:
     """The as-of date of a question: a date, an ISO date string, or None for today."""
     if value is None:
         return date.today()
-    if isinstance(value, date):
-        return value
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value.strip())
+            value = date.fromisoformat(value.strip())
         except ValueError:
             raise ValueError(f"as_of must be a date written YYYY-MM-DD, not {value!r}") from None
-    raise TypeError(f"as_of must be a date or a YYYY-MM-DD string, got {type(value).__name__}")
+    if not isinstance(value, date):
+        raise TypeError(f"as_of must be a date or a YYYY-MM-DD string, got {type(value).__name__}")
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValueError(
+            f"as_of {day.isoformat()} is outside the dates questions can be asked as of "
+            f"({EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()})"
+        )
+    return day
+
+
+_NEWEST_WORDS = frozenset({"latest", "newest", "latest article", "newest article", "end of the archive"})
+AS_OF_HINT = 'write a day (2019-12-31), a month ("2019-03"), "last tuesday", "today" or "latest"'
+
+
+def read_as_of(text: str | None, today: date, newest: Callable[[], str | None] | None = None) -> date | None:
+    """The as-of day a person typed, or None for an empty box (today). Takes what the question box takes: an ISO
+    date, a month or year ("2019-03", "March 2019": its last day), a relative day ("last tuesday", "yesterday",
+    counted from `today`), or "latest" (the newest article's date, from `newest`; today when nothing is dated).
+    Raises ValueError saying what to write instead for anything else."""
+    typed = " ".join((text or "").split())
+    if not typed:
+        return None
+    if typed.lower() in _NEWEST_WORDS:
+        found = newest() if newest is not None else None
+        return date.fromisoformat(found) if found else today
+    with contextlib.suppress(ValueError):
+        return date.fromisoformat(typed)
+    mentions = time_mentions(typed, today, lenient=True)
+    if len(mentions) == 1 and mentions[0].start == 0 and mentions[0].end == len(typed):
+        return mentions[0].last
+    raise ValueError(f"{typed!r} is not a date the assistant can read; {AS_OF_HINT}")
 
 
 def read_time(question: str, as_of: date) -> QuestionTime:

@@ -3,12 +3,18 @@
 `RequestGuard` is a pure ASGI middleware (installed by `ui.app.launch`). A request whose Host, or Origin when
 present, names a host other than those `served_hosts` gives for the bind address (plus QA_UI_ALLOWED_HOSTS) gets
 403: a page on another site cannot reach the chat through DNS rebinding or a cross-site form. With a sign-in,
-`LoginThrottle` counts failed POSTs to /login per client IP and answers 429 for a cool-down after too many.
+`LoginThrottle` counts failed POSTs to /login per client IP and answers 429 for a cool-down after too many, and
+the routes gradio leaves open (`/openapi.json`, the session heartbeat) answer 401 until the visitor signed in.
+
+The client IP is the connection's peer. uvicorn would replace it with the X-Forwarded-For a loopback client
+sends, which let anyone on the machine pick a fresh address per guess; `launch` trusts that header only from
+the proxies named in QA_UI_TRUSTED_PROXIES (none by default).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import os
 import re
@@ -19,14 +25,26 @@ from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["LoginThrottle", "RequestGuard", "allowed_hosts_from_env", "host_name", "served_hosts"]
+__all__ = [
+    "LoginThrottle",
+    "RequestGuard",
+    "allowed_hosts_from_env",
+    "host_name",
+    "served_hosts",
+    "trusted_proxies_from_env",
+]
 
 ALLOWED_HOSTS_ENV = "QA_UI_ALLOWED_HOSTS"
+TRUSTED_PROXIES_ENV = "QA_UI_TRUSTED_PROXIES"
+# Routes gradio serves without its sign-in check: the API schema and the session heartbeat.
+SIGNED_IN_ONLY = ("/openapi.json", "/gradio_api/heartbeat/")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARD_BINDS = frozenset({"", "0.0.0.0", "::"})
 LOGIN_PATHS = frozenset({"/login", "/login/"})
+JSON_PATHS = ("/api/v1/", "/healthz")  # the REST API's errors are JSON (ui/api.py)
 LOGIN_MAX_FAILURES = 5  # failed sign-ins from one IP within LOGIN_WINDOW_S before it must wait
 LOGIN_WINDOW_S = 60.0
 LOGIN_COOLDOWN_S = 60.0
@@ -48,6 +66,24 @@ def allowed_hosts_from_env(environ: dict[str, str] | None = None) -> list[str]:
             )
         names.append(name)
     return names
+
+
+def trusted_proxies_from_env(environ: dict[str, str] | None = None) -> list[str]:
+    """Addresses (or networks) of reverse proxies whose X-Forwarded-For names the real client, from
+    QA_UI_TRUSTED_PROXIES (comma-separated, e.g. "127.0.0.1" behind a local nginx); empty: trust none."""
+    env = os.environ if environ is None else environ
+    found: list[str] = []
+    for item in env.get(TRUSTED_PROXIES_ENV, "").split(","):
+        if not item.strip():
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+        except ValueError:
+            raise ValueError(
+                f"{TRUSTED_PROXIES_ENV}: {item.strip()!r} is not an IP address or network; list the proxies' "
+                "addresses, separated by commas"
+            ) from None
+    return found
 
 
 def host_name(value: str) -> str | None:
@@ -152,6 +188,10 @@ class RequestGuard:
             await _refuse(scope, receive, send, 403, reason)
             return
         throttle = self.throttle
+        # With a sign-in (the throttle is installed exactly then), gradio's unchecked routes need one too.
+        if throttle is not None and scope["path"].startswith(SIGNED_IN_ONLY) and not _signed_in(scope):
+            await _refuse(scope, receive, send, 401, "sign in first")
+            return
         if throttle is None or scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in LOGIN_PATHS:
             await self.app(scope, receive, send)
             return
@@ -187,12 +227,28 @@ class RequestGuard:
         return None
 
 
+def _signed_in(scope: Scope) -> bool:
+    """Whether the request carries a session cookie the gradio app handed out at sign-in (an app that keeps no
+    such tokens counts as not signed in: refusing is the safe side)."""
+    app = scope.get("app")
+    tokens, cookie_id = getattr(app, "tokens", None), getattr(app, "cookie_id", None)
+    if not isinstance(tokens, dict) or cookie_id is None:
+        return False
+    cookies = Request(scope).cookies
+    token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
+    return token is not None and token in tokens
+
+
 async def _refuse(
     scope: Scope, receive: Receive, send: Send, status: int, reason: str, headers: dict[str, str] | None = None
 ) -> None:
-    """Answer with `status` and a plain-text reason (a websocket handshake is denied before it is accepted)."""
-    body = reason.encode()
-    raw = [(b"content-type", b"text/plain; charset=utf-8"), (b"x-content-type-options", b"nosniff")]
+    """Answer with `status` and a plain-text reason, or {"error": reason} for the REST API (a websocket handshake
+    is denied before it is accepted)."""
+    if scope.get("path", "").startswith(JSON_PATHS):
+        body, kind = json.dumps({"error": reason}).encode(), b"application/json"
+    else:
+        body, kind = reason.encode(), b"text/plain; charset=utf-8"
+    raw = [(b"content-type", kind), (b"x-content-type-options", b"nosniff")]
     raw += [(b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     if scope["type"] == "http":

@@ -48,6 +48,7 @@ __all__ = [
     "StoreUnavailableError",
     "StoreWriter",
     "TimePreference",
+    "has_index",
     "layout",
     "model_stamp",
     "needs_upgrade",
@@ -94,6 +95,16 @@ def open_admin(settings: Settings, model: ModelStamp | None = None) -> StoreAdmi
 def model_stamp(encoder: Encoder) -> ModelStamp:
     """Which encoder made (or will make) a store's vectors."""
     return ModelStamp(name=encoder.name, sha256=encoder.weights_sha256, kind=encoder.kind, dimension=encoder.dimension)
+
+
+def has_index(settings: Settings) -> bool:
+    """Whether the configured store holds an index, without opening it (no model needed). Only the local store
+    can tell from its folder alone; another store is taken to hold one, and opening it says otherwise."""
+    if settings.store != "local":
+        return True
+    from index.storage.local.snapshots import live_name
+
+    return live_name(settings.index_dir) is not None
 
 
 def layout(settings: Settings) -> str:

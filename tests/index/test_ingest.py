@@ -407,3 +407,66 @@ def test_an_ingest_that_crashed_resumes_without_embedding_finished_batches_again
     finally:
         store.close()
         fresh.close()
+
+
+def test_one_input_is_bounded_an_unpunctuated_run_becomes_bounded_sentences_and_a_huge_article_is_refused(
+    encoder: Encoder, settings_factory: SettingsFactory, tmp_path: Path
+) -> None:
+    from index.sentences import MAX_SENTENCE_CHARS
+
+    settings = settings_factory(max_article_chars=60_000)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    # No sentence punctuation at all: one 10 MB sentence before; bounded pieces with their offsets now.
+    (folder / "run-on.txt").write_text(
+        "Harbour log\n\n" + "the ferry crossed the harbour twice before the storm closed the port " * 800,
+        encoding="utf-8",
+    )
+    (folder / "huge.txt").write_text("Huge\n\n" + "lorem ipsum dolor sit amet " * 3_000, encoding="utf-8")
+    report = Ingestor(encoder, settings).ingest([folder], show_progress=False)
+
+    assert len(report.added) == 1
+    (problem,) = report.problems
+    assert (
+        problem.path.endswith("huge.txt") and "80,999 characters after clean-up" in problem.reason
+    )  # trailing space cleaned
+    assert "60,000 limit" in problem.reason and "QA_MAX_ARTICLE_CHARS" in problem.reason
+    store = open_store(settings, encoder)
+    try:
+        (stored,) = store.articles()
+        rows = store.article_parts(stored.id)[0]
+        assert len(rows) > 50 and max(len(r.text) for r in rows) <= MAX_SENTENCE_CHARS
+        assert all(stored.text[r.start : r.end] == r.text for r in rows), "offsets kept"
+    finally:
+        store.close()
+    assistant = Assistant(settings, encoder=encoder, auto_ingest=False)
+    answer = assistant.answer("How many times did the ferry cross the harbour?", top_k=5)
+    assert all(len(s.text) <= MAX_SENTENCE_CHARS for s in answer.sentences)
+    assert len(answer.model_dump_json()) < 10 * MAX_SENTENCE_CHARS, "an answer carries a bounded window of text"
+
+
+def test_articles_in_chinese_and_khmer_are_indexed_by_their_own_sentence_ends(
+    encoder: Encoder, settings_factory: SettingsFactory, tmp_path: Path
+) -> None:
+    settings = settings_factory()
+    (tmp_path / "zh.txt").write_text(
+        "金边港口恢复运营\n\n柬埔寨金边港口周一恢复了正常运营。港口管理局表示，所有码头已重新开放！\n\n"
+        "另据报道，2019年共查获720公斤毒品。",
+        encoding="utf-8",
+    )
+    (tmp_path / "km.txt").write_text(
+        "កំពង់ផែបើកឡើងវិញ\n\nកំពង់ផែបានបើកឡើងវិញនៅថ្ងៃច័ន្ទ។ មន្ត្រីបាននិយាយថា ច្រកទាំងអស់បានបើក៕", encoding="utf-8"
+    )
+    report = Ingestor(encoder, settings).ingest([tmp_path / "zh.txt", tmp_path / "km.txt"], show_progress=False)
+    assert not report.problems and len(report.added) == 2
+    store = open_store(settings, encoder)
+    try:
+        texts = {a.title: [r.text for r in store.article_parts(a.id)[0]] for a in store.articles()}
+    finally:
+        store.close()
+    assert texts["金边港口恢复运营"] == [
+        "柬埔寨金边港口周一恢复了正常运营。",
+        "港口管理局表示，所有码头已重新开放！",
+        "另据报道，2019年共查获720公斤毒品。",
+    ]
+    assert texts["កំពង់ផែបើកឡើងវិញ"] == ["កំពង់ផែបានបើកឡើងវិញនៅថ្ងៃច័ន្ទ។", "មន្ត្រីបាននិយាយថា ច្រកទាំងអស់បានបើក៕"]

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from index.models import Problem
+from index.models import Problem, printable
 from index.readers import (
     DEFAULT_MAX_BYTES,
     RawArticle,
@@ -385,12 +389,12 @@ def test_unreadable_file(tmp_path: Path) -> None:
 
 
 def test_named_file_of_unsupported_type_is_reported(tmp_path: Path) -> None:
-    path = tmp_path / "scan.pdf"
-    path.write_bytes(b"%PDF-1.7")
+    path = tmp_path / "scan.odt"
+    path.write_bytes(b"PK\x03\x04")
 
     problem = only_problem(path)
 
-    assert problem.path == str(path) and "unsupported file type '.pdf'" in problem.reason
+    assert problem.path == str(path) and "unsupported file type '.odt'" in problem.reason
 
 
 # --- folders -------------------------------------------------------------------------------------
@@ -403,7 +407,7 @@ def test_folder_recursion_is_sorted_and_skips_hidden_and_unsupported(tmp_path: P
         "sub/c.md",
         "sub/deeper/d.jsonl",
         "sub/page.HTML",
-        "notes.pdf",
+        "notes.odt",
         "image.png",
         ".hidden.txt",
         ".git/config.json",
@@ -469,3 +473,99 @@ def test_a_file_of_page_furniture_only_is_skipped_with_a_reason(tmp_path: Path) 
     assert sorted(a.text for a in articles) == sorted([STORY, "Police seized 720 kg."])
     assert sorted((Path(p.path).name, p.line) for p in problems) == [("feed.jsonl", 1), ("footer.txt", None)]
     assert all("no sentence of article text" in p.reason for p in problems)
+
+
+# --- special files, links out of the folder, unlistable folders, names that are not printable ---------------------
+
+
+def _read_in_thread(*paths: Path, follow_symlinks: bool = False) -> tuple[list[RawArticle], list[Problem]]:
+    """`read`, but failing the test (instead of hanging it) if reading blocks for more than 10 s."""
+    result: list[object] = []
+    worker = threading.Thread(
+        target=lambda: result.append(list(read_inputs(list(paths), follow_symlinks=follow_symlinks))), daemon=True
+    )
+    worker.start()
+    worker.join(10)
+    assert result, "reading blocked"
+    items = result[0]
+    assert isinstance(items, list)
+    return [i for i in items if isinstance(i, RawArticle)], [i for i in items if isinstance(i, Problem)]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_or_a_device_with_a_text_suffix_is_skipped_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "x.txt")  # nobody ever writes to it: opening it for reading would wait forever
+    (tmp_path / "null.txt").symlink_to("/dev/null")
+    (tmp_path / "story.txt").write_text(STORY, encoding="utf-8")
+    articles, problems = _read_in_thread(tmp_path, follow_symlinks=True)
+    assert [Path(a.origin).name for a in articles] == ["story.txt"]
+    reasons = {Path(p.path).name: p.reason for p in problems}
+    assert reasons == {
+        "null.txt": "a character device, not a file of text",
+        "x.txt": "a named pipe (FIFO), not a file of text",
+    }
+    assert only_problem(tmp_path / "x.txt").reason == "a named pipe (FIFO), not a file of text"  # named directly
+
+
+def test_links_leading_out_of_the_folder_are_skipped_unless_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("Secret\n\nThe password is swordfish, the admin said.", encoding="utf-8")
+    folder = tmp_path / "news"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "story.txt").write_text(STORY, encoding="utf-8")
+    (folder / "sub" / "secret.txt").symlink_to(outside / "secret.txt")
+    (folder / "sub" / "elsewhere").symlink_to(outside)
+    (folder / "sub" / "z-same.txt").symlink_to(folder / "story.txt")  # inside the folder: read, once
+    (folder / "loop").symlink_to(folder)  # inside too, and entered once
+
+    articles, problems = _read_in_thread(folder)
+    assert [Path(a.origin).name for a in articles] == ["story.txt"]
+    assert sorted((Path(p.path).name, p.reason) for p in problems) == [
+        ("elsewhere", f"a symbolic link to {outside}, outside {folder}; qa ingest --follow-symlinks reads it"),
+        (
+            "secret.txt",
+            f"a symbolic link to {outside / 'secret.txt'}, outside {folder}; qa ingest --follow-symlinks reads it",
+        ),
+    ]
+    articles, problems = _read_in_thread(folder, follow_symlinks=True)
+    assert sorted(Path(a.origin).name for a in articles) == ["secret.txt", "story.txt"] and not problems
+    assert [p.name for p in iter_input_files([folder])] == ["story.txt"]
+
+
+def test_a_folder_that_cannot_be_listed_costs_only_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "story.txt").write_text(STORY, encoding="utf-8")
+    real_iterdir = Path.iterdir
+
+    def iterdir(self: Path) -> Iterator[Path]:
+        if self.name == "locked":  # what /proc/1/fd gives a process without the right to trace pid 1
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    articles, problems = read(tmp_path)
+    assert len(articles) == 1
+    assert [str(p) for p in problems] == [f"{tmp_path / 'locked'}: permission denied; the folder cannot be listed"]
+
+
+def test_qa_ingest_of_proc_reports_per_file_without_a_traceback(tmp_path: Path) -> None:
+    if not Path("/proc/self").is_dir():
+        pytest.skip("no /proc here")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "QA_INDEX_DIR": str(tmp_path / "i")}
+    done = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "ingest", "/proc/self", "/proc/1"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and "skipped" in done.stdout
+
+
+def test_control_characters_in_a_file_name_are_printed_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "bad\x1b]0;pwned\x07\x1b[31m\nname.txt"
+    path.write_text("", encoding="utf-8")
+    (problem,) = read(path)[1]
+    shown = str(problem)
+    assert "\x1b" not in shown and "\n" not in shown and "\x07" not in shown
+    assert "bad\\x1b]0;pwned\\x07\\x1b[31m\\nname.txt: empty file" in shown
+    assert printable("a\u202eb\tc") == "a\\u202eb\\tc"

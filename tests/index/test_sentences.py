@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.clean import clean_article
-from index.sentences import split_sentences
+from index.sentences import MAX_SENTENCE_CHARS, split_sentences
 from index.settings import DEFAULT_CORPUS
 
 SEED = DEFAULT_CORPUS / "khmer-times-sar-kheng-drug-crimes.txt"
@@ -196,3 +196,49 @@ def test_seed_article_sentences(seed_text: str) -> None:
     for sentence in sentences:
         assert sentence[0].isupper() or sentence[0] == "“", sentence
         assert sentence.rstrip("”’\"')").endswith((".", "?", "!")), sentence
+
+
+# --- bounded work: no input makes one giant sentence ----------------------------------------------------
+
+
+def test_a_run_without_punctuation_is_cut_at_white_space_into_bounded_sentences() -> None:
+    text = "T\n\n" + "lorem ipsum dolor sit amet " * 4_000  # the issue's upload, at 1/100 of its size
+    spans = split_sentences(text)
+    assert_well_formed(text)
+    assert max(end - start for start, end in spans) <= MAX_SENTENCE_CHARS
+    assert len(spans) > len(text) // MAX_SENTENCE_CHARS, "pieces stay long: cuts look back at most half the limit"
+    for start, end in spans[1:]:  # cut between words, never inside one
+        assert text[start - 1].isspace() and text[end : end + 1] in ("", " "), text[start:end]
+
+
+def test_an_over_long_sentence_is_cut_after_a_clause_mark_before_plain_white_space() -> None:
+    clause = "the committee heard from residents of the northern districts about the water supply"
+    text = ", and ".join([clause] * 20) + "."
+    pieces = sentences_of(text)
+    assert len(pieces) > 1 and all(len(p) <= MAX_SENTENCE_CHARS for p in pieces)
+    assert all(p.endswith(",") for p in pieces[:-1]), pieces
+    assert "".join(p + " " for p in pieces).split() == text.split(), "nothing lost between the pieces"
+
+
+def test_a_long_string_without_any_space_is_cut_at_the_limit() -> None:
+    text = "x" * (2 * MAX_SENTENCE_CHARS + 5)
+    assert split_sentences(text, 100) == [(i, min(i + 100, len(text))) for i in range(0, len(text), 100)]
+
+
+def test_sentence_ends_of_scripts_written_without_spaces() -> None:
+    chinese = "柬埔寨金边港口周一恢复了正常运营。港口管理局表示，所有码头已重新开放！这是否会影响出口？官员说不会。"
+    assert sentences_of(chinese) == [
+        "柬埔寨金边港口周一恢复了正常运营。",
+        "港口管理局表示，所有码头已重新开放！",
+        "这是否会影响出口？",
+        "官员说不会。",
+    ]
+    assert sentences_of("他说：「我们赢了。」然后离开了。") == ["他说：「我们赢了。」", "然后离开了。"]
+    khmer = "កំពង់ផែបានបើកឡើងវិញនៅថ្ងៃច័ន្ទ។ មន្ត្រីបាននិយាយថា ច្រកទាំងអស់បានបើក។ នេះជាដំណឹងល្អ៕"
+    assert sentences_of(khmer) == [
+        "កំពង់ផែបានបើកឡើងវិញនៅថ្ងៃច័ន្ទ។",
+        "មន្ត្រីបាននិយាយថា ច្រកទាំងអស់បានបើក។",
+        "នេះជាដំណឹងល្អ៕",
+    ]
+    assert_well_formed(chinese * 50)
+    assert max(e - s for s, e in split_sentences("无标点的长文本" * 1_000)) <= MAX_SENTENCE_CHARS

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from index.encoder import ModelError
-from qa.cross_encoder import best_spans, second_segment, widen_to_words
+from qa.cross_encoder import MAX_QUESTION_TOKENS, best_spans, fit_question, second_segment, widen_to_words
 from qa.reader import READER_DIR, load_reader, reader_span, rerank
 from qa.score import ScoredSentence
 
@@ -167,3 +167,33 @@ def test_without_the_reader_the_rules_mark_the_span(seed_assistant) -> None:  # 
     assert plain.reader is None and plain.threshold == plain.weights.threshold
     answer = plain.answer("how many kilograms were seized in 2019?")
     assert answer.found and answer.best_span is not None and answer.best_span.text == "720 kilogrammes"
+
+
+# Questions the input box accepts (at most 1,000 characters) that hold the most word pieces per character.
+LONG_QUESTIONS = {
+    "short distinct words": " ".join(f"w{i}" for i in range(200)) + " seized?",
+    "digits": " ".join(str(i % 10) for i in range(495)) + " seized?",
+    "punctuation": "?!" * 495 + " seized?",
+    "chinese": "二零一九年查获了多少公斤毒品" * 70 + "？",
+    "one long word": "x" * 990 + " seized?",
+    "emoji": "🚢 " * 490 + "seized?",
+}
+
+
+@pytest.mark.parametrize("question", LONG_QUESTIONS.values(), ids=LONG_QUESTIONS.keys())
+def test_a_question_the_input_box_accepts_never_breaks_the_reader(seed_assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    assert len(question) <= 1000
+    answer = seed_assistant.answer(question)
+    assert answer.found or answer.message, "answered, or refused with a message"
+
+
+def test_a_long_question_is_cut_for_the_reader_on_a_word_boundary(seed_assistant) -> None:  # type: ignore[no-untyped-def]
+    tokenizer = seed_assistant.reader.tokenizer
+    question = "How many kilograms of illicit drugs were confiscated in 2019? " + "please answer carefully " * 30
+    fitted = fit_question(tokenizer, question)
+    assert question.startswith(fitted) and question[len(fitted)] == " ", "cut between words"
+    assert len(tokenizer(fitted, add_special_tokens=False)["input_ids"]) <= MAX_QUESTION_TOKENS
+    assert fit_question(tokenizer, "How many were seized?") == "How many were seized?"
+    # Search uses the whole question; the reader reads its head, and the answer is still found.
+    answer = seed_assistant.answer(question)
+    assert answer.found and answer.sentences[0].text.startswith("A total of 720 kilogrammes")

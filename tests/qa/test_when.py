@@ -163,6 +163,40 @@ def test_a_bad_as_of_is_refused_with_a_message(dated_assistant) -> None:  # type
         dated_assistant.answer(QUESTION, as_of="last Tuesday")
 
 
+@pytest.mark.parametrize(
+    ("as_of", "question"),
+    [
+        ("9999-12-31", "How many passengers did the ferry carry this year?"),
+        ("0001-01-01", "What is the latest passenger figure?"),
+        ("0001-01-01", "How many passengers last month?"),
+        ("2501-01-01", "How many passengers next year?"),
+    ],
+)
+def test_an_as_of_at_the_ends_of_the_calendar_is_refused_with_the_range_not_an_overflow(
+    dated_assistant,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
+    as_of: str,
+    question: str,
+) -> None:
+    from qa.cli import main
+
+    with pytest.raises(ValueError, match=rf"as_of {as_of} is outside .*\(1500-01-01 to 2500-12-31\)"):
+        dated_assistant.answer(question, as_of=as_of)
+    assert main(["--index-dir", str(dated_assistant.index_dir), "ask", question, "--as-of", as_of]) == 2
+    err = capsys.readouterr().err
+    assert "outside the dates" in err and "Traceback" not in err
+    # The ends of the range itself are answered (or abstained on) without an error.
+    for edge in ("1500-01-01", "2500-12-31"):
+        assert dated_assistant.answer(question, as_of=edge).time.as_of.isoformat() == edge
+
+
+def test_an_article_date_outside_any_archive_is_no_date(tmp_path: Path) -> None:
+    from index.readers import normalize_date
+
+    assert normalize_date("9999-12-31") is None and normalize_date("0001-01-01") is None
+    assert normalize_date("1987-04-30") == "1987-04-30"
+
+
 def test_qa_ask_takes_as_of(dated_assistant, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
     from qa.cli import main
 
@@ -206,3 +240,39 @@ def test_a_day_inside_the_year_does_not_make_a_report_of_another_year_count() ->
     assert time_prior(when, None, [last_year], {}) > 0.0
     # "2019" against "in 2019" is a plain word match, left to the scorer and the reader.
     assert time_prior(when, None, [in_2019], {}) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("", None),
+        ("  ", None),
+        ("2019-03-05", date(2019, 3, 5)),
+        ("2019-03", date(2019, 3, 31)),  # a month: its last day
+        ("March 2019", date(2019, 3, 31)),
+        ("2019", date(2019, 12, 31)),
+        ("last tuesday", date(2026, 12, 1)),  # counted from today, a Sunday
+        ("yesterday", date(2026, 12, 5)),
+        ("today", date(2026, 12, 6)),
+        ("latest", date(2021, 4, 6)),  # the newest article's date
+        ("Latest article", date(2021, 4, 6)),
+    ],
+)
+def test_read_as_of_takes_what_the_question_box_takes(typed: str, expected: date | None) -> None:
+    from qa.when import read_as_of
+
+    assert read_as_of(typed, date(2026, 12, 6), lambda: "2021-04-06") == expected
+
+
+@pytest.mark.parametrize("typed", ["someday", "2019-02-30", "last tuesday and friday", "13/13/2019"])
+def test_read_as_of_says_what_to_write_instead(typed: str) -> None:
+    from qa.when import read_as_of
+
+    with pytest.raises(ValueError, match=r"is not a date the assistant can read; write a day \(2019-12-31\)"):
+        read_as_of(typed, date(2026, 12, 6))
+
+
+def test_latest_without_dated_articles_is_today() -> None:
+    from qa.when import read_as_of
+
+    assert read_as_of("latest", date(2026, 12, 6), lambda: None) == date(2026, 12, 6)

@@ -16,7 +16,14 @@ import pytest
 
 from tests.ui.server import free_port
 from ui.app import build_app, launch
-from ui.guard import LoginThrottle, RequestGuard, allowed_hosts_from_env, host_name, served_hosts
+from ui.guard import (
+    LoginThrottle,
+    RequestGuard,
+    allowed_hosts_from_env,
+    host_name,
+    served_hosts,
+    trusted_proxies_from_env,
+)
 
 HOST_REFUSED = "host not allowed: evil.example; set QA_UI_ALLOWED_HOSTS to serve it"
 ORIGIN_REFUSED = "origin not allowed: https://evil.example; set QA_UI_ALLOWED_HOSTS to serve it"
@@ -246,6 +253,77 @@ def test_failed_sign_ins_are_throttled_per_client_ip(seed_assistant) -> None:  #
         app.close()
 
 
+def test_a_forged_x_forwarded_for_neither_escapes_the_throttle_nor_is_believed_without_a_trusted_proxy(
+    seed_assistant,  # type: ignore[no-untyped-def]
+) -> None:
+    wrong = {"username": "desk", "password": "wrong"}
+    right = {"username": "desk", "password": "s3cret"}
+    app = build_app(seed_assistant)
+    url = launch(app, "127.0.0.1", free_port(), auth=("desk", "s3cret"), block=False, quiet=True)
+    try:
+        with httpx.Client(base_url=url, timeout=10) as http:
+            codes = [
+                http.post("login", data=wrong, headers={"X-Forwarded-For": f"10.9.{i}.{i}"}).status_code
+                for i in range(8)
+            ]
+            assert codes == [400] * 5 + [429] * 3, "a new claimed address per guess must not reset the count"
+            forged = http.post("login", data=right, headers={"X-Forwarded-For": "10.9.99.99"})
+            assert forged.status_code == 429
+    finally:
+        app.close()
+
+    # Behind a configured proxy its X-Forwarded-For names the client: clients are counted apart.
+    app = build_app(seed_assistant)
+    url = launch(
+        app, "127.0.0.1", free_port(), auth=("desk", "s3cret"), trusted_proxies=["127.0.0.1"], block=False, quiet=True
+    )
+    try:
+        with httpx.Client(base_url=url, timeout=10) as http:
+            for _ in range(5):
+                assert http.post("login", data=wrong, headers={"X-Forwarded-For": "10.0.0.1"}).status_code == 400
+            assert http.post("login", data=right, headers={"X-Forwarded-For": "10.0.0.1"}).status_code == 429
+            assert http.post("login", data=right, headers={"X-Forwarded-For": "10.0.0.2"}).status_code == 200
+    finally:
+        app.close()
+    assert trusted_proxies_from_env({"QA_UI_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8"}) == [
+        "127.0.0.1/32",
+        "10.0.0.0/8",
+    ]
+    with pytest.raises(ValueError, match="QA_UI_TRUSTED_PROXIES: 'nginx' is not an IP address"):
+        trusted_proxies_from_env({"QA_UI_TRUSTED_PROXIES": "nginx"})
+
+
+def test_with_a_sign_in_the_api_schema_and_the_heartbeat_need_it_too(seed_assistant, server_url: str) -> None:  # type: ignore[no-untyped-def]
+    app = build_app(seed_assistant)
+    url = launch(app, "127.0.0.1", free_port(), auth=("desk", "s3cret"), block=False, quiet=True)
+    try:
+        with httpx.Client(base_url=url, timeout=10) as http:
+            for path in ("openapi.json", "gradio_api/heartbeat/abc123"):
+                refused = http.get(path)
+                assert refused.status_code == 401 and refused.text == "sign in first", path
+            http.cookies.set(f"access-token-{app.app.cookie_id}", "made-up")  # a cookie gradio never handed out
+            assert http.get("gradio_api/heartbeat/abc").status_code == 401
+            http.cookies.clear()
+            assert http.post("login", data={"username": "desk", "password": "s3cret"}).status_code == 200
+            schema = http.get("openapi.json")
+            assert schema.status_code == 200 and "paths" in schema.json()
+            with http.stream("GET", "gradio_api/heartbeat/abc123") as beating:
+                assert beating.status_code == 200
+    finally:
+        app.close()
+    with httpx.Client(base_url=server_url, timeout=10) as http:  # without a sign-in nothing changes
+        assert http.get("openapi.json").status_code == 200
+
+
+def test_the_chat_event_refuses_a_question_longer_than_the_box_allows(server_url: str, seed_assistant) -> None:  # type: ignore[no-untyped-def]
+    app = build_app(seed_assistant)
+    fn_index = _fn_index(app, "respond")
+    with httpx.Client(base_url=server_url, timeout=30) as http:
+        message = _run_event_message(http, fn_index, ["x " * 500_000, [], [], "", "", 3, ""])
+    assert message["success"] is False
+    assert "question is 999,999 characters long; the limit is 1,000" in json.dumps(message)  # once stripped
+
+
 def test_without_a_sign_in_login_posts_are_not_throttled(server_url: str) -> None:
     with httpx.Client(base_url=server_url, timeout=10) as http:
         codes = {http.post("login", data={"username": "x", "password": "y"}).status_code for _ in range(7)}
@@ -305,6 +383,13 @@ def _fn_index(app: Any, name: str) -> int:
 
 def _run_event(http: httpx.Client, fn_index: int, data: list[Any]) -> list[Any]:
     """Join the queue for event `fn_index` and read its server-sent events until it completes; its output."""
+    message = _run_event_message(http, fn_index, data)
+    assert message.get("success"), message
+    return list(message["output"]["data"])
+
+
+def _run_event_message(http: httpx.Client, fn_index: int, data: list[Any]) -> dict[str, Any]:
+    """The queue's closing message for event `fn_index` run on `data` (success or not)."""
     session = uuid.uuid4().hex
     joined = http.post("gradio_api/queue/join", json={"data": data, "fn_index": fn_index, "session_hash": session})
     assert joined.status_code == 200, joined.text
@@ -314,8 +399,7 @@ def _run_event(http: httpx.Client, fn_index: int, data: list[Any]) -> list[Any]:
                 continue
             message = json.loads(line[5:])
             if message.get("msg") == "process_completed":
-                assert message.get("success"), message
-                return list(message["output"]["data"])
+                return dict(message)
     raise AssertionError("the event never completed")
 
 

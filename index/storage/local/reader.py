@@ -56,6 +56,12 @@ class LocalReader:
         )
         return cls(store, opened_as)
 
+    @property
+    def filters_on_fields(self) -> bool:
+        """Whether `Filter.fields` can narrow a search here: every segment keeps its articles' metadata fields
+        (segments written before fields were stored do not; `qa compact` rewrites them with empty fields)."""
+        return all(s.has_fields for s in self.store.segments)
+
     # --- what the index holds ------------------------------------------------------------------
     def facts(self) -> StoreFacts:
         if self._facts is None:  # a snapshot never changes: count once
@@ -73,6 +79,7 @@ class LocalReader:
                 location=str(store.index_dir),
                 version=self._opened_as,
                 updated_at=store.manifest.get("updated_at", ""),
+                fields=store.field_values(),
                 details={
                     "snapshot": store.folder.name,
                     "dense_index": dict(store.manifest.get("dense_index") or {}),
@@ -125,11 +132,9 @@ class LocalReader:
         """The chunk rows a search may return (None: all of them)."""
         allowed = None
         if where is not None and not where.is_empty():
-            if where.fields:
-                raise NotImplementedError(
-                    "the local store keeps no metadata fields yet; filter by sources and dates only"
-                )
-            allowed = self.store.allowed_chunk_rows(list(where.sources), where.date_from, where.date_to)
+            allowed = self.store.allowed_chunk_rows(
+                list(where.sources), where.date_from, where.date_to, list(where.fields)
+            )
         if prefer is not None:
             within = self.store.chunk_rows_in_time(prefer.dated, prefer.told, relative_only=prefer.relative_only)
             allowed = within if allowed is None else np.intersect1d(within, allowed)

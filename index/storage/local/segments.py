@@ -65,6 +65,9 @@ CREATE INDEX times_by_date ON times(first, last);
 CREATE INDEX articles_by_date ON articles(date);
 CREATE INDEX articles_by_url ON articles(url);
 CREATE INDEX articles_by_origin ON articles(origin);
+CREATE TABLE fields (article_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL);
+CREATE INDEX fields_by_article ON fields(article_id);
+CREATE INDEX fields_by_value ON fields(name, value);
 """
 
 
@@ -79,7 +82,7 @@ def reading(where: str) -> Iterator[None]:
         yield
     except IndexStoreError:
         raise
-    except (sqlite3.Error, RuntimeError, ValueError, OSError, KeyError, EOFError, IndexError) as exc:
+    except (sqlite3.Error, RuntimeError, ValueError, TypeError, OSError, KeyError, EOFError, IndexError) as exc:
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise IndexCorruptError(f"{where} cannot be read ({reason})") from exc
 
@@ -229,6 +232,7 @@ def _write_sqlite(path: Path, articles: Sequence[PreparedArticle]) -> None:
                     for i, s in enumerate(item.sentences)
                 ],
             )
+            db.executemany("INSERT INTO fields VALUES (?,?,?)", [(a.id, k, v) for k, v in sorted(a.fields.items())])
             db.executemany(
                 "INSERT INTO times VALUES (?,?,?,?,?,?,?,?)",
                 [
@@ -252,10 +256,11 @@ def _read_faiss(path: Path) -> faiss.Index:
         return faiss.read_index(str(path))
 
 
-def as_article(row: sqlite3.Row) -> Article:
+def as_article(row: sqlite3.Row, fields: dict[str, str] | None = None) -> Article:
     return Article(
         id=row["id"], title=row["title"], text=row["text"], source=row["source"], date=row["date"],
         url=row["url"], author=row["author"], origin=row["origin"], content_hash=row["content_hash"],
+        fields=fields or {},
     )  # fmt: skip
 
 
@@ -287,6 +292,9 @@ class Segment:
             with reading(f"{self.name}/bm25"):
                 self.postings = Postings.load(folder / "bm25")
             with reading(f"{self.name}/meta.sqlite"):
+                # Segments written before articles kept their metadata fields have no such table: no fields.
+                query = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'fields'"
+                self.has_fields = bool(self.db.execute(query).fetchone()[0])
                 self._check_consistent()
                 self.dead_sentences, self.dead_chunks = self._dead_rows()
         except BaseException:
@@ -328,6 +336,24 @@ class Segment:
     def alive(self, article_id: str) -> bool:
         return article_id not in self.deleted
 
+    def fields_of(self, article_ids: Collection[str]) -> dict[str, dict[str, str]]:
+        """Each article's metadata fields (articles without any are left out)."""
+        found: dict[str, dict[str, str]] = {}
+        ids = list(dict.fromkeys(article_ids))
+        if not self.has_fields:
+            return found
+        for start in range(0, len(ids), 900):
+            part = ids[start : start + 900]
+            query = f"SELECT article_id, name, value FROM fields WHERE article_id IN ({','.join('?' * len(part))})"
+            for article_id, name, value in self.db.execute(query, part):
+                found.setdefault(article_id, {})[name] = value
+        return found
+
+    def to_articles(self, rows: Sequence[sqlite3.Row]) -> list[Article]:
+        """Article rows of this segment as articles, with their metadata fields."""
+        fields = self.fields_of([r["id"] for r in rows])
+        return [as_article(r, fields.get(r["id"])) for r in rows]
+
     def indexed_articles(self) -> Iterator[PreparedArticle]:
         """Every live article with its sentences, chunks, times and vectors (for merging segments)."""
         times: dict[str, dict[int, list[TimeMention]]] = {}
@@ -336,8 +362,10 @@ class Segment:
         ):
             mention = TimeMention(start, end, text, date.fromisoformat(first), date.fromisoformat(last), period)
             times.setdefault(article_id, {}).setdefault(number, []).append(mention)
-        for row in self.db.execute("SELECT * FROM articles ORDER BY position").fetchall():
-            article = as_article(row)
+        rows = self.db.execute("SELECT * FROM articles ORDER BY position").fetchall()
+        fields = self.fields_of([r["id"] for r in rows])
+        for row in rows:
+            article = as_article(row, fields.get(row["id"]))
             if not self.alive(article.id):
                 continue
             s0, ns, c0, nc = row["first_sentence_row"], row["n_sentences"], row["first_chunk_row"], row["n_chunks"]

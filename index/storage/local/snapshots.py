@@ -24,6 +24,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -38,6 +39,8 @@ FORMAT_VERSION = 2
 UPGRADABLE = (1,)  # older formats whose snapshot holds every article in meta.sqlite (`Ingestor.upgrade`)
 
 SNAPSHOT_PREFIX = "snap-"
+_SNAPSHOT_NAME = re.compile(r"snap-[0-9]{1,12}")
+_SEGMENT_NAME = re.compile(r"seg-[0-9]{1,12}")
 
 REBUILD_HINT = "re-ingest your files into a new index with: qa ingest --rebuild PATH"
 
@@ -50,14 +53,29 @@ def _now() -> str:
 
 def current_snapshot(index_dir: Path) -> Path | None:
     """The live snapshot folder, or None when the directory holds no index yet."""
-    pointer = index_dir / "CURRENT"
-    if not pointer.is_file():
+    name = live_name(index_dir)
+    if name is None:
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
-    folder = index_dir / name
-    if not name.startswith(SNAPSHOT_PREFIX) or not folder.is_dir():
-        raise IndexCorruptError(f"{pointer} names {name!r}, which is not a snapshot folder; {REPAIR_HINT}")
-    return folder
+    problem = pointer_problem(index_dir, name)
+    if problem:
+        raise IndexCorruptError(f"{index_dir}: {problem}; {REPAIR_HINT}")
+    return index_dir / name
+
+
+def is_snapshot_name(name: str) -> bool:
+    """Whether `name` is the name of a snapshot folder (snap- and digits; nothing a path could escape with)."""
+    return _SNAPSHOT_NAME.fullmatch(name) is not None
+
+
+def pointer_problem(index_dir: Path, name: str) -> str | None:
+    """What is wrong with CURRENT holding `name` (from `live_name`), or None when it names a snapshot folder."""
+    if not name:
+        return "CURRENT is empty or missing"
+    if not is_snapshot_name(name):
+        return f"CURRENT holds {name[:40]!r}, which is not a snapshot name"
+    if not (index_dir / name).is_dir():
+        return f"CURRENT names {name!r}, which is not a snapshot folder"
+    return None
 
 
 @contextlib.contextmanager
@@ -91,7 +109,9 @@ def write_snapshot(
     index_dir.mkdir(parents=True, exist_ok=True)
     # Number above every snapshot folder, not just the live one: a crash between renaming a finished snapshot
     # into place and moving CURRENT leaves a newer, never-live folder that must not be collided with.
-    numbers = [_snapshot_number(p) for p in index_dir.glob(f"{SNAPSHOT_PREFIX}*") if p.is_dir()]
+    # Snapshots set aside by `repair` count too, so a new one never takes a name already kept as damaged.
+    folders = [*index_dir.glob(f"{SNAPSHOT_PREFIX}*"), *index_dir.glob(f"damaged-{SNAPSHOT_PREFIX}*")]
+    numbers = [_snapshot_number(p) for p in folders if p.is_dir()]
     name = f"{SNAPSHOT_PREFIX}{max([0, *(n for n in numbers if n is not None)]) + 1:06d}"
     tmp = index_dir / f".{name}.tmp"
     if tmp.exists():
@@ -139,6 +159,8 @@ def _dense_summary(entries: Sequence[dict]) -> dict[str, str]:
 def make_live(index_dir: Path, name: str) -> None:
     """Point CURRENT at snapshot `name` atomically and add it (and the one it replaces) to HISTORY."""
     previous = live_name(index_dir)
+    if previous is not None and pointer_problem(index_dir, previous):
+        previous = None  # a damaged pointer names nothing worth remembering
     _write_atomically(index_dir / "CURRENT", name + "\n")
     fsync_dir(index_dir)
     # HISTORY is written after the switch: a crash in between leaves `name` live but unlisted, and the next
@@ -150,18 +172,29 @@ def make_live(index_dir: Path, name: str) -> None:
 def live_history(index_dir: Path) -> list[str]:
     """Snapshot names that have been live, oldest first (from HISTORY; empty for an index made before it)."""
     try:
-        lines = (index_dir / "HISTORY").read_text(encoding="utf-8").split()
+        # Read as bytes and decoded leniently: a damaged HISTORY only loses the lines it garbled.
+        lines = (index_dir / "HISTORY").read_bytes().decode("utf-8", errors="replace").split()
     except OSError:
         return []
-    return [n for n in lines if n.startswith(SNAPSHOT_PREFIX)]
+    return [n for n in lines if is_snapshot_name(n)]
 
 
 def live_name(index_dir: Path) -> str | None:
-    """What CURRENT names (None when there is no index yet), without checking it."""
+    """What CURRENT names, without checking it; None only when the directory holds no index yet.
+
+    CURRENT is replaced atomically, so an empty, garbled or missing one in a directory that has snapshots is
+    damage (a full disk, a crash of the file system, a hand edit), not a new index: it comes back as the text it
+    holds ("" when empty or missing, undecodable bytes replaced), which names no snapshot, so opening the index
+    reports it and serves the last intact snapshot, and an ingest refuses to start a new index over it.
+    """
     try:
-        return (index_dir / "CURRENT").read_text(encoding="utf-8").strip() or None
+        raw = (index_dir / "CURRENT").read_bytes()
+    except FileNotFoundError:
+        has_snapshots = any(p.is_dir() for p in index_dir.glob(f"{SNAPSHOT_PREFIX}*"))
+        return "" if has_snapshots else None
     except OSError:
-        return None
+        return ""
+    return raw.decode("utf-8", errors="replace").strip()
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -181,7 +214,38 @@ def read_manifest(folder: Path) -> dict:
         raise IndexCorruptError(f"{folder.name}/manifest.json is unreadable ({exc})") from exc
     if not isinstance(manifest, dict) or not isinstance(manifest.get("segments", []), list):
         raise IndexCorruptError(f"{folder.name}/manifest.json is not a manifest")
+    for entry in manifest.get("segments") or []:
+        problem = _entry_problem(entry)
+        if problem:
+            raise IndexCorruptError(f"{folder.name}/manifest.json: {problem}")
     return manifest
+
+
+def _entry_problem(entry: object) -> str | None:
+    """What makes a manifest's segment entry unusable (a wrong type, a name that is no segment), or None. Checked
+    on reading so that a damaged manifest is one clear error, never a KeyError or a path outside the index."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+        return "a segment entry has no name"
+    name = entry["name"]
+    if not _SEGMENT_NAME.fullmatch(name):
+        return f"{name[:40]!r} is not a segment name"
+    counts = ("articles", "sentences", "chunks")
+    if not all(type(entry.get(k)) is int and entry[k] >= 0 for k in counts):
+        return f"segment {name} has no valid counts"
+    deleted = entry.get("deleted") or []
+    if not isinstance(deleted, list) or not all(isinstance(d, str) for d in deleted):
+        return f"segment {name} has an unreadable list of deleted articles"
+    files = entry.get("files")
+    if files is not None and not (
+        isinstance(files, dict)
+        and all(
+            isinstance(f, str) and ".." not in f.split("/") and isinstance(r, dict)
+            and type(r.get("bytes")) is int and isinstance(r.get("sha256"), str)
+            for f, r in files.items()
+        )
+    ):  # fmt: skip
+        return f"segment {name} has unreadable file records"
+    return None
 
 
 def check_manifest(
@@ -232,7 +296,7 @@ def damage(index_dir: Path, manifest: dict, *, checksums: bool = False) -> list[
 
 
 def _snapshot_number(folder: Path) -> int | None:
-    suffix = folder.name[len(SNAPSHOT_PREFIX) :]
+    suffix = folder.name.removeprefix("damaged-")[len(SNAPSHOT_PREFIX) :]
     return int(suffix) if suffix.isdigit() else None
 
 
@@ -267,7 +331,11 @@ def fallback_snapshots(index_dir: Path, damaged: str | None) -> list[Path]:
     (for an index from before HISTORY) the others by number, newest first."""
     seen = [n for n in reversed(live_history(index_dir)) if n != damaged]
     others = sorted(
-        (p.name for p in index_dir.glob(f"{SNAPSHOT_PREFIX}*") if p.is_dir() and p.name not in {*seen, damaged}),
+        (
+            p.name
+            for p in index_dir.glob(f"{SNAPSHOT_PREFIX}*")
+            if p.is_dir() and is_snapshot_name(p.name) and p.name not in {*seen, damaged}
+        ),
         reverse=True,
     )
     return [index_dir / n for n in [*seen, *others] if (index_dir / n).is_dir()]

@@ -19,15 +19,16 @@ import numpy as np
 from index.dates import TimeMention
 from index.models import Article, IndexNotFoundError, IndexStoreError
 from index.storage.local.postings import Lexical
-from index.storage.local.segments import IndexCorruptError, Segment, as_article, reading
+from index.storage.local.segments import IndexCorruptError, Segment, reading
 from index.storage.local.snapshots import (
     REBUILD_HINT,
     REPAIR_HINT,
-    SNAPSHOT_PREFIX,
     check_manifest,
     damage,
     fallback_snapshots,
+    is_snapshot_name,
     live_name,
+    pointer_problem,
     read_manifest,
 )
 
@@ -79,15 +80,16 @@ class IndexStore:
         name = live_name(index_dir)
         if name is None:
             raise IndexNotFoundError(f"no index at {index_dir}; create one with: qa ingest PATH")
-        folder = index_dir / name
+        damaged = name if is_snapshot_name(name) else None
         try:
-            if not name.startswith(SNAPSHOT_PREFIX) or not folder.is_dir():
-                raise IndexCorruptError(f"CURRENT names {name!r}, which is not a snapshot folder")
-            return cls._open_folder(index_dir, folder, model_sha256, dimension, encoder)
+            problem = pointer_problem(index_dir, name)
+            if problem:
+                raise IndexCorruptError(problem)
+            return cls._open_folder(index_dir, index_dir / name, model_sha256, dimension, encoder)
         except IndexCorruptError as exc:
             if not fallback:
                 raise IndexCorruptError(f"{index_dir}: {exc}; {REPAIR_HINT}") from exc
-            for other in fallback_snapshots(index_dir, folder.name):
+            for other in fallback_snapshots(index_dir, damaged):
                 try:
                     store = cls._open_folder(index_dir, other, model_sha256, dimension, encoder)
                 except IndexStoreError:
@@ -164,9 +166,9 @@ class IndexStore:
         found = []
         for s in self.segments:
             where, params = self._alive(s)
-            found += [
-                as_article(r) for r in s.db.execute(f"SELECT * FROM articles WHERE {where} ORDER BY position", params)
-            ]
+            found += s.to_articles(
+                s.db.execute(f"SELECT * FROM articles WHERE {where} ORDER BY position", params).fetchall()
+            )
         return found
 
     def articles_by_id(self, article_ids: Collection[str]) -> list[Article]:
@@ -177,7 +179,7 @@ class IndexStore:
             for start in range(0, len(ids), 900):
                 part = ids[start : start + 900]
                 query = f"SELECT * FROM articles WHERE id IN ({','.join('?' * len(part))}) ORDER BY position"
-                found += [as_article(r) for r in s.db.execute(query, part) if s.alive(r["id"])]
+                found += s.to_articles([r for r in s.db.execute(query, part) if s.alive(r["id"])])
         return found
 
     def article(self, article_id: str) -> Article | None:
@@ -190,7 +192,7 @@ class IndexStore:
             if s.alive(article_id):
                 row = s.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
                 if row is not None:
-                    return s.name, as_article(row)
+                    return s.name, s.to_articles([row])[0]
         return None
 
     def find_articles(self, column: str, value: str) -> list[tuple[str, Article]]:
@@ -201,7 +203,7 @@ class IndexStore:
         for s in self.segments:
             for row in s.db.execute(f"SELECT * FROM articles WHERE {column} = ?", (value,)):
                 if s.alive(row["id"]):
-                    found.append((s.name, as_article(row)))
+                    found.append((s.name, s.to_articles([row])[0]))
         return found
 
     def _by_article(self, query: str, article_ids: Collection[str]) -> Iterator[tuple[Segment, tuple]]:
@@ -374,10 +376,15 @@ class IndexStore:
         return (min(firsts), max(lasts)) if firsts else (None, None)
 
     def allowed_chunk_rows(
-        self, sources: Sequence[str] | None, date_from: str | None, date_to: str | None
+        self,
+        sources: Sequence[str] | None,
+        date_from: str | None,
+        date_to: str | None,
+        fields: Sequence[tuple[str, str]] = (),
     ) -> np.ndarray | None:
-        """Chunk rows whose article passes the filter, or None when nothing is filtered."""
-        if not sources and not date_from and not date_to:
+        """Chunk rows whose article passes the filter (each of `fields` a metadata name and the value it must
+        have), or None when nothing is filtered."""
+        if not sources and not date_from and not date_to and not fields:
             return None
         clauses: list[str] = []
         params: list[str] = []
@@ -390,9 +397,33 @@ class IndexStore:
         if date_to:
             clauses.append("a.date <= ?")
             params.append(date_to)
+        for name, value in fields:
+            clauses.append("c.article_id IN (SELECT article_id FROM fields WHERE name = ? AND value = ?)")
+            params += [name, value]
         query = f"SELECT c.row, c.article_id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {' AND '.join(clauses)}"  # noqa: E501
-        rows = [s.chunk_offset + r for s in self.segments for r, a in s.db.execute(query, params) if s.alive(a)]
+        rows = [
+            s.chunk_offset + r
+            for s in self.segments
+            if s.has_fields or not fields  # a segment without metadata has no article with the fields asked
+            for r, a in s.db.execute(query, params)
+            if s.alive(a)
+        ]
         return np.array(sorted(rows), dtype=np.int64)
+
+    def field_values(self, per_field: int = 5) -> dict[str, list[str]]:
+        """Each metadata field of the live articles with a few of its values (the most common first)."""
+        counts: dict[str, dict[str, int]] = {}
+        for s in self.segments:
+            if not s.has_fields:
+                continue
+            where, params = self._alive(s, "article_id")
+            query = f"SELECT name, value, COUNT(*) FROM fields WHERE {where} GROUP BY name, value"
+            for name, value, n in s.db.execute(query, params):
+                counts.setdefault(name, {})[value] = counts.get(name, {}).get(value, 0) + n
+        return {
+            name: [v for v, _ in sorted(values.items(), key=lambda pair: (-pair[1], pair[0]))[:per_field]]
+            for name, values in sorted(counts.items())
+        }
 
     # --- vectors and search ----------------------------------------------------------------------
     def sentence_vectors_of(self, rows: Sequence[int]) -> np.ndarray:

@@ -18,8 +18,8 @@ from pathlib import Path
 from index.settings import Settings
 from index.storage.api import ModelStamp, PreparedArticle
 from index.storage.local.merging import merge_segments, plan_merges
-from index.storage.local.segments import rows_of, write_segment
-from index.storage.local.snapshots import live_name, write_snapshot, writer_lock
+from index.storage.local.segments import IndexCorruptError, rows_of, write_segment
+from index.storage.local.snapshots import REPAIR_HINT, damage, live_name, write_snapshot, writer_lock
 from index.storage.local.store import IndexStore
 
 
@@ -41,6 +41,13 @@ class LocalWriter:
                     self.index_dir, model_sha256=model.sha256, dimension=model.dimension, encoder=model.kind,
                     fallback=False,
                 )  # fmt: skip
+                # Opening checks sizes only. The new snapshot will list these segments and pruning then drops
+                # older snapshots, so a segment whose bytes changed in place would leave no intact snapshot to go
+                # back to: every file is checked against its sha256 first (docs/reliability.md has the cost).
+                problems = damage(self.index_dir, self.base.manifest, checksums=True)
+                if problems:
+                    self.base.close()
+                    raise IndexCorruptError(f"{self.index_dir}: {problems[0]}; {REPAIR_HINT}")
         except BaseException:
             self._lock.close()
             raise

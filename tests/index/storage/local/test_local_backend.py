@@ -3,6 +3,7 @@ preferences narrow searches, the writer publishes only on commit and holds the l
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,9 +116,33 @@ def test_a_time_preference_keeps_the_articles_of_that_time(reader: StoreReader, 
     assert {h.ref.article_id for h in both} == {"wire-1"}
 
 
-def test_metadata_fields_are_refused_clearly(reader: StoreReader, encoder: Encoder) -> None:
-    with pytest.raises(NotImplementedError, match="metadata fields"):
-        reader.search_chunks(encoder.encode(["x"])[0], 3, Filter(fields=(("category", "business"),)))
+def test_metadata_fields_are_kept_and_narrow_searches(encoder: Encoder, tmp_path: Path) -> None:
+    settings = Settings(index_dir=tmp_path / "index")
+    feed = tmp_path / "feed.jsonl"
+    records = [
+        {"id": "business-1", "category": "business", "text": "The ferry company carried 41,200 passengers."},
+        {"id": "sport-1", "category": "sport", "text": "The rowing club said 900 spectators watched the race."},
+        {"id": "plain-1", "text": "The ferry crossing resumed on Thursday."},
+    ]
+    feed.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    Ingestor(encoder, settings).ingest([feed], show_progress=False)
+    store = open_store(settings, model_stamp(encoder))
+    try:
+        assert store.filters_on_fields  # type: ignore[attr-defined]
+        assert {a.id: a.fields for a in store.articles(text=False)} == {
+            "business-1": {"category": "business"}, "sport-1": {"category": "sport"}, "plain-1": {},
+        }  # fmt: skip
+        assert store.facts().fields == {"category": ["business", "sport"]}
+        vector = encoder.encode(["How many people were on the ferry?"])[0]
+        sport = Filter(fields=(("category", "sport"),))
+        for hits in (store.search_chunks(vector, 5, sport), store.search_sentences(vector, 5, sport),
+                     store.search_words(["spectat", "club", "ferri"], 5, sport)):  # fmt: skip
+            assert {h.ref.article_id for h in hits} == {"sport-1"}
+        assert store.search_chunks(vector, 5, Filter(fields=(("category", "weather"),))) == []
+        both = Filter(sources=("nobody",), fields=(("category", "sport"),))
+        assert store.search_chunks(vector, 5, both) == []  # every condition must hold
+    finally:
+        store.close()
 
 
 def test_term_weights_rise_with_rarity(reader: StoreReader) -> None:

@@ -384,6 +384,8 @@ KILL_MOMENTS: list[tuple[str, float | str, str]] = [
     ("as the new snapshot folder appears", ".snap-*.tmp", "few"),
     ("once the new snapshot's manifest is written", ".snap-*.tmp/manifest.json", "few"),
     ("as the finished snapshot is renamed into place", "{next}/manifest.json", "few"),
+    ("as CURRENT is replaced", "CURRENT.tmp", "few"),
+    ("as HISTORY is rewritten", "HISTORY.tmp", "few"),
 ]
 
 
@@ -593,6 +595,122 @@ def test_changed_contents_of_the_same_size_are_found_by_repair(two_snapshots: Pa
     assert (two_snapshots / "CURRENT").read_text(encoding="utf-8").strip() == "snap-000001"
     with writer_lock(two_snapshots):
         assert "intact" in repair(two_snapshots)
+
+
+@pytest.mark.parametrize(
+    "name", ["seg-000002/meta.sqlite", "seg-000002/sentence_vectors.npy", "seg-000002/bm25/docs.npy"]
+)
+def test_an_ingest_never_builds_on_changed_bytes_nor_prunes_the_last_intact_snapshot(
+    two_snapshots: Path, encoder: Encoder, tmp_path: Path, name: str
+) -> None:
+    """A same-size byte flip passes the size check on open; an ingest checks every checksum before it lists a
+    segment in a new snapshot (and so before pruning), so the intact snapshot stays for `qa repair`."""
+    path = index_file(two_snapshots, name)
+    data = bytearray(path.read_bytes())
+    data[-2] ^= 0xFF  # in the data, past any header, so that the file still loads
+    path.write_bytes(bytes(data))
+    for attempt in range(2):  # refused every time, not once
+        with pytest.raises(IndexCorruptError, match=rf"{name} does not match its recorded sha256.*qa repair"):
+            add_story(two_snapshots, encoder, tmp_path / f"more-{attempt}", "Tuesday")
+    assert (two_snapshots / "CURRENT").read_text(encoding="utf-8").strip() == "snap-000002"
+    assert (two_snapshots / "snap-000001").is_dir(), "the last intact snapshot must survive a refused ingest"
+
+    with writer_lock(two_snapshots):
+        assert "snap-000001" in repair(two_snapshots)
+    add_story(two_snapshots, encoder, tmp_path / "after", "Tuesday")
+    # The new snapshot never reuses the damaged one's number.
+    assert (two_snapshots / "CURRENT").read_text(encoding="utf-8").strip() == "snap-000003"
+    assert (two_snapshots / "damaged-snap-000002").is_dir()
+    assert counts_in_step(two_snapshots, encoder)["articles"] == 2
+
+
+# What a truncating crash, a full disk or a stray write can leave in CURRENT. HISTORY still lists the snapshots.
+DAMAGED_POINTERS = {
+    "empty": b"",
+    "whitespace": b"  \n",
+    "garbage bytes": b"\xff\xfe\x00\x9csnap\x80",
+    "dangling": b"snap-000042\n",
+    "escaping the folder": b"../../etc\n",
+    "missing": None,
+}
+
+
+@pytest.mark.parametrize("content", DAMAGED_POINTERS.values(), ids=DAMAGED_POINTERS.keys())
+def test_a_damaged_current_serves_the_last_intact_snapshot_refuses_ingest_and_is_repaired(
+    two_snapshots: Path, encoder: Encoder, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None
+) -> None:
+    pointer = two_snapshots / "CURRENT"
+    if content is None:
+        pointer.unlink()
+    else:
+        pointer.write_bytes(content)
+    index = ["--index-dir", str(two_snapshots)]
+
+    store = open_store(two_snapshots, encoder)
+    try:
+        assert store.folder.name == "snap-000002", "the newest intact snapshot that was live is served"
+        assert store.warning is not None and "CURRENT" in store.warning and "qa repair" in store.warning
+        assert store.n_articles == 2
+    finally:
+        store.close()
+    assert cli.main([*index, "stats"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: " in captured.err and "CURRENT" in captured.err and "snap-000002" in captured.out
+
+    # Never "a new index": an ingest refuses (library and command line alike) and nothing is pruned.
+    with pytest.raises(IndexCorruptError, match=r"CURRENT.*qa repair"):
+        add_story(two_snapshots, encoder, tmp_path / "refused", "Tuesday")
+    story = tmp_path / "one.txt"
+    story.write_text("Harbour ferry resumes\n\nThe harbour ferry resumed its crossings on Monday.\n", encoding="utf-8")
+    assert cli.main([*index, "ingest", str(story)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err and "qa repair" in err
+    assert sorted(p.name for p in two_snapshots.glob("snap-*")) == ["snap-000001", "snap-000002"]
+    # An assistant that may index on its own does not mistake it for a first use either.
+    assistant = Assistant(Settings(index_dir=two_snapshots), encoder=encoder)
+    assert assistant.stats().articles == 2 and assistant.stats().warning is not None
+
+    assert cli.main([*index, "repair"]) == 0
+    assert "snap-000002" in capsys.readouterr().out
+    assert pointer.read_text(encoding="utf-8").strip() == "snap-000002"
+    assert live_history(two_snapshots)[-1] == "snap-000002"
+    assert cli.main([*index, "ingest", str(story)]) == 0
+    assert counts_in_step(two_snapshots, encoder)["articles"] == 3
+
+
+def test_a_damaged_history_loses_nothing(two_snapshots: Path, encoder: Encoder, tmp_path: Path) -> None:
+    (two_snapshots / "HISTORY").write_bytes(b"\xff\xfe garbage \x00")
+    assert live_history(two_snapshots) == []
+    add_story(two_snapshots, encoder, tmp_path / "more", "Tuesday")
+    assert counts_in_step(two_snapshots, encoder)["articles"] == 3
+    assert live_history(two_snapshots)[-2:] == ["snap-000002", "snap-000003"]
+
+
+@pytest.mark.parametrize(
+    ("segment", "says"),
+    [
+        ({"name": "../../../etc"}, "not a segment name"),
+        ({"sentences": "many"}, "no valid counts"),
+        ({"deleted": "abc"}, "deleted articles"),
+        ({"files": {"meta.sqlite": {"bytes": None}}}, "file records"),
+        ({"name": None}, "no name"),
+    ],
+)
+def test_a_manifest_with_a_malformed_segment_entry_is_named_not_a_traceback(
+    two_snapshots: Path, encoder: Encoder, segment: dict, says: str
+) -> None:
+    path = two_snapshots / "snap-000002" / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["segments"][-1].update(segment)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    store = open_store(two_snapshots, encoder)
+    try:
+        assert store.folder.name == "snap-000001"
+        assert store.warning is not None and "snap-000002/manifest.json" in store.warning and says in store.warning
+    finally:
+        store.close()
+    with writer_lock(two_snapshots):
+        assert "snap-000001" in repair(two_snapshots)
 
 
 def test_the_cli_names_the_damaged_file_and_exits_2_when_nothing_intact_is_left(
