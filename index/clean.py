@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from index.models import IndexStoreError
 
@@ -27,6 +27,7 @@ class CleanedText(BaseModel):
     text: str
     date: str | None = None
     url: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict, description="Other metadata: categories, tags, language.")
 
 
 class NoArticleTextError(IndexStoreError):
@@ -195,7 +196,19 @@ def clean_html(html: str | bytes) -> CleanedText:
         text=text,
         date=_none_if_blank(meta.get("date")),
         url=_none_if_blank(meta.get("url")),
+        # The page's <meta> categories, tags and language, kept as metadata (never as text).
+        fields={
+            name: value
+            for name, key in (("category", "categories"), ("tags", "tags"), ("language", "language"))
+            if (value := _joined(meta.get(key)))
+        },
     )
+
+
+def _joined(value: object) -> str | None:
+    if isinstance(value, list):
+        value = ", ".join(normalize_line(str(v)) for v in value if str(v).strip())
+    return _none_if_blank(value)
 
 
 def _extract(html: str | bytes) -> dict[str, Any] | None:

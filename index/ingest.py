@@ -11,22 +11,24 @@ kept on disk until then (`index.pending`), so an ingest that crashed resumes whe
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from index.chunks import make_chunks
 from index.dates import time_mentions
 from index.encoder import Encoder
 from index.models import Article, IngestReport, Problem, Sentence
 from index.pending import PendingVectors, text_key
-from index.readers import RawArticle, read_inputs
+from index.progress import StageBars, StageFractions, StageProgress
+from index.readers import RawArticle, iter_input_files, read_inputs
 from index.segments import IndexedArticle, rows_of, stack_rows, write_segment
 from index.sentences import split_sentences
 from index.settings import Settings
@@ -69,7 +71,10 @@ def add_times(item: IndexedArticle) -> None:
 
 def to_article(raw: RawArticle) -> Article:
     """Give a read record its stable id: the input's own id, else a hash of its content."""
-    digest = content_hash(raw.title, raw.text)
+    # Metadata is part of what an article is: a changed category makes it an update. (Without any, the hash is
+    # what it always was, so ids and "unchanged" stay as they were.)
+    extra = "".join(f"\n{k}: {v}" for k, v in sorted(raw.fields.items()))
+    digest = content_hash(raw.title, raw.text + extra)
     return Article(
         id=raw.id or digest[:16],
         title=raw.title,
@@ -80,6 +85,7 @@ def to_article(raw: RawArticle) -> Article:
         author=raw.author,
         origin=raw.origin,
         content_hash=digest,
+        fields=dict(raw.fields),
     )
 
 
@@ -183,16 +189,27 @@ class Ingestor:
         show_progress: bool = True,
         on_progress: Progress | None = None,
         follow_symlinks: bool = False,
+        field_map: Mapping[str, str] | None = None,
+        on_stage: StageProgress | None = None,
     ) -> IngestReport:
         """Read `paths` (files or folders) into the index at `index_dir`; returns what happened. Symbolic links
-        inside a folder that lead out of it are skipped with a reason unless `follow_symlinks`."""
+        inside a folder that lead out of it are skipped with a reason unless `follow_symlinks`. `field_map`
+        names JSON fields that differ ({"title": "headline_text"}; index.readers.read_inputs). Progress goes to
+        `on_stage` (stage, done, total), to `on_progress` (one fraction and a message), and, with
+        `show_progress`, to stderr (index.progress.StageBars)."""
+        paths = list(paths)
+        files = sum(1 for _ in iter_input_files(paths, follow_symlinks=follow_symlinks)) + sum(
+            1 for p in paths if not p.exists()
+        )
         return self._apply(
-            read_inputs(paths, self.settings.max_file_bytes, follow_symlinks=follow_symlinks),
+            read_inputs(paths, self.settings.max_file_bytes, field_map, follow_symlinks=follow_symlinks),
             index_dir or self.settings.index_dir,
             removals=(),
             rebuild=rebuild,
             show_progress=show_progress,
             on_progress=on_progress,
+            on_stage=on_stage,
+            read_total=files,
         )
 
     def ingest_records(
@@ -250,12 +267,24 @@ class Ingestor:
         rebuild: bool = False,
         show_progress: bool = True,
         on_progress: Progress | None = None,
+        on_stage: StageProgress | None = None,
+        read_total: int | None = None,
     ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
-        notify = on_progress or (lambda fraction, message: None)
+        listeners: list[StageProgress] = [on_stage] if on_stage else []
+        if on_progress is not None:
+            listeners.append(StageFractions(on_progress))
+        bars = StageBars() if show_progress else None
+        if bars is not None:
+            listeners.append(bars)
+
+        def stage(name: str, done: int, total: int) -> None:
+            for listener in listeners:
+                listener(name, done, total)
+
         cache = PendingVectors(index_dir, self.encoder.weights_sha256, self.encoder.dimension, self.encoder.kind)
-        with writer_lock(index_dir), _Embedder(self, cache) as embedder:
+        with writer_lock(index_dir), _Embedder(self, cache, stage) as embedder:
             store = self._open_live(index_dir, rebuild)
             try:
                 entries = [dict(e) for e in store.manifest["segments"]] if store else []
@@ -269,9 +298,10 @@ class Ingestor:
                         changed = True
                     else:
                         report.problems.append(Problem(path=article_id, reason="no article with this id in the index"))
-                notify(0.0, "reading files")
                 gathered = 0
-                for record in tqdm(records, desc="ingesting", unit=" article", disable=not show_progress):
+                files = _FileCount(read_total)
+                for record in records:
+                    stage("read", *files.seen(record))
                     if isinstance(record, Problem):
                         report.problems.append(record)
                         continue
@@ -293,33 +323,38 @@ class Ingestor:
                     gathered += len(item.sentences)
                     changed = True
                     if gathered >= self.settings.segment_sentences:
-                        self._write(index_dir, batch, run, embedder, notify)
+                        self._write(index_dir, batch, run, embedder, stage)
                         batch, gathered = [], 0
+                stage("read", *files.finished())
+                embedder.reading_done()
                 if batch:
-                    self._write(index_dir, batch, run, embedder, notify)
+                    self._write(index_dir, batch, run, embedder, stage)
                 entries = self._with_tombstones(index_dir, run)
             finally:
                 if store is not None:
                     store.close()
             if changed:
-                notify(0.95, "writing the index")
                 entries = self._merged(index_dir, entries)
                 self._publish(index_dir, entries, created_at)
                 cache.clear()
-        notify(1.0, "done")
+            to_write = len(report.added) + len(report.updated)
+            stage("write", to_write, to_write)  # published: every article is in the live index
+        if bars is not None:
+            bars.close()
         report.seconds = time.perf_counter() - started
         return report
 
     def _write(
-        self, index_dir: Path, batch: list[IndexedArticle], run: _Run, embedder: _Embedder, notify: Progress
+        self, index_dir: Path, batch: list[IndexedArticle], run: _Run, embedder: _Embedder, stage: StageProgress
     ) -> None:
         """Wait for `batch`'s vectors and write it as a new segment."""
-        notify(0.5, f"embedding: {embedder.submitted:,} chunks read so far")
         embedder.finish()
         entry = write_segment(
             index_dir, batch, dimension=self.encoder.dimension, approximate_above=self.settings.approximate_above
         )
         run.written(entry, batch)
+        embedder.articles_written += len(batch)
+        stage("write", embedder.articles_written, embedder.articles)
 
     def _with_tombstones(self, index_dir: Path, run: _Run) -> list[dict]:
         """The run's segment entries with their deleted ids and the row counts those cover."""
@@ -436,9 +471,16 @@ class _Embedder:
     while the reading thread prepares the next articles (sentence splitting, chunking and time expressions are
     Python; onnxruntime releases the interpreter while it runs, so the two overlap)."""
 
-    def __init__(self, ingestor: Ingestor, cache: PendingVectors) -> None:
+    def __init__(self, ingestor: Ingestor, cache: PendingVectors, stage: StageProgress | None = None) -> None:
         self.ingestor = ingestor
         self.cache = cache
+        self.stage = stage or (lambda name, done, total: None)
+        self.total_chunks = 0  # added so far (the total grows while files are read)
+        self.embedded = 0
+        self.articles = 0  # to be written
+        self.articles_written = 0
+        self.reading = True
+        self._count_lock = threading.Lock()
         self.resumed: dict[bytes, np.ndarray] = {}
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
         self.futures: list[Future[None]] = []
@@ -449,14 +491,34 @@ class _Embedder:
     def add(self, item: IndexedArticle) -> None:
         self.part.append(item)
         self.chunks += len(item.chunks)
+        self.articles += 1
+        with self._count_lock:
+            self.total_chunks += len(item.chunks)
         if self.chunks >= self.ingestor.batch_chunks:
             self._submit()
 
     def _submit(self) -> None:
         if self.part:
-            self.futures.append(self.worker.submit(self.ingestor._encode, self.part, self.cache, self.resumed))
+            # The caller's context goes along, so a progress callback that reads context variables (the chat's)
+            # still reaches its page from the embedding thread.
+            self.futures.append(self.worker.submit(contextvars.copy_context().run, self._encode, self.part))
             self.submitted += self.chunks
             self.part, self.chunks = [], 0
+
+    def _encode(self, part: list[IndexedArticle]) -> None:
+        self.ingestor._encode(part, self.cache, self.resumed)
+        with self._count_lock:
+            self.embedded += sum(len(item.chunks) for item in part)
+            done, total = self.embedded, self.total_chunks
+        self.stage("embed", done, total)
+
+    def reading_done(self) -> None:
+        """Every article is read: the embed and write totals are final (and say so even when nothing is new)."""
+        self.reading = False
+        with self._count_lock:
+            done, total = self.embedded, self.total_chunks
+        self.stage("embed", done, total)
+        self.stage("write", self.articles_written, self.articles)
 
     def finish(self) -> None:
         """Wait until every article added so far has its vectors (raising what the encoder raised)."""
@@ -471,6 +533,26 @@ class _Embedder:
 
     def __exit__(self, *exc: object) -> None:
         self.worker.shutdown(wait=True, cancel_futures=True)
+
+
+class _FileCount:
+    """Files read so far, from the records' origins ("path" or "path:line"), out of `total`."""
+
+    def __init__(self, total: int | None) -> None:
+        self.total = total
+        self.files: set[str] = set()
+
+    def seen(self, record: RawArticle | Problem) -> tuple[int, int]:
+        origin = record.path if isinstance(record, Problem) else record.origin
+        path, _, line = origin.rpartition(":")
+        self.files.add(path if line.isdigit() and path else origin)
+        # The file being read counts once its next one starts (or reading ends).
+        done = len(self.files) - 1
+        return done, max(self.total or 0, len(self.files))
+
+    def finished(self) -> tuple[int, int]:
+        total = max(self.total or 0, len(self.files))
+        return total, total
 
 
 def _empty(encoder: Encoder) -> np.ndarray:

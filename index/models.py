@@ -21,6 +21,10 @@ class Article(BaseModel):
     author: str | None = None
     origin: str = Field(default="", description="File (and line) the article was read from.")
     content_hash: str = ""
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="Other scalar metadata the input gives: category, section, tags, language… (name -> value).",
+    )
 
 
 class Sentence(BaseModel):

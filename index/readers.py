@@ -12,7 +12,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,21 +30,34 @@ from index.clean import (
     normalize_line,
 )
 from index.dates import EARLIEST_DATE, LATEST_DATE
+from index.metadata import (
+    AUTHOR_KEYS,
+    DATE_KEYS,
+    ID_KEYS,
+    SOURCE_KEYS,
+    TEXT_KEYS,
+    TITLE_KEYS,
+    URL_KEYS,
+    Metadata,
+    split_byline,
+    split_front_matter,
+)
 from index.models import Problem
 from index.settings import Settings
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".json", ".jsonl"})
+DOCUMENT_SUFFIXES = frozenset({".pdf", ".docx"})  # binary formats, read by index.documents
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".json", ".jsonl"}) | DOCUMENT_SUFFIXES
 
 # Read from the settings class, not an instance: the default must not depend on the caller's environment.
 DEFAULT_MAX_BYTES: int = Settings.model_fields["max_file_bytes"].default
 
-_TITLE_FIELDS = ("title", "headline")
-_TEXT_FIELDS = ("text", "body", "content", "article")
-_DATE_FIELDS = ("date", "published", "published_at", "pubdate")
-_URL_FIELDS = ("url", "link")
-_SOURCE_FIELDS = ("source", "publisher")
-_AUTHOR_FIELDS = ("author", "byline", "authors")
-_ID_FIELDS = ("id", "article_id", "doc_id")
+_TITLE_FIELDS = TITLE_KEYS
+_TEXT_FIELDS = TEXT_KEYS
+_DATE_FIELDS = DATE_KEYS
+_URL_FIELDS = URL_KEYS
+_SOURCE_FIELDS = SOURCE_KEYS
+_AUTHOR_FIELDS = AUTHOR_KEYS
+_ID_FIELDS = ID_KEYS
 
 _MONTHS = (
     "january",
@@ -87,6 +100,9 @@ class RawArticle(BaseModel):
     author: str | None = None
     id: str | None = Field(default=None, description="Only when the input gives one.")
     origin: str = Field(description='"path", or "path:line" for a JSON Lines record or an item of a JSON list.')
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="Other metadata the input gives (category, section, tags, language…)."
+    )
 
 
 TOO_DEEP = "JSON nested too deeply to read (more levels than any article record has)"
@@ -124,7 +140,11 @@ def _input_items(paths: Sequence[Path], follow_symlinks: bool) -> Iterator[Path 
 
 
 def read_inputs(
-    paths: Sequence[Path], max_bytes: int = DEFAULT_MAX_BYTES, *, follow_symlinks: bool = False
+    paths: Sequence[Path],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    field_map: Mapping[str, str] | None = None,
+    *,
+    follow_symlinks: bool = False,
 ) -> Iterator[RawArticle | Problem]:
     """Read every article under `paths`; never raises for a single bad input.
 
@@ -133,6 +153,8 @@ def read_inputs(
         max_bytes: files larger than this are reported and skipped (settings: `QA_MAX_FILE_BYTES`).
         follow_symlinks: also read what symbolic links inside a folder point to outside it (by default they
             are skipped with a reason: a link in a shared folder must not pull in /etc/passwd).
+        field_map: for JSON/JSONL records whose names differ, {field: the record's name for it}, e.g.
+            {"title": "headline_text", "date": "published_at"} (`qa ingest --field title=headline_text`).
 
     Yields:
         A `RawArticle` per article found, a `Problem` per path, file or record that could not be read.
@@ -145,10 +167,12 @@ def read_inputs(
             if isinstance(item, Problem):
                 yield item
             else:
-                yield from read_file(item, max_bytes)
+                yield from read_file(item, max_bytes, field_map)
 
 
-def read_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[RawArticle | Problem]:
+def read_file(
+    path: Path, max_bytes: int = DEFAULT_MAX_BYTES, field_map: Mapping[str, str] | None = None
+) -> Iterator[RawArticle | Problem]:
     """Read one file into its articles; see `read_inputs`."""
     where = str(path)
     suffix = path.suffix.lower()
@@ -156,21 +180,24 @@ def read_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[RawArt
         supported = " ".join(sorted(SUPPORTED_SUFFIXES))
         yield Problem(path=where, reason=f"unsupported file type {suffix or '(none)'!r}; supported: {supported}")
         return
-    data = _read_bytes(path, max_bytes)
+    data = _read_bytes(path, max_bytes, binary=suffix in DOCUMENT_SUFFIXES)
     if isinstance(data, Problem):
         yield data
         return
     if suffix == ".jsonl":
-        yield from _read_jsonl(path, data)
+        yield from _read_jsonl(path, data, field_map)
         return
     if suffix in (".html", ".htm"):
         yield _read_html(path, data)
+        return
+    if suffix in DOCUMENT_SUFFIXES:
+        yield _read_document(path, data)
         return
     text = _decode(path, data)
     if isinstance(text, Problem):
         yield text
     elif suffix == ".json":
-        yield from _read_json(path, text)
+        yield from _read_json(path, text, field_map)
     else:
         yield _read_plain(path, text, markdown=suffix == ".md")
 
@@ -282,7 +309,7 @@ _SPECIAL_FILES = (
 )
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes | Problem:
+def _read_bytes(path: Path, max_bytes: int, *, binary: bool = False) -> bytes | Problem:
     where = str(path)
     try:
         # Opened without blocking and checked before reading: a named pipe called x.txt would otherwise wait
@@ -312,6 +339,8 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes | Problem:
         return Problem(path=where, reason=f"over the {_format_size(max_bytes)} limit; split the file")
     if not data.strip():
         return Problem(path=where, reason="empty file")
+    if binary:  # a PDF or DOCX: its own reader checks it
+        return data
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return Problem(path=where, reason="the file is UTF-16; save it as UTF-8")
     if b"\x00" in data:
@@ -344,18 +373,57 @@ def _title_from_stem(path: Path) -> str:
 
 def _read_plain(path: Path, text: str, *, markdown: bool) -> RawArticle | Problem:
     heading: str | None = None
+    # "Source: …" / "Date: …" header lines or a YAML block at the top are metadata, not sentences to cite.
+    pairs, text = split_front_matter(text)
+    meta = Metadata.from_pairs(pairs)
     if markdown:
         text = _MD_LINK.sub(r"\1", text)
         first, _, rest = text.lstrip().partition("\n")
         if first.startswith("# "):
             heading, text = normalize_line(first[2:]), rest
         text = _MD_HEADING.sub("", text)
-    cleaned = clean_article(text, find_title=heading is None)
+    cleaned = clean_article(text, find_title=heading is None and not meta.title)
+    cleaned = _without_byline(cleaned)
     if not cleaned.text:
         return Problem(path=str(path), reason="no article text left after removing the page furniture")
     if not has_content(cleaned.text):
         return Problem(path=str(path), reason=f"no sentence of article text, only {cleaned.text[:60]!r}")
-    return _article(cleaned, path, title=heading or cleaned.title or _title_from_stem(path))
+    cleaned = cleaned.model_copy(
+        update={
+            "author": meta.author or cleaned.author, "source": meta.source or cleaned.source,
+            "date": meta.date or cleaned.date, "url": meta.url or cleaned.url,
+        }
+    )  # fmt: skip
+    article = _article(cleaned, path, title=meta.title or heading or cleaned.title or _title_from_stem(path))
+    return article.model_copy(update={"fields": meta.fields, "id": meta.id})
+
+
+def _without_byline(cleaned: CleanedText) -> CleanedText:
+    """A leading "By Jane Roe, Harbour Gazette, 3 May 2022" paragraph taken out of the body into the metadata it
+    names (what the page's own metadata gave stays)."""
+    byline, body = split_byline(cleaned.text, normalize_date)
+    if not byline or not has_content(body):
+        return cleaned
+    return cleaned.model_copy(
+        update={
+            "text": body, "author": cleaned.author or byline.get("author"),
+            "source": cleaned.source or byline.get("source"), "date": cleaned.date or byline.get("date"),
+        }
+    )  # fmt: skip
+
+
+def _read_document(path: Path, data: bytes) -> RawArticle | Problem:
+    """A PDF or Word file (index.documents): a PDF's text keeps its page breaks, so citations can name pages."""
+    from index.documents import DocumentError, read_docx, read_pdf
+
+    try:
+        document = read_pdf(path, data) if path.suffix.lower() == ".pdf" else read_docx(path, data)
+    except DocumentError as error:
+        return Problem(path=str(path), reason=str(error))
+    return RawArticle(
+        title=document.title or _title_from_stem(path), text=document.text, date=normalize_date(document.date),
+        author=document.author, origin=str(path),
+    )  # fmt: skip
 
 
 def _read_html(path: Path, data: bytes) -> RawArticle | Problem:
@@ -375,7 +443,9 @@ def _read_html(path: Path, data: bytes) -> RawArticle | Problem:
     except Exception as error:
         # The HTML parser is third-party code: whatever it chokes on costs this page, not the whole ingest.
         return Problem(path=str(path), reason=f"could not parse the HTML ({type(error).__name__}: {error})")
-    return _article(cleaned, path, title=cleaned.title or _title_from_stem(path))
+    cleaned = _without_byline(cleaned)
+    article = _article(cleaned, path, title=cleaned.title or _title_from_stem(path))
+    return article.model_copy(update={"fields": cleaned.fields})
 
 
 def _article(cleaned: CleanedText, path: Path, *, title: str) -> RawArticle:
@@ -390,7 +460,7 @@ def _article(cleaned: CleanedText, path: Path, *, title: str) -> RawArticle:
     )
 
 
-def _read_jsonl(path: Path, data: bytes) -> Iterator[RawArticle | Problem]:
+def _read_jsonl(path: Path, data: bytes, field_map: Mapping[str, str] | None) -> Iterator[RawArticle | Problem]:
     offset = 0
     for number, raw in enumerate(data.split(b"\n"), start=1):
         line_offset, offset = offset, offset + len(raw) + 1
@@ -408,16 +478,16 @@ def _read_jsonl(path: Path, data: bytes) -> Iterator[RawArticle | Problem]:
         except RecursionError:
             yield Problem(path=str(path), line=number, reason=TOO_DEEP)
             continue
-        yield _record_to_article(record, path, number, label="the line")
+        yield _record_to_article(record, path, number, label="the line", field_map=field_map)
 
 
-def _read_json(path: Path, text: str) -> Iterator[RawArticle | Problem]:
+def _read_json(path: Path, text: str, field_map: Mapping[str, str] | None) -> Iterator[RawArticle | Problem]:
     try:
         for index, line, record in _iter_json_values(text):
             if index is None:
-                yield _record_to_article(record, path, None, label="the JSON object")
+                yield _record_to_article(record, path, None, label="the JSON object", field_map=field_map)
             else:
-                yield _record_to_article(record, path, line, label=f"item {index} of the list")
+                yield _record_to_article(record, path, line, label=f"item {index} of the list", field_map=field_map)
     except json.JSONDecodeError as error:
         yield Problem(
             path=str(path),
@@ -469,10 +539,14 @@ def _iter_json_values(text: str) -> Iterator[tuple[int | None, int, Any]]:
         raise json.JSONDecodeError("Extra data", text, skip_space(end))
 
 
-def _record_to_article(record: object, path: Path, line: int | None, *, label: str) -> RawArticle | Problem:
+def _record_to_article(
+    record: object, path: Path, line: int | None, *, label: str, field_map: Mapping[str, str] | None = None
+) -> RawArticle | Problem:
     where = str(path)
     if not isinstance(record, dict):
         return Problem(path=where, line=line, reason=f"{label} is a JSON {_json_type(record)}, expected an object")
+    if field_map:
+        record = rename_fields(record, field_map)
     raw_text = _first(record, _TEXT_FIELDS, _as_text)
     if raw_text is None:
         keys = ", ".join(sorted(map(str, record))) or "none"
@@ -497,7 +571,30 @@ def _record_to_article(record: object, path: Path, line: int | None, *, label: s
         author=_first(record, _AUTHOR_FIELDS, _as_names),
         id=_first(record, _ID_FIELDS, _as_id),
         origin=where if line is None else f"{where}:{line}",
+        # Every other scalar field (BBC's category, a section, tags, language…) is kept as metadata.
+        fields=Metadata.from_pairs(record).fields,
     )
+
+
+def rename_fields(record: dict[str, Any], field_map: Mapping[str, str]) -> dict[str, Any]:
+    """`record` with each field_map value's field under its key ({"title": "headline_text"} reads the title
+    from "headline_text"); the renamed field is not kept a second time as metadata."""
+    renamed = dict(record)
+    for field, name in field_map.items():
+        if name in record:
+            renamed[field] = renamed.pop(name)
+    return renamed
+
+
+def parse_field_map(items: Iterable[str]) -> dict[str, str]:
+    """{"title": "headline"} from ["title=headline", ...] (`qa ingest --field`); ValueError for a malformed item."""
+    mapping: dict[str, str] = {}
+    for item in items:
+        field, sep, name = item.partition("=")
+        if not sep or not field.strip() or not name.strip():
+            raise ValueError(f"--field {item!r}: write FIELD=NAME, e.g. --field title=headline")
+        mapping[field.strip().lower()] = name.strip()
+    return mapping
 
 
 def site_name(url: str | None) -> str | None:

@@ -1,16 +1,24 @@
 """The one settings object: where the index lives, which model encodes, how text is cut.
 
-Values come from keyword arguments, then `QA_*` environment variables, then the defaults below.
+Values come from keyword arguments, then `QA_*` environment variables, then a `newsqa.toml` file, then the
+defaults below. The file is `$QA_CONFIG` when set, else `newsqa.toml` in the working folder, else
+`newsqa.toml` in the user config folder (~/.config/newsqa/ on Linux); its keys are the field names below
+(`index_dir = "/srv/news-index"`, `max_file_bytes = 50_000_000`), at the top level or under an `[index]` table.
 """
 
 from __future__ import annotations
 
+import os
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from platformdirs import user_cache_dir, user_data_dir
+from platformdirs import user_cache_dir, user_config_dir, user_data_dir
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from index.models import IndexStoreError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO_ROOT / "corpus"
@@ -24,10 +32,83 @@ def _default_model_cache() -> Path:
     return Path(user_cache_dir("newsqa", appauthor=False)) / "encoder"
 
 
+class SettingsFileError(IndexStoreError, ValueError):
+    """The settings file is missing where $QA_CONFIG says, or is not valid TOML; the message says which."""
+
+
+CONFIG_ENV = "QA_CONFIG"
+CONFIG_NAME = "newsqa.toml"
+
+
+def config_file(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The settings file in use: $QA_CONFIG, ./newsqa.toml, or the user config folder's newsqa.toml; None if
+    there is none (a $QA_CONFIG that names no file is an error, so a typo is not silently ignored)."""
+    env = os.environ if environ is None else environ
+    named = env.get(CONFIG_ENV, "").strip()
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            raise SettingsFileError(f"{CONFIG_ENV}={named}: no such settings file")
+        return path
+    for candidate in (Path.cwd() / CONFIG_NAME, Path(user_config_dir("newsqa", appauthor=False)) / CONFIG_NAME):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def config_table(name: str) -> dict[str, Any]:
+    """A table of the settings file (e.g. [ui], read by the web chat), or {} when there is none."""
+    path = config_file()
+    if path is None:
+        return {}
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get(name)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsFileError(f"{path}: not a readable TOML settings file ({exc})") from None
+    return dict(table) if isinstance(table, dict) else {}
+
+
+class _TomlSettings(PydanticBaseSettingsSource):
+    """The settings file's values: top-level keys, or those of an [index] table (unknown keys are ignored,
+    as other tables, such as [ui], are read by their own parts)."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        self.values: dict[str, Any] = {}
+        path = config_file()
+        if path is None:
+            return
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsFileError(f"{path}: not a readable TOML settings file ({exc})") from None
+        table = data.get("index") if isinstance(data.get("index"), dict) else {}
+        flat = {k: v for k, v in data.items() if not isinstance(v, dict)}
+        self.values = {k: v for k, v in {**flat, **table}.items() if k in settings_cls.model_fields}
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self.values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self.values)
+
+
 class Settings(BaseSettings):
     """Everything that can be configured, passed down from the entry points."""
 
     model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Arguments, then QA_* variables, then newsqa.toml, then the defaults.
+        return init_settings, env_settings, _TomlSettings(settings_cls)
 
     index_dir: Path = Field(default_factory=_default_index_dir, description="Where the index is stored.")
     corpus_dir: Path = Field(default=DEFAULT_CORPUS, description="Corpus indexed automatically on first use.")

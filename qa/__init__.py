@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def answer(
     top_k: int = 3,
     index: Assistant | None = None,
     search_filter: SearchFilter | None = None,
+    as_of: date | str | None = None,
 ) -> Answer:
     """Answer `question` from the corpus: cited sentences with the answer span, or `found=False`.
 
@@ -55,9 +57,11 @@ def answer(
         top_k: at most this many sentences are returned.
         index: the `Assistant` to ask; by default a shared one over the configured index.
         search_filter: optional source and date-range restriction.
+        as_of: the day the question is asked (a date or "YYYY-MM-DD"; default today): "last month" counts from
+            it, and articles published after it rank last.
     """
     assistant = index or default_assistant()
-    return assistant.answer(question, history=history, top_k=top_k, search_filter=search_filter)
+    return assistant.answer(question, history=history, top_k=top_k, search_filter=search_filter, as_of=as_of)
 
 
 def __getattr__(name: str) -> object:

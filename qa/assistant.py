@@ -10,7 +10,7 @@ import math
 import re
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from index.dates import TimeMention, says_its_year
+from index.documents import page_at
 from index.encoder import Encoder, load_encoder
 from index.ingest import Ingestor, Progress
 from index.models import Article, IngestReport
@@ -88,8 +89,11 @@ class Assistant:
         self.weights = weights or default_weights()
         # The reader reranks the scorer's best candidates, decides abstention and marks the spans of the answer
         # types its reader.json names; False answers without it (the linear scorer and typed extractors alone,
-        # an ablation).
-        self.reader = load_reader(self.encoder) if reader is True else (reader or None)
+        # an ablation). True loads it on the first question, so what never answers (qa stats, qa remove) never
+        # imports torch.
+        self._reader: Reader | None = None if reader is True else (reader or None)
+        self._reader_pending = reader is True
+        self._reader_lock = threading.Lock()
         # Read the question's time and prefer what was reported for it (qa/when.py); False is the ablation.
         self.time_aware = time_aware
         self.time_weights = DEFAULT_TIME_WEIGHTS
@@ -104,6 +108,21 @@ class Assistant:
             print(f"qa: upgrading the index at {self.index_dir} to the current format", file=sys.stderr)
             Ingestor(self.encoder, self.settings).upgrade(self.index_dir)
         self.reload()
+
+    @property
+    def reader(self) -> Reader | None:
+        """The cross-encoder reader (loaded on first use), or None when answering without it."""
+        if self._reader_pending:
+            with self._reader_lock:
+                if self._reader_pending:
+                    self._reader = load_reader(self.encoder)
+                    self._reader_pending = False
+        return self._reader
+
+    @reader.setter
+    def reader(self, reader: Reader | None) -> None:
+        with self._reader_lock:
+            self._reader, self._reader_pending = reader, False
 
     # --- index ------------------------------------------------------------------------------------
     @property
@@ -130,12 +149,19 @@ class Assistant:
             self.reload()
 
     def ingest(
-        self, paths: Sequence[Path], *, show_progress: bool = True, on_progress: Progress | None = None
+        self,
+        paths: Sequence[Path],
+        *,
+        show_progress: bool = True,
+        on_progress: Progress | None = None,
+        field_map: Mapping[str, str] | None = None,
     ) -> IngestReport:
-        """Add files or folders to the index and start answering from the new snapshot."""
+        """Add files or folders to the index and start answering from the new snapshot. `field_map` names JSON
+        fields that differ: {"title": "headline_text", "date": "published_at"}."""
         report = Ingestor(self.encoder, self.settings).ingest(
-            [Path(p) for p in paths], self.index_dir, show_progress=show_progress, on_progress=on_progress
-        )
+            [Path(p) for p in paths], self.index_dir, show_progress=show_progress, on_progress=on_progress,
+            field_map=field_map,
+        )  # fmt: skip
         self.reload()
         return report
 
@@ -181,6 +207,10 @@ class Assistant:
         _check_arguments(question, history, top_k, search_filter)
         day = as_of_date(as_of)
         self._follow_current()
+        if search_filter is not None and search_filter.fields and not filters_on_fields(self._store):
+            # Never answer from outside the filter: an index that does not keep metadata cannot apply it.
+            asked = ", ".join(f"{k}={v}" for k, v in search_filter.fields.items())
+            raise ValueError(f"this index cannot filter on metadata ({asked}): it does not store articles' fields")
         asked = " ".join(question.split())
         understood = rewrite(asked, history)
         parsed = analyze(understood)
@@ -301,6 +331,8 @@ class Assistant:
                 date=article.date,
                 url=article.url,
                 origin=article.origin,
+                fields=dict(article.fields),
+                page=page_at(article.text, sentence.start) if article.origin.lower().endswith(".pdf") else None,
                 fact_dates=fact_dates(times),
                 sentence_number=sentence.number,
                 start=sentence.start,
@@ -324,6 +356,12 @@ class Assistant:
             )  # fmt: skip
             return [named] if number == c.sentence_number else [named, cited.model_copy(update={"span": None})]
         return []
+
+
+def filters_on_fields(store: object) -> bool:
+    """Whether a loaded index can restrict a search to articles with given metadata (Filter.fields): a store
+    says so with a true `filters_on_fields` attribute."""
+    return bool(getattr(store, "filters_on_fields", False))
 
 
 def _check_arguments(question: object, history: object, top_k: object, search_filter: object) -> None:

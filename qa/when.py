@@ -12,9 +12,10 @@ date. It is a preference added to the sentence's log-odds, never a filter: undat
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -71,6 +72,29 @@ def as_of_date(value: date | str | None) -> date:
             f"({EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()})"
         )
     return day
+
+
+_NEWEST_WORDS = frozenset({"latest", "newest", "latest article", "newest article", "end of the archive"})
+AS_OF_HINT = 'write a day (2019-12-31), a month ("2019-03"), "last tuesday", "today" or "latest"'
+
+
+def read_as_of(text: str | None, today: date, newest: Callable[[], str | None] | None = None) -> date | None:
+    """The as-of day a person typed, or None for an empty box (today). Takes what the question box takes: an ISO
+    date, a month or year ("2019-03", "March 2019": its last day), a relative day ("last tuesday", "yesterday",
+    counted from `today`), or "latest" (the newest article's date, from `newest`; today when nothing is dated).
+    Raises ValueError saying what to write instead for anything else."""
+    typed = " ".join((text or "").split())
+    if not typed:
+        return None
+    if typed.lower() in _NEWEST_WORDS:
+        found = newest() if newest is not None else None
+        return date.fromisoformat(found) if found else today
+    with contextlib.suppress(ValueError):
+        return date.fromisoformat(typed)
+    mentions = time_mentions(typed, today, lenient=True)
+    if len(mentions) == 1 and mentions[0].start == 0 and mentions[0].end == len(typed):
+        return mentions[0].last
+    raise ValueError(f"{typed!r} is not a date the assistant can read; {AS_OF_HINT}")
 
 
 def read_time(question: str, as_of: date) -> QuestionTime:

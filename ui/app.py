@@ -10,8 +10,10 @@ hosts the server was not bound to (DNS rebinding, cross-site origins) and thrott
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
@@ -26,10 +28,12 @@ from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
 from index.readers import SUPPORTED_SUFFIXES
-from index.settings import Settings
+from index.settings import Settings, config_table
 from qa.assistant import Assistant
 from qa.models import Answer, SearchFilter
-from qa.when import as_of_date
+from qa.when import as_of_date, read_as_of
+from ui.api import ApiAccess, api_routes, public_answer
+from ui.export import write_conversation
 from ui.guard import LoginThrottle, RequestGuard, allowed_hosts_from_env, served_hosts, trusted_proxies_from_env
 from ui.render import (
     CSS,
@@ -40,6 +44,7 @@ from ui.render import (
     render_article,
     render_corpus_facts,
     render_ingest_result,
+    render_notice,
     render_question,
 )
 
@@ -54,6 +59,7 @@ MAX_TOP_K = 10
 # One limit for a question wherever it comes from: the chat's box and the /ask API.
 MAX_QUESTION_CHARS = 1000
 MAX_HISTORY_CHARS = 200_000
+MAX_AS_OF_CHARS = 40  # "the last day of the previous month" fits; the box never cuts what was typed shorter
 UPLOAD_CAP_FACTOR = 4  # uploads this many times QA_MAX_FILE_BYTES are stopped by the browser before sending
 
 _SCROLL_TO_CITED = """() => {
@@ -118,10 +124,13 @@ def build_app(
             # The box stops longer input in the browser; this stops it when the event is sent by hand.
             question = _text_argument("question", question, MAX_QUESTION_CHARS)
             narrowed = search_filter(sources, date_from, date_to)
-            day = _iso_date(as_of, "As of")
+            day = read_as_of(as_of, date.today(), latest_dated)
             as_of_date(day)  # a date outside the sane range is refused here, with the reason, not mid-answer
         except ValueError as exc:
-            raise gr.Error(str(exc)) from None
+            # Said in the chat, under the conversation so far; the question stays in its box to ask again.
+            label = "As of: " if "date the assistant can read" in str(exc) else ""
+            notice = {"role": "assistant", "content": render_notice(f"{label}{exc}")}
+            return gr.skip(), [*chat_messages(answers), notice], gr.skip(), gr.skip(), gr.skip(), gr.skip()
         answer = assistant.answer(question, history=answers, top_k=int(top_k), search_filter=narrowed, as_of=day)
         answers = [*answers, answer]
         citations, article = sources_of(answers, len(answers) - 1)
@@ -173,6 +182,16 @@ def build_app(
     def refresh() -> tuple[Any, ...]:
         return facts(), gr.update(choices=source_choices()), today()
 
+    def latest_dated() -> str | None:
+        return assistant.stats().date_to
+
+    def export(answers: list[Answer]) -> Any:
+        if not answers:
+            return gr.update(value=None, visible=False)
+        folder = Path(tempfile.mkdtemp(prefix="qa-export-"))
+        paths = write_conversation(answers, folder)
+        return gr.update(value=[str(p) for p in paths], visible=True)
+
     def today() -> str:
         return date.today().isoformat()
 
@@ -198,8 +217,8 @@ def build_app(
             sources: optional comma-separated source names to search (e.g. "Khmer Times").
             date_from: optional ISO date (YYYY-MM-DD): only articles from this day on.
             date_to: optional ISO date (YYYY-MM-DD): only articles up to this day.
-            as_of: optional ISO date (YYYY-MM-DD) the question is asked as of ("last month" counts from it;
-                articles after it rank last); empty: today.
+            as_of: optional day the question is asked as of ("last month" counts from it; articles after it
+                rank last): YYYY-MM-DD, a month ("2019-03"), "last tuesday" or "latest"; empty: today.
 
         Returns:
             The Answer as JSON: question, understood_question, answer_type, found, sentences (text, score, span,
@@ -213,7 +232,10 @@ def build_app(
             narrowed = search_filter(
                 names, _text_argument("date_from", date_from, 40), _text_argument("date_to", date_to, 40)
             )
-            day = _iso_date(_text_argument("as_of", as_of, 40), "as_of")
+            try:
+                day = read_as_of(_text_argument("as_of", as_of, MAX_AS_OF_CHARS), date.today(), latest_dated)
+            except ValueError as exc:
+                raise ValueError(f"as_of: {exc}") from None
             as_of_date(day)
             count = whole_number("top_k", top_k)
             if not 1 <= count <= MAX_TOP_K:
@@ -229,8 +251,11 @@ def build_app(
     with gr.Blocks(title="News archive QA", analytics_enabled=False, fill_width=True) as app:
         answers = gr.State([])
         shown = gr.State(-1)
-        with gr.Row(equal_height=False):
-            gr.Markdown("## News archive QA\nAnswers are exact sentences from the articles, with their sources.")
+        with gr.Row(equal_height=False, elem_id="qa-header"):
+            gr.Markdown(
+                "## News archive QA\nAnswers are exact sentences from the articles, with their sources.",
+                elem_id="qa-title",
+            )
             corpus_facts = gr.HTML(facts(), elem_id="qa-facts")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
@@ -257,21 +282,31 @@ def build_app(
                         max_length=MAX_QUESTION_CHARS,
                     )
                     ask_button = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=1, min_width=80)
-                with gr.Row(equal_height=True):
+                with gr.Row(equal_height=False, elem_id="qa-as-of-row"):
                     as_of = gr.Textbox(
                         value="",  # filled in on each page load: a server up since yesterday says today
                         label="As of",
-                        info="Questions are answered as of this day (empty: today): “last month” counts from it.",
-                        placeholder="YYYY-MM-DD",
+                        info="Questions are answered as of this day (empty: today): “last month” counts from it. "
+                        "A date, a month, “last tuesday” or “latest”.",
+                        placeholder='YYYY-MM-DD, "2019-03", "last tuesday" or "latest"',
                         elem_id="qa-as-of",
                         scale=3,
-                        max_length=10,
+                        max_length=MAX_AS_OF_CHARS,
                     )
                     as_of_today = gr.Button("Today", size="sm", elem_id="qa-as-of-today", scale=1, min_width=60)
                     as_of_latest = gr.Button(
                         "Latest article", size="sm", elem_id="qa-as-of-latest", scale=1, min_width=100
                     )
-                new_chat = gr.Button("New conversation", size="sm", elem_id="qa-new")
+                with gr.Row(elem_id="qa-conversation-row"):
+                    new_chat = gr.Button("New conversation", size="sm", elem_id="qa-new")
+                    export_button = gr.Button("Export", size="sm", elem_id="qa-export")
+                exported = gr.File(
+                    label="The conversation with its citations (Markdown and JSON)",
+                    file_count="multiple",
+                    interactive=False,
+                    visible=False,
+                    elem_id="qa-exported",
+                )
             with gr.Column(scale=2), gr.Tabs():
                 with gr.Tab("Sources", id="sources"):
                     citation = gr.Radio(
@@ -336,11 +371,16 @@ def build_app(
             concurrency_limit=1,
             api_visibility="private",
         )
+        export_button.click(export, [answers], [exported], **view_events)  # type: ignore[arg-type]
         as_of_latest.click(latest_article_date, None, [as_of], **view_events)  # type: ignore[arg-type]
         as_of_today.click(today, None, [as_of], **view_events)  # type: ignore[arg-type]
         app.load(refresh, None, [corpus_facts, source_filter, as_of], show_progress="hidden", **view_events)  # type: ignore[arg-type]
         gr.api(ask, api_name="ask", concurrency_id="chat", concurrency_limit=CHAT_WORKERS)
+        describe_api_parameters(app, "ask", ask)
     app.queue(default_concurrency_limit=1)
+    # The REST API's routes, served beside the page by `launch` (which sets who may call them).
+    app.api_access = ApiAccess(None)  # type: ignore[attr-defined]
+    app.api_routes = api_routes(assistant, settings, app.api_access)  # type: ignore[attr-defined]
     # The browser refuses a whole selection when one file is over gradio's limit, so that limit is only a hard
     # cap against filling the disk; files over QA_MAX_FILE_BYTES arrive and are refused one by one, with reasons.
     app.max_file_size = UPLOAD_CAP_FACTOR * settings.max_file_bytes
@@ -370,11 +410,13 @@ def launch(
     # uvicorn (started by gradio) reads the proxies it believes from this variable, and by default believes any
     # loopback client: without this, one local client could claim a new address for every sign-in attempt.
     os.environ["FORWARDED_ALLOW_IPS"] = ",".join(trusted_proxies)
-    guard = Middleware(
-        RequestGuard,
-        hosts=served_hosts(host, allowed_hosts),
-        throttle=(login_throttle or LoginThrottle()) if auth else None,
-    )
+    throttle = (login_throttle or LoginThrottle()) if auth else None
+    guard = Middleware(RequestGuard, hosts=served_hosts(host, allowed_hosts), throttle=throttle)
+    # The REST API (ui/api.py) rides on the same server: the same guard, sign-in and throttle.
+    access: ApiAccess | None = getattr(app, "api_access", None)
+    routes = list(getattr(app, "api_routes", []))
+    if access is not None:
+        access.auth, access.throttle = auth, throttle
     _, url, _ = app.launch(
         server_name=host,
         server_port=port,
@@ -395,9 +437,24 @@ def launch(
         ssr_mode=False,
         pwa=False,
         run_history=False,
-        app_kwargs={"middleware": [guard]},
+        app_kwargs={"middleware": [guard], "routes": routes},
     )
+    if access is not None:
+        access.session_user = _session_user(app.server_app)
     return url
+
+
+def _session_user(server: Any) -> Any:
+    """Reads the chat's sign-in cookie: the user a request's session belongs to, or None."""
+
+    def user(request: Any) -> str | None:
+        cookies = request.cookies
+        token = cookies.get(f"access-token-{server.cookie_id}") or cookies.get(
+            f"access-token-unsecure-{server.cookie_id}"
+        )
+        return server.tokens.get(token) if token else None
+
+    return user
 
 
 def serve(
@@ -417,10 +474,11 @@ def serve(
     with `app.close()`).
     """
     auth = auth_from_env()  # a half-set sign-in fails before the model is loaded
-    extra_hosts = allowed_hosts_from_env()
+    extra_hosts = allowed_hosts_from_env() + configured_hosts()
     proxies = trusted_proxies_from_env()
     settings = settings or (assistant.settings if assistant else Settings())
     assistant = assistant or Assistant(settings)
+    assistant.reader  # noqa: B018 - loaded now, not while the first visitor waits for an answer
     app = build_app(assistant, settings)
     launch(app, host, port, auth=auth, allowed_hosts=extra_hosts, trusted_proxies=proxies, block=block, quiet=quiet)
     return app
@@ -432,14 +490,37 @@ def offline_theme() -> gr.themes.Base:
 
 
 def auth_from_env(environ: dict[str, str] | None = None) -> tuple[str, str] | None:
-    """(username, password) from QA_UI_USERNAME / QA_UI_PASSWORD, or None when neither is set."""
+    """(username, password) from QA_UI_USERNAME / QA_UI_PASSWORD (else the settings file's [ui] username and
+    password, when reading the real environment), or None when neither is set."""
     env = os.environ if environ is None else environ
     username, password = env.get(USERNAME_ENV, ""), env.get(PASSWORD_ENV, "")
+    if environ is None and not username and not password:
+        ui = config_table("ui")
+        username, password = str(ui.get("username") or ""), str(ui.get("password") or "")
     if not username and not password:
         return None
     if not username or not password:
         raise ValueError(f"set both {USERNAME_ENV} and {PASSWORD_ENV} to require a sign-in, or neither")
     return username, password
+
+
+def configured_hosts() -> list[str]:
+    """Extra host names from the settings file's [ui] allowed_hosts (a list, or text separated by commas)."""
+    value = config_table("ui").get("allowed_hosts") or []
+    items = value.split(",") if isinstance(value, str) else [str(v) for v in value]
+    return allowed_hosts_from_env({"QA_UI_ALLOWED_HOSTS": ",".join(items)})
+
+
+def ui_default(name: str, default: str) -> str:
+    """A `qa serve` default: QA_UI_<NAME>, else the settings file's [ui] value, else `default`."""
+    value = os.environ.get(f"QA_UI_{name.upper()}")
+    if value:
+        return value
+    try:
+        configured = config_table("ui").get(name)
+    except ValueError:
+        return default  # reported with its reason when the settings are read
+    return str(configured) if configured not in (None, "") else default
 
 
 def discard_uploads(paths: Iterable[Path]) -> None:
@@ -479,17 +560,6 @@ def search_filter(sources: Sequence[str] | None, date_from: str | None, date_to:
     if not names and not start and not end:
         return None
     return SearchFilter(sources=names or None, date_from=start, date_to=end)
-
-
-def public_answer(answer: Answer) -> dict:
-    """The Answer as JSON for clients: a citation's origin names its file ("feed.jsonl:12"), never a path on the
-    server (the corpus folder, or the temporary folder an upload went through)."""
-    data = answer.model_dump(mode="json")
-    for sentence in data["sentences"]:
-        citation = sentence["citation"]
-        if citation.get("origin"):
-            citation["origin"] = Path(citation["origin"]).name
-    return data
 
 
 def _text_argument(name: str, value: object, limit: int) -> str:
@@ -581,6 +651,46 @@ def example_questions(settings: Settings, limit: int = 4) -> list[str]:
             if item.answerable and not item.history and item.type not in chosen:
                 chosen[item.type] = item.question
     return list(chosen.values())[:limit]
+
+
+def describe_api_parameters(app: gr.Blocks, api_name: str, fn: Any) -> None:
+    """Name each input of the gradio endpoint `api_name` after `fn`'s parameter and give it the description from
+    `fn`'s docstring ("Args:"), which the API page shows (gradio labels them "1st", "2nd", … otherwise)."""
+    described = docstring_arguments(fn.__doc__ or "")
+    for block_fn in app.fns.values():
+        if block_fn.api_name != api_name:
+            continue
+        names = list(inspect.signature(fn).parameters)
+        for name, component in zip(names, block_fn.inputs, strict=False):
+            component.label = name
+            info = dict(getattr(component, "_api_info", {}) or {})
+            info["additional_description"] = described.get(name, "")
+            component._api_info = info
+
+
+def docstring_arguments(doc: str) -> dict[str, str]:
+    """{name: description} from a Google-style docstring's "Args:" section (continuation lines joined)."""
+    found: dict[str, str] = {}
+    inside, name, indent = False, None, None
+    for line in inspect.cleandoc(doc).splitlines():
+        stripped = line.strip()
+        if stripped == "Args:":
+            inside = True
+            continue
+        if not inside:
+            continue
+        if not stripped:
+            continue
+        depth = len(line) - len(line.lstrip())
+        if depth == 0:  # the next section ("Returns:")
+            break
+        if indent is None or depth <= indent:
+            indent = depth
+            name, _, text = stripped.partition(":")
+            found[name.strip()] = text.strip()
+        elif name is not None:
+            found[name] += " " + stripped
+    return found
 
 
 def _iso_date(value: str | None, label: str) -> str | None:

@@ -14,6 +14,7 @@ the proxies named in QA_UI_TRUSTED_PROXIES (none by default).
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import os
 import re
@@ -43,6 +44,7 @@ SIGNED_IN_ONLY = ("/openapi.json", "/gradio_api/heartbeat/")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARD_BINDS = frozenset({"", "0.0.0.0", "::"})
 LOGIN_PATHS = frozenset({"/login", "/login/"})
+JSON_PATHS = ("/api/v1/", "/healthz")  # the REST API's errors are JSON (ui/api.py)
 LOGIN_MAX_FAILURES = 5  # failed sign-ins from one IP within LOGIN_WINDOW_S before it must wait
 LOGIN_WINDOW_S = 60.0
 LOGIN_COOLDOWN_S = 60.0
@@ -240,9 +242,13 @@ def _signed_in(scope: Scope) -> bool:
 async def _refuse(
     scope: Scope, receive: Receive, send: Send, status: int, reason: str, headers: dict[str, str] | None = None
 ) -> None:
-    """Answer with `status` and a plain-text reason (a websocket handshake is denied before it is accepted)."""
-    body = reason.encode()
-    raw = [(b"content-type", b"text/plain; charset=utf-8"), (b"x-content-type-options", b"nosniff")]
+    """Answer with `status` and a plain-text reason, or {"error": reason} for the REST API (a websocket handshake
+    is denied before it is accepted)."""
+    if scope.get("path", "").startswith(JSON_PATHS):
+        body, kind = json.dumps({"error": reason}).encode(), b"application/json"
+    else:
+        body, kind = reason.encode(), b"text/plain; charset=utf-8"
+    raw = [(b"content-type", kind), (b"x-content-type-options", b"nosniff")]
     raw += [(b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     if scope["type"] == "http":

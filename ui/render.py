@@ -47,18 +47,36 @@ CSS = """
 .qa-warning { color: var(--error-text-color, #b91c1c); margin-top: 0.3em; }
 .qa-ingest-ok { color: #2b8a3e; }
 .qa-ingest-problem { color: #c92a2a; }
+.qa-notice { color: #8a4b00; background: #fff4e0; border: 1px solid #f0b866; border-radius: 8px; padding: 0.5em 0.8em; }
+#qa-as-of-row { align-items: flex-end; }
+#qa-as-of-row > button { flex-grow: 0; align-self: flex-end; margin-bottom: 2px; }
+#qa-conversation-row > button { flex-grow: 0; }
 """
 
 # Put in the page's <head> at launch: gradio scopes the @media rules of `css` to the app's body, not its footer.
 # Gradio hides "Use via API" on narrow screens (<= 640px) but not the "·" after it, which left "· Settings".
+# On a phone the question box must show without scrolling: a shorter chat, the title and corpus facts stacked and
+# small above it.
 HEAD = """<style>
 @media (width <= 640px) { footer .show-api + .record.hidden + .divider { display: none; } }
+@media (width <= 640px) {
+  #qa-header { flex-direction: column; gap: 0.25em; }
+  #qa-header h2 { font-size: 1.2em; margin: 0; }
+  #qa-header .qa-facts { font-size: 0.8em; }
+  #qa-title p { display: none; }
+  #qa-chat { height: min(560px, 48vh) !important; max-height: 48vh; }
+}
 </style>"""
 
 
 def render_question(question: str) -> str:
     """The user's turn, shown literally (no Markdown or HTML from the user is interpreted)."""
     return f'<div class="qa-question">{_text(question)}</div>'
+
+
+def render_notice(message: str) -> str:
+    """A note from the chat itself (a date it cannot read, say): not an answer, nothing from the corpus."""
+    return f'<div class="qa-notice" role="alert">{_text(message)}</div>'
 
 
 def render_answer(answer: Answer) -> str:
@@ -128,7 +146,17 @@ def citation_text(citation: Citation) -> str:
 
 
 def citation_html(citation: Citation) -> str:
-    return f"<cite>{_text(citation.title or 'Untitled')}</cite> — {_text(_where(citation))}"
+    return (
+        f"<cite>{_text(citation.title or 'Untitled')}</cite> — {_text(_where(citation))}{fields_html(citation.fields)}"
+    )
+
+
+def fields_html(fields: dict[str, str]) -> str:
+    """' · category: business · tags: ferry, strike': the article's other metadata, in a span of its own."""
+    if not fields:
+        return ""
+    shown = " · ".join(f"{name.replace('_', ' ')}: {value}" for name, value in fields.items())
+    return f' <span class="qa-fields">· {_text(shown)}</span>'
 
 
 def citation_choices(answer: Answer) -> list[tuple[str, str]]:
@@ -165,6 +193,9 @@ def render_article(article: Article | None, sentence: CitedSentence | None) -> s
         )
         note = ""
     meta = [article.source or "unknown source", article.date or "undated", f"sentence {citation.sentence_number + 1}"]
+    if article.author:
+        meta.insert(0, f"by {article.author}")
+    meta += [f"{name.replace('_', ' ')}: {value}" for name, value in article.fields.items()]
     url = ""
     if article.url and article.url.lower().startswith(("http://", "https://")):
         link = escape(article.url, quote=True)
@@ -230,8 +261,10 @@ def render_ingest_result(
 
 
 def _where(citation: Citation) -> str:
+    page = f", page {citation.page}" if citation.page is not None else ""
     return (
-        f"{citation.source or 'unknown source'}, {citation.date or 'undated'}, sentence {citation.sentence_number + 1}"
+        f"{citation.source or 'unknown source'}, {citation.date or 'undated'}{page}, "
+        f"sentence {citation.sentence_number + 1}"
     )
 
 

@@ -2,7 +2,9 @@
 
 `prepare_dataset` builds the index through the product's own ingest path: the bundled corpus folder for the gold
 set, every SQuAD dev paragraph (one article each) for SQuAD, and for the dated set (qa/eval/dated/) the 400
-Reuters-21578 articles its corpus.json lists, read from ../shared/bench/news/ as a JSON Lines file. A build is
+Reuters-21578 articles its corpus.json lists, read from ../shared/bench/news/ as a JSON Lines file; for the news
+development set (qa/eval/news/) every BBC article and the 3,000 Reuters articles its corpus.json lists; for
+news-small the passages of ../shared/bench/news/news-qa-small.jsonl's ESTER and QuAIL questions. A build is
 cached in its index folder and reused while nothing that shapes it changed (data file, model, index code).
 """
 
@@ -29,6 +31,17 @@ from qa.eval.gold import (
     split_by_id,
     split_by_title,
 )
+from qa.eval.news_set import (
+    BBC,
+    NEWS,
+    NEWS_KINDS,
+    NEWS_SMALL,
+    corpus_records,
+    load_corpus,
+    load_news,
+    load_news_small,
+    write_feed,
+)
 from qa.eval.results import REPO_ROOT, EvalSettings, IndexInfo
 
 if TYPE_CHECKING:
@@ -37,11 +50,13 @@ if TYPE_CHECKING:
     from index.settings import Settings
 
 BENCH_DIR = REPO_ROOT.parent / "shared" / "bench"
-DATASETS = ("gold", "dated", "squad-v1.1", "squad-v2.0")
+DATASETS = ("gold", "dated", "news", "news-small", "squad-v1.1", "squad-v2.0")
 REUTERS = BENCH_DIR / "news" / "reuters21578.jsonl"
 DEFAULT_PATHS = {
     "gold": BUNDLED_GOLD,
     "dated": DATED / "questions.jsonl",
+    "news": NEWS / "questions.jsonl",
+    "news-small": NEWS_SMALL,
     "squad-v1.1": BENCH_DIR / "squad" / "dev-v1.1.json",
     "squad-v2.0": BENCH_DIR / "squad" / "dev-v2.0.json",
 }
@@ -213,13 +228,16 @@ def prepare_dataset(
 
     Args:
         dataset: "gold" (a JSONL gold set over the corpus folder of `settings`, by default the bundled
-            qa/eval/goldsets/khmer-times.jsonl over corpus/), "squad-v1.1" or "squad-v2.0" (an official dev file).
+            qa/eval/goldsets/khmer-times.jsonl over corpus/), "dated" (qa/eval/dated/), "news" (the news development
+            set, qa/eval/news/), "news-small" (news-qa-small.jsonl's span and unanswerable questions), "squad-v1.1"
+            or "squad-v2.0" (an official dev file).
         path: the gold JSONL or SQuAD JSON; None for the dataset's default (SQuAD: ../shared/bench/squad/).
         encoder: the loaded encoder (it embeds the index).
         limit, seed: a seeded random sample of the questions, in file order (None: all).
         half: SQuAD only: "tune" (first half of the titles), "test" (the rest) or "all". Questions come from
             the half, but every paragraph of the dev file is indexed: the whole dev set is the open corpus.
-            With "all", the result's subsets name the tune and test question ids.
+            With "all", the result's subsets name the tune and test question ids. Dated: halves by question id;
+            news: the half each question records (by its article); news-small has none.
         asked_paragraphs_only: SQuAD only: index just the paragraphs the sampled questions were written on
             (a small, fast index for regression tests; retrieval is then much easier than in the open setting).
         index_dir: where to build the index; a folder built earlier by the evaluation with the same data, model
@@ -288,6 +306,43 @@ def prepare_dataset(
             with tempfile.TemporaryDirectory(prefix="qa-dated-") as scratch:
                 feed = Path(scratch) / "reuters.jsonl"
                 _write_reuters_feed(feed, set(ids))
+                return ingestor.ingest([feed], folder, show_progress=progress)
+
+    elif dataset == "news":
+        if asked_paragraphs_only:
+            raise EvalSetupError("--asked-paragraphs-only applies to the SQuAD datasets only")
+        for source in (BBC, REUTERS):
+            if not source.is_file():
+                raise EvalSetupError(f"{source}: no such file (the news set's articles live in ../shared/bench/news/)")
+        everything = load_news(path)
+        corpus_file = path.parent / "corpus.json"
+        corpus = load_corpus(corpus_file)
+        chosen_news = [q for q in everything if half in ("all", q.half)]
+        questions = sample_questions([q.gold() for q in chosen_news], limit, seed)
+        # Per half (when both are asked) and per way of asking, so a change is seen where it acts.
+        subsets = {h: {q.id for q in chosen_news if q.half == h} for h in ("tune", "test") if half == "all"}
+        subsets |= {kind: {q.id for q in chosen_news if q.kind == kind} for kind in NEWS_KINDS}
+        ids = sorted(corpus.bbc_excluded) + [f"reuters-{i}" for i in sorted(corpus.reuters_ids)]
+        key = index_key(sha256_of(BBC) + sha256_of(REUTERS) + sha256_of(corpus_file), ids, encoder, settings)
+
+        def build(folder: Path) -> IngestReport:
+            with tempfile.TemporaryDirectory(prefix="qa-news-") as scratch:
+                feed = Path(scratch) / "news.jsonl"
+                write_feed(feed, corpus_records(corpus))
+                return ingestor.ingest([feed], folder, show_progress=progress)
+
+    elif dataset == "news-small":
+        if half != "all" or asked_paragraphs_only:
+            raise EvalSetupError("news-small has no halves (it is an outside check; tune nothing on it)")
+        small = load_news_small(path)
+        questions = sample_questions(small.questions, limit, seed)
+        subsets = {source: set(ids) for source, ids in small.sources.items()}
+        key = index_key(sha256_of(path), [str(a["id"]) for a in small.articles], encoder, settings)
+
+        def build(folder: Path) -> IngestReport:
+            with tempfile.TemporaryDirectory(prefix="qa-news-small-") as scratch:
+                feed = Path(scratch) / "news-small.jsonl"
+                write_feed(feed, small.articles)
                 return ingestor.ingest([feed], folder, show_progress=progress)
 
     else:

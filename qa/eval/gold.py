@@ -70,6 +70,10 @@ class GoldQuestion(BaseModel):
         default=None,
         description="The answering sentence of `article_id`; when given, only that sentence counts as a hit.",
     )
+    also: list[tuple[str, str]] = Field(
+        default_factory=list,
+        description="Other (article_id, sentence) pairs that report the same answer; each counts like `sentence`.",
+    )
     relative: bool | None = Field(default=None, description='The question uses a relative time ("last month").')
     traps: list[str] = Field(
         default_factory=list, description="Articles of another date that give a different figure for the question."

@@ -49,6 +49,17 @@ def _pct(value: float) -> str:
     return f"{100 * value:.1f}"
 
 
+_SUBSET_NOTES = {
+    "squad": "Split by SQuAD article title in file order (first half: tune, rest: test); every paragraph stays in "
+    "the index. Tune weights and thresholds on the tune half only; quote the test half.",
+    "dated": "Split by a hash of the question id. Tune on the tune half only; quote the test half.",
+    "news": "Split by a hash of the gold article id (off-corpus questions: of their topic article, else of their "
+    "id), so no article is on both sides; then the way each question is asked (qa/eval/news/README.md). Tune on "
+    "the tune half only; quote the test half.",
+    "news-small": "Per source; an outside check: tune nothing on it.",
+}
+
+
 def summary_lines(result: EvalResult) -> list[str]:
     """A few lines for the terminal: the headline numbers of `result` (percentages)."""
     m = result.metrics
@@ -80,10 +91,16 @@ def summary_lines(result: EvalResult) -> list[str]:
         g = m.given_sentence
         lines.append(f"span given the answer's sentence: EM {_pct(g.em)}  F1 {_pct(g.f1)} (n={g.n})")
     for name, subset in result.subsets.items():
+        if not subset.n_questions:
+            continue
+        refused = subset.abstention
         lines.append(
-            f"  {name} half: {subset.n_questions} questions, hit@1 {_pct(subset.hit_at.get('1', 0.0))}"
+            f"  {name}{' half' if name in ('tune', 'test') else ''}: {subset.n_questions} questions, "
+            f"hit@1 {_pct(subset.hit_at.get('1', 0.0))}"
             f" hit@3 {_pct(subset.hit_at.get('3', 0.0))} EM {_pct(subset.spans['all'].em)}"
             f" F1 {_pct(subset.spans['all'].f1)}"
+            f"; refused {_pct(1 - refused['answered_rate']) if subset.n_answerable else '-'} of answerable,"
+            f" {_pct(refused['recall']) if subset.n_unanswerable else '-'} of unanswerable"
             + (
                 f"; given the sentence EM {_pct(subset.given_sentence.em)} F1 {_pct(subset.given_sentence.f1)}"
                 if subset.given_sentence
@@ -239,12 +256,12 @@ def render_markdown(result: EvalResult) -> str:
             ["SQuAD EM / F1", *[f"{_pct(x.spans['all'].squad_em)} / {_pct(x.spans['all'].squad_f1)}" for x in sets]],
             ["article recall@5", *[_pct(x.retrieval["article"].recall["5"]) for x in sets]],
             ["answered (of answerable)", *[_pct(x.abstention["answered_rate"]) for x in sets]],
+            ["refused (of unanswerable)", *[_pct(x.abstention["recall"]) for x in sets]],
         ]
         out += [
-            "## Tune and test halves",
+            "## Tune and test halves" if "tune" in result.subsets else "## Subsets",
             "",
-            "Split by SQuAD article title in file order (first half: tune, rest: test); every paragraph stays in "
-            "the index. Tune weights and thresholds on the tune half only; quote the test half.",
+            _SUBSET_NOTES.get(s.dataset, _SUBSET_NOTES["squad"]),
             "",
             *_table(["metric", *names], rows),
             "",

@@ -177,13 +177,18 @@ def _returned(answer: Answer, texts: _ArticleTexts) -> list[ReturnedSentence]:
 
 def _hits(returned: ReturnedSentence, gold: GoldQuestion) -> bool:
     """A returned sentence answers `gold`: it holds an answer, and when the gold names its sentence, it is that
-    sentence of that article (so a same-subject report of another date never counts, whatever its figure)."""
+    sentence of that article or one of the gold's `also` sentences, the same fact in another report (so a
+    same-subject report of another date never counts, whatever its figure)."""
     if not sentence_hit_at_k([returned.text], gold.answers, 1):
         return False
     if gold.sentence is None:
         return True
-    mine, wanted = " ".join(returned.text.split()).lower(), " ".join(gold.sentence.split()).lower()
-    return returned.article_id == gold.article_id and (wanted in mine or mine in wanted)
+    mine = " ".join(returned.text.split()).lower()
+    for article_id, sentence in [(gold.article_id, gold.sentence), *gold.also]:
+        wanted = " ".join(sentence.split()).lower()
+        if returned.article_id == article_id and (wanted in mine or mine in wanted):
+            return True
+    return False
 
 
 def _record(
@@ -554,7 +559,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="a seeded random sample of this many questions (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the --limit sample (default 0)")
     parser.add_argument(
-        "--half", choices=HALVES, default="all", help="SQuAD, dated: questions of the tune or test half"
+        "--half", choices=HALVES, default="all", help="SQuAD, dated, news: questions of the tune or test half"
     )
     parser.add_argument(
         "--asked-paragraphs-only",

@@ -250,7 +250,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--v1-index", type=Path, required=True, help="index of ALL dev-v1.1 paragraphs (qa eval --index-dir)"
     )
     parser.add_argument("--v2-index", type=Path, required=True, help="index of ALL dev-v2.0 paragraphs")
-    parser.add_argument("--squad-dir", type=Path, default=SQUAD_DIR)
+    parser.add_argument(
+        "--squad-dir", type=Path, default=SQUAD_DIR, help=f"folder of the SQuAD files (default {SQUAD_DIR})"
+    )
     parser.add_argument("--limit", type=int, default=1500, help="v1.1 tune questions (seeded sample)")
     parser.add_argument("--limit-v2", type=int, default=1500, help="v2.0 tune questions (seeded sample)")
     parser.add_argument("--cache", type=Path, default=None, help="keep the readings here to refit without reading")

@@ -373,8 +373,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="the file `qa train-reader prepare` wrote")
     parser.add_argument("--model", type=Path, required=True, help="the base all-MiniLM-L6-v2 folder")
     parser.add_argument("--out", type=Path, required=True, help="folder for reader.safetensors and train-report.json")
@@ -391,8 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    train(build_parser().parse_args(argv))
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    train(build_parser(prog).parse_args(argv))
     return 0
 
 

@@ -161,14 +161,16 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--path", type=Path, default=DEFAULT_SQUAD, help="SQuAD v1.1 dev JSON")
     parser.add_argument("--squad-index", type=Path, required=True, help="index of ALL the file's paragraphs")
     parser.add_argument("--limit", type=int, default=3000, help="tuning questions to sample (default 3000)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the tuning sample (default 0)")
     parser.add_argument("--threshold", type=float, default=0.5, help="abstain below this probability (default 0.5)")
     parser.add_argument(
         "--calibrate-path", type=Path, default=DEFAULT_SQUAD.with_name("dev-v2.0.json"),
         help="SQuAD v2.0 dev JSON: its unanswerable questions teach the calibration to say 'not found'",
     )  # fmt: skip
     parser.add_argument("--calibrate-index", type=Path, help="index of ALL the v2.0 file's paragraphs")
-    parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
+    parser.add_argument(
+        "--out", type=Path, default=WEIGHTS_PATH, help="weights file to write (default: the shipped one)"
+    )
     parser.add_argument("--cache", type=Path, help="folder to keep the computed features in, for refitting")
 
 

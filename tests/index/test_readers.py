@@ -390,12 +390,12 @@ def test_unreadable_file(tmp_path: Path) -> None:
 
 
 def test_named_file_of_unsupported_type_is_reported(tmp_path: Path) -> None:
-    path = tmp_path / "scan.pdf"
-    path.write_bytes(b"%PDF-1.7")
+    path = tmp_path / "scan.odt"
+    path.write_bytes(b"PK\x03\x04")
 
     problem = only_problem(path)
 
-    assert problem.path == str(path) and "unsupported file type '.pdf'" in problem.reason
+    assert problem.path == str(path) and "unsupported file type '.odt'" in problem.reason
 
 
 # --- folders -------------------------------------------------------------------------------------
@@ -408,7 +408,7 @@ def test_folder_recursion_is_sorted_and_skips_hidden_and_unsupported(tmp_path: P
         "sub/c.md",
         "sub/deeper/d.jsonl",
         "sub/page.HTML",
-        "notes.pdf",
+        "notes.odt",
         "image.png",
         ".hidden.txt",
         ".git/config.json",

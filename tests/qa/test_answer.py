@@ -288,3 +288,21 @@ def test_articles_another_process_ingests_are_answered_without_a_restart(encoder
     other.ingest([tmp_path / "harbour.json"], show_progress=False)
     answer = chat.answer(question)
     assert answer.found and "212 suspects" in answer.sentences[0].text
+
+
+def test_qa_answer_takes_every_argument_assistant_answer_takes(seed_assistant: Assistant) -> None:
+    """`qa.answer(question, as_of=...)` as docs/answering.md writes it, with the other Assistant.answer arguments."""
+    import inspect
+    from datetime import date
+
+    takes = set(inspect.signature(qa.answer).parameters)
+    assert set(inspect.signature(Assistant.answer).parameters) - {"self"} <= takes
+    question = "how many drug cases were recorded last year?"
+    dated = qa.answer(question, as_of="2020-06-01", index=seed_assistant)
+    assert dated.time is not None and dated.time.as_of == date(2020, 6, 1)
+    assert dated == seed_assistant.answer(question, as_of="2020-06-01")
+    narrowed = qa.answer(
+        "how many kilograms were seized in 2019?", index=seed_assistant, top_k=1,
+        search_filter=SearchFilter(sources=["Khmer Times"]), history=["how many cases were recorded in 2019?"],
+    )  # fmt: skip
+    assert narrowed.found and len(narrowed.sentences) == 1

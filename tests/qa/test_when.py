@@ -240,3 +240,39 @@ def test_a_day_inside_the_year_does_not_make_a_report_of_another_year_count() ->
     assert time_prior(when, None, [last_year], {}) > 0.0
     # "2019" against "in 2019" is a plain word match, left to the scorer and the reader.
     assert time_prior(when, None, [in_2019], {}) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("", None),
+        ("  ", None),
+        ("2019-03-05", date(2019, 3, 5)),
+        ("2019-03", date(2019, 3, 31)),  # a month: its last day
+        ("March 2019", date(2019, 3, 31)),
+        ("2019", date(2019, 12, 31)),
+        ("last tuesday", date(2026, 12, 1)),  # counted from today, a Sunday
+        ("yesterday", date(2026, 12, 5)),
+        ("today", date(2026, 12, 6)),
+        ("latest", date(2021, 4, 6)),  # the newest article's date
+        ("Latest article", date(2021, 4, 6)),
+    ],
+)
+def test_read_as_of_takes_what_the_question_box_takes(typed: str, expected: date | None) -> None:
+    from qa.when import read_as_of
+
+    assert read_as_of(typed, date(2026, 12, 6), lambda: "2021-04-06") == expected
+
+
+@pytest.mark.parametrize("typed", ["someday", "2019-02-30", "last tuesday and friday", "13/13/2019"])
+def test_read_as_of_says_what_to_write_instead(typed: str) -> None:
+    from qa.when import read_as_of
+
+    with pytest.raises(ValueError, match=r"is not a date the assistant can read; write a day \(2019-12-31\)"):
+        read_as_of(typed, date(2026, 12, 6))
+
+
+def test_latest_without_dated_articles_is_today() -> None:
+    from qa.when import read_as_of
+
+    assert read_as_of("latest", date(2026, 12, 6), lambda: None) == date(2026, 12, 6)

@@ -103,10 +103,13 @@ def test_ask_endpoint_reports_bad_input(client) -> None:  # type: ignore[no-unty
     with pytest.raises(AppError, match="history_json is nested too deeply"):
         client.predict(QUESTION, "[" * 50_000 + "]" * 50_000, api_name="/ask")
     assert client.predict(QUESTION, top_k=3.0, sources=None, api_name="/ask")["found"]
-    with pytest.raises(AppError, match="as_of '1 June 2020' is not a date; write it as YYYY-MM-DD"):
-        client.predict(QUESTION, as_of="1 June 2020", api_name="/ask")
+    with pytest.raises(AppError, match="as_of: 'someday soon' is not a date the assistant can read; write a day"):
+        client.predict(QUESTION, as_of="someday soon", api_name="/ask")
     with pytest.raises(AppError, match=r"as_of 9999-12-31 is outside the dates .* \(1500-01-01 to 2500-12-31\)"):
         client.predict("How many cases this year?", as_of="9999-12-31", api_name="/ask")
+    # What the chat's box takes, the endpoint takes: a date in words, a month, "latest".
+    assert client.predict(QUESTION, as_of="1 June 2020", api_name="/ask")["time"]["as_of"] == "2020-06-01"
+    assert client.predict(QUESTION, as_of="2019-03", api_name="/ask")["time"]["as_of"] == "2019-03-31"
 
 
 def test_ask_endpoint_answers_as_of_a_date(client) -> None:  # type: ignore[no-untyped-def]
@@ -157,15 +160,15 @@ def test_uploads_are_checked_for_type_size_and_count(tmp_path: Path) -> None:
     big.write_bytes(b"x" * 2048)
     empty = tmp_path / "empty.md"
     empty.write_text("")
-    pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(b"%PDF")
+    pdf = tmp_path / "report.odt"
+    pdf.write_bytes(b"PK")
 
     accepted, refused = check_uploads([good, big, empty, pdf, tmp_path / "gone.html"], max_bytes=1024)
     assert accepted == [good]
     assert refused == [
         "big.jsonl: 2 KiB is over the 1 KiB limit per file",
         "empty.md: the file is empty",
-        "report.pdf: '.pdf' files are not supported; upload .htm, .html, .json, .jsonl, .md, .txt",
+        "report.odt: '.odt' files are not supported; upload .docx, .htm, .html, .json, .jsonl, .md, .pdf, .txt",
         "gone.html: the upload did not arrive; try again",
     ]
     accepted, refused = check_uploads([good] * (MAX_UPLOAD_FILES + 1), max_bytes=1024)
@@ -239,3 +242,20 @@ def test_qa_serve_with_a_malformed_host_list_says_so_in_one_line(
     assert main(["serve", "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("qa serve: ") and "QA_UI_ALLOWED_HOSTS" in err and err.count("\n") == 1
+
+
+def test_the_api_page_describes_each_parameter_of_ask(server_url: str) -> None:
+    """What gradio's "Use via API" page shows for /ask: each parameter under its own name, with its description
+    from the endpoint's docstring (not "the input value provided in the '1st' Api component" alone)."""
+    import httpx
+
+    info = httpx.get(f"{server_url.rstrip('/')}/gradio_api/info", timeout=30).json()
+    parameters = info["named_endpoints"]["/ask"]["parameters"]
+    names = [p["parameter_name"] for p in parameters]
+    assert names == ["question", "history_json", "top_k", "sources", "date_from", "date_to", "as_of"]
+    assert [p["label"] for p in parameters] == names
+    described = {p["parameter_name"]: p["python_type"]["description"] for p in parameters}
+    assert described["question"] == "the question as a user would type it."
+    assert "JSON list of questions (strings) or earlier results" in described["history_json"]
+    assert '"last tuesday" or "latest"' in described["as_of"]
+    assert all(len(text) > 20 for text in described.values()), described

@@ -9,6 +9,7 @@ copied to /tmp/newsqa-chat.png) and checks that the page made no request off thi
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 import time
@@ -295,13 +296,133 @@ def test_the_as_of_date_is_shown_and_changes_the_answer(chromium_path: Path, enc
             expect(reply.locator(".qa-as-of")).to_have_text("as of 20 Mar 2021")
             expect(reply.locator(".qa-sentence").first).to_contain_text("41,200 passengers in February")
 
-            as_of.fill("20 March")
+            as_of.fill("someday soon")
             box.fill(FERRY_QUESTION)
             box.press("Enter")
-            expect(page.get_by_text("As of '20 March' is not a date")).to_be_visible()
+            expect(page.locator("#qa-chat .qa-notice")).to_contain_text("'someday soon' is not a date")
             expect(replies).to_have_count(2)
             page.locator("#qa-as-of-today").click()
             expect(as_of).to_have_value(date.today().isoformat())
             browser.close()
     finally:
         app.close()
+
+
+ARTIFACTS = Path(os.environ.get("QA_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts")
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1400, 1000)])
+def test_dates_layout_and_export_at_phone_and_desktop_width(  # type: ignore[no-untyped-def]
+    chromium_path: Path, encoder, tmp_path: Path, capfd: pytest.CaptureFixture[str], width: int, height: int
+) -> None:
+    """The question box shows without scrolling, the Today/Latest buttons keep their own height, an As-of date
+    the chat cannot read is a note in the chat (the conversation and what was typed kept, no traceback in the
+    server's log), "2021-03", "last tuesday" and "latest" are read, and Export gives the conversation with its
+    citations as Markdown and JSON. Screenshots go to test-artifacts/ ($QA_TEST_ARTIFACTS)."""
+    from datetime import date
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from index.settings import Settings
+    from qa.assistant import Assistant
+    from qa.when import read_as_of
+    from ui.app import build_app, launch
+
+    feed = tmp_path / "ferry.jsonl"
+    feed.write_text("".join(json.dumps(r | {"source": "Port News"}) + "\n" for r in FERRY_REPORTS), encoding="utf-8")
+    assistant = Assistant(Settings(index_dir=tmp_path / "index", corpus_dir=tmp_path / "none"), encoder=encoder)
+    assistant.ingest([feed], show_progress=False)
+    app = build_app(assistant)
+    url = launch(app, "127.0.0.1", free_port(), block=False, quiet=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    capfd.readouterr()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(url)
+            box = page.locator("#qa-question textarea")
+            as_of = page.locator("#qa-as-of").get_by_role("textbox")
+            expect(as_of).to_have_value(date.today().isoformat())
+            page.wait_for_timeout(500)  # fonts and layout settle
+            page.screenshot(path=str(ARTIFACTS / f"chat-start-{width}.png"))
+
+            # Nothing in the header lies over the title (the corpus facts once did on a phone).
+            title, facts = page.locator("#qa-title h2").bounding_box(), page.locator("#qa-facts").bounding_box()
+            assert title is not None and facts is not None
+            apart = (
+                facts["y"] >= title["y"] + title["height"] or facts["x"] >= title["x"] + title["width"]
+            )  # below it, or beside it
+            assert apart, (title, facts)
+            # Visible without scrolling, whatever the width.
+            question_box = box.bounding_box()
+            assert question_box is not None and question_box["y"] + question_box["height"] <= height, question_box
+            # The buttons beside the As-of box keep a button's height instead of stretching to the box's.
+            field = page.locator("#qa-as-of").bounding_box()
+            for button in ("#qa-as-of-today", "#qa-as-of-latest"):
+                shape = page.locator(button).bounding_box()
+                assert shape is not None and field is not None
+                assert shape["height"] <= 44 and shape["height"] < field["height"] / 2, (button, shape, field)
+
+            replies = page.locator("#qa-chat .qa-reply")
+
+            def ask(count: int) -> Any:
+                box.fill(FERRY_QUESTION)
+                box.press("Enter")
+                expect(replies).to_have_count(count, timeout=TIMEOUT_MS)  # the first loads the reader
+                return replies.nth(count - 1)
+
+            page.locator("#qa-as-of-latest").click()
+            expect(as_of).to_have_value("2021-04-06")
+            expect(ask(1).locator(".qa-as-of")).to_have_text("as of 6 Apr 2021")
+
+            typed = "someday soon after the harbour reopens"  # longer than a date: kept whole
+            as_of.fill(typed)
+            box.fill(FERRY_QUESTION)
+            box.press("Enter")
+            notice = page.locator("#qa-chat .qa-notice")
+            expect(notice).to_contain_text(f"As of: '{typed}' is not a date the assistant can read")
+            expect(replies).to_have_count(1)  # the conversation so far is still there
+            expect(replies.first).to_contain_text("47,900 passengers")
+            expect(as_of).to_have_value(typed)
+            expect(box).to_have_value(FERRY_QUESTION)  # ready to ask again once the date is fixed
+
+            as_of.fill("2021-03")
+            reply = ask(2)
+            expect(reply.locator(".qa-as-of")).to_have_text("as of 31 Mar 2021")
+            expect(reply.locator(".qa-sentence").first).to_contain_text("41,200 passengers in February")
+            expect(notice).to_have_count(0)  # the note was about the earlier try
+
+            tuesday = read_as_of("last tuesday", date.today())
+            assert tuesday is not None
+            as_of.fill("last tuesday")
+            expect(ask(3).locator(".qa-as-of")).to_have_text(f"as of {tuesday.day} {tuesday:%b %Y}")
+            as_of.fill("latest")
+            expect(ask(4).locator(".qa-as-of")).to_have_text("as of 6 Apr 2021")
+
+            page.locator("#qa-export").click()
+            exported = page.locator("#qa-exported")
+            expect(exported).to_be_visible()
+            files = {}
+            for name in ("conversation.md", "conversation.json"):
+                link = exported.locator(f'a[download="{name}"]')
+                with page.expect_download() as download:
+                    link.click()
+                files[name] = Path(download.value.path()).read_text(encoding="utf-8")
+            markdown = files["conversation.md"]
+            assert markdown.count(f". {FERRY_QUESTION}") == 4
+            assert "**47,900**" in markdown or "**47,900 passengers**" in markdown
+            assert "*Harbour ferry traffic rises again in March* — Port News, 2021-04-06, sentence 1" in markdown
+            data = json.loads(files["conversation.json"])
+            assert [a["time"]["as_of"] for a in data["answers"]] == [
+                "2021-04-06", "2021-03-31", tuesday.isoformat(), "2021-04-06",
+            ]  # fmt: skip
+            assert data["answers"][1]["sentences"][0]["citation"]["article_id"] == "ferry-feb"
+            page.screenshot(path=str(ARTIFACTS / f"chat-dates-export-{width}.png"), full_page=True)
+            browser.close()
+    finally:
+        app.close()
+    log = capfd.readouterr()
+    assert "Traceback" not in log.err and "Traceback" not in log.out, log.err[-2000:]
+    print(f"screenshots: {ARTIFACTS}/chat-start-{width}.png, {ARTIFACTS}/chat-dates-export-{width}.png")

@@ -204,3 +204,27 @@ def test_each_citation_says_in_words_how_sure_the_answer_is() -> None:
         reply = render_answer(_answer(_sentence().model_copy(update={"score": score})))
         assert words in _visible_text(reply)
         assert "estimate that this sentence answers the question" in reply
+
+
+def test_citations_and_the_sources_panel_show_the_articles_metadata() -> None:
+    from index.models import Article
+    from qa.models import Answer, AnswerType, Citation, CitedSentence
+    from ui.render import render_answer, render_article
+
+    text = "The harbour ferry strike ended on Tuesday. Services resume on Wednesday."
+    citation = Citation(
+        article_id="a1", title="Ferry strike ends", source="Harbour Gazette", date="2022-05-03", sentence_number=0,
+        start=0, end=42, fields={"category": "business", "tags": "ferry, strike"},
+    )  # fmt: skip
+    sentence = CitedSentence(text=text[:42], score=0.9, citation=citation)
+    answer = Answer(
+        question="when did the strike end?", understood_question="when did the strike end?",
+        answer_type=AnswerType.DATE, found=True, sentences=[sentence],
+    )  # fmt: skip
+    assert "· category: business · tags: ferry, strike" in render_answer(answer)
+    article = Article(
+        id="a1", title="Ferry strike ends", text=text, source="Harbour Gazette", date="2022-05-03",
+        author="Jane Roe", fields={"category": "business"},
+    )  # fmt: skip
+    panel = render_article(article, sentence)
+    assert "by Jane Roe · Harbour Gazette · 2022-05-03 · sentence 1 · category: business" in panel
