@@ -22,19 +22,13 @@ import pytest
 
 from index.encoder import Encoder
 from index.ingest import Ingestor
-from index.models import IndexMismatchError, IndexStoreError
+from index.models import IndexMismatchError, IndexNotFoundError, IndexStoreError
 from index.pending import PendingVectors, text_key
-from index.segments import _SCHEMA
 from index.settings import Settings
-from index.store import (
-    IndexCorruptError,
-    IndexNotFoundError,
-    IndexStore,
-    current_snapshot,
-    live_history,
-    repair,
-    writer_lock,
-)
+from index.storage.local.repair import repair
+from index.storage.local.segments import _SCHEMA, IndexCorruptError
+from index.storage.local.snapshots import current_snapshot, live_history, writer_lock
+from index.storage.local.store import IndexStore
 from qa import cli
 from qa.assistant import Assistant
 
@@ -303,7 +297,7 @@ def test_an_ingest_merges_the_smallest_segments_when_there_are_too_many(
 
 
 class Worker:
-    """tests/index/ingest_worker.py: the model loaded once, each ingest in a child process we can kill."""
+    """ingest_worker.py beside this file: the model loaded once, each ingest in a child process we can kill."""
 
     def __init__(self, log: Path) -> None:
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "QA_MAX_SEGMENTS": "2"}
@@ -442,7 +436,7 @@ def test_an_ingest_killed_at_any_moment_leaves_a_complete_consistent_index(
 
         live = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
         counts = counts_in_step(index_dir, encoder)  # opens, and checks sqlite == FAISS == BM25 == manifest
-        if killed and "writing the index" not in notes:
+        if killed and "writing:" not in notes:
             assert live == baseline_name, f"killed {label}, before writing, yet CURRENT moved to {live}"
         if live == baseline_name:
             assert counts == baseline, f"killed {label}: the previous snapshot changed"
@@ -452,7 +446,7 @@ def test_an_ingest_killed_at_any_moment_leaves_a_complete_consistent_index(
             assert counts["articles"] == baseline["articles"] + (300 if which == "many" else 20)
         assert_seed_answerable(index_dir, encoder)
         if killed:
-            interrupted.append((label, index_dir, "writing the index" in notes))
+            interrupted.append((label, index_dir, "writing:" in notes))
 
     assert interrupted, "no kill landed while an ingest was running"
 
@@ -799,3 +793,16 @@ def test_an_index_of_the_older_format_is_refused_with_a_way_to_upgrade_it(
     finally:
         store.close()
     assert_seed_answerable(index_dir, encoder)
+
+
+def test_an_index_folder_that_cannot_be_written_is_one_clear_error(
+    two_snapshots: Path, encoder: Encoder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (two_snapshots / "LOCK").unlink(missing_ok=True)
+    (two_snapshots / "LOCK").mkdir()  # what a stray copy or a read-only mount gives the same way: no lock file
+    story = tmp_path / "one.txt"
+    story.write_text("Ferry news\n\nThe harbour ferry ran late on Monday.\n", encoding="utf-8")
+    assert cli.main(["--index-dir", str(two_snapshots), "ingest", str(story)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("qa: cannot write the index at") and "Traceback" not in err
+    assert counts_in_step(two_snapshots, encoder)["articles"] == 2
