@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from index.models import IndexNotFoundError
 from index.storage.milvus.admin import MilvusAdmin
 from index.storage.milvus.connection import Connection
 from index.storage.milvus.reader import MilvusReader
@@ -26,8 +27,6 @@ __all__ = ["MilvusAdmin", "MilvusReader", "MilvusWriter", "open_admin", "open_st
 def open_store(settings: Settings, model: ModelStamp) -> MilvusReader:
     """A reader of the configured Milvus index; IndexNotFoundError when there is none yet, IndexMismatchError
     when its vectors come from another model, StoreUnavailableError when Milvus cannot be reached."""
-    from index.store import IndexNotFoundError
-
     connection = Connection(settings)
     if not connection.exists():
         raise IndexNotFoundError(f"no index at {connection.location}; create one with: qa ingest PATH")

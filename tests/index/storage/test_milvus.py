@@ -20,7 +20,7 @@ import pytest
 from index.dates import TimeMention
 from index.encoder import Encoder
 from index.lexical import tokenize
-from index.models import Article, Chunk, IndexMismatchError, IndexStoreError, Sentence
+from index.models import Article, Chunk, IndexMismatchError, IndexNotFoundError, IndexStoreError, Sentence
 from index.readers import RawArticle
 from index.settings import Settings
 from index.storage import (
@@ -34,7 +34,6 @@ from index.storage import (
     open_writer,
 )
 from index.storage.milvus import MilvusReader, schema, writer
-from index.store import IndexNotFoundError
 from tests.index.storage.conftest import prepare
 
 REPO = Path(__file__).resolve().parents[3]
