@@ -267,7 +267,8 @@ class Ingestor:
         self.encoder = encoder
         self.settings = settings or Settings()
 
-    def _settings_for(self, index_dir: Path | None) -> Settings:
+    def settings_for(self, index_dir: Path | None) -> Settings:
+        """These settings, pointed at `index_dir` when one is given."""
         if index_dir is None or Path(index_dir) == self.settings.index_dir:
             return self.settings
         return self.settings.model_copy(update={"index_dir": Path(index_dir)})
@@ -295,7 +296,7 @@ class Ingestor:
         )
         return self._apply(
             read_inputs(paths, self.settings.max_file_bytes, field_map, follow_symlinks=follow_symlinks),
-            self._settings_for(index_dir),
+            self.settings_for(index_dir),
             removals=(),
             rebuild=rebuild,
             show_progress=show_progress,
@@ -314,28 +315,28 @@ class Ingestor:
     ) -> IngestReport:
         """Ingest already-read records (e.g. benchmark paragraphs) through the same path as files."""
         return self._apply(
-            records, self._settings_for(index_dir), removals=(), rebuild=rebuild, show_progress=show_progress
+            records, self.settings_for(index_dir), removals=(), rebuild=rebuild, show_progress=show_progress
         )
 
     def remove(self, article_ids: Sequence[str], index_dir: Path | None = None) -> IngestReport:
         """Remove articles by id; unknown ids are reported as problems."""
-        return self._apply([], self._settings_for(index_dir), removals=article_ids, show_progress=False)
+        return self._apply([], self.settings_for(index_dir), removals=article_ids, show_progress=False)
 
     def upgrade(self, index_dir: Path | None = None, *, show_progress: bool = True) -> IngestReport:
         """Rebuild an index of an older format from the articles it stores (ids, text and metadata kept), in
         the current format; the old snapshot is kept as the previous one until pruned."""
-        settings = self._settings_for(index_dir)
+        settings = self.settings_for(index_dir)
         records = upgradable_articles(settings)
         return self._apply(records, settings, removals=(), rebuild=True, show_progress=show_progress)
 
     def needs_upgrade(self, index_dir: Path | None = None) -> bool:
         """Whether the index is of an older format that `upgrade` re-embeds."""
-        return needs_upgrade(self._settings_for(index_dir))
+        return needs_upgrade(self.settings_for(index_dir))
 
     def compact(self, index_dir: Path | None = None) -> int:
         """Reclaim the space of deleted articles (the local store merges every segment into one); returns how
         many parts were rewritten."""
-        return open_admin(self._settings_for(index_dir), model_stamp(self.encoder)).compact()
+        return open_admin(self.settings_for(index_dir), model_stamp(self.encoder)).compact()
 
     def _apply(
         self,
