@@ -7,6 +7,10 @@ does not grow with the archive; the same ingest writes to either backend. Every 
 once: each chunk is encoded, and its sentences' vectors are read from the same pass (see `Ingestor._encode`).
 What readers see changes when the writer commits (see each backend), and embedded batches are kept on disk until
 then (`index.pending`), so an ingest that crashed resumes where it stopped.
+
+Every ingest goes through one loop, `Ingestor.apply`: prepared inputs in (`prepare_record`), decisions and writes
+out. What differs between a plain ingest and a distributed one (`index.distributed`) is only where inputs are
+prepared and which `ArticleEmbedder` embeds them; both embed with `embed_articles` and `encode_chunks`.
 """
 
 from __future__ import annotations

@@ -75,7 +75,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             follow_symlinks=args.follow_symlinks,
         )  # fmt: skip
     else:
-        from index.distributed import ingest_with_ray, is_ray_address  # ray is imported for --ray only
+        try:
+            from index.distributed import ingest_with_ray, is_ray_address  # ray is imported for --ray only
+        except ImportError as exc:
+            print(f"qa ingest: --ray needs Ray ({exc}): pip install 'newsqa[distributed]'", file=sys.stderr)
+            return 2
 
         address = args.ray or None
         if address is not None and not is_ray_address(address):

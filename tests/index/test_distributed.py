@@ -1,5 +1,6 @@
 """`qa ingest --ray` on a local Ray cluster gives the index a plain ingest gives: same articles, sentences, offsets,
-chunks, vectors, time expressions, problems and answers; re-ingesting is a no-op; plain paths never import ray."""
+chunks, vectors, time expressions, problems and answers; one that dies before publishing resumes from its pending
+vectors; re-ingesting is a no-op; plain paths never import ray."""
 
 from __future__ import annotations
 
@@ -75,15 +76,46 @@ def _content(settings, encoder):  # type: ignore[no-untyped-def]
         reader.close()
 
 
-def test_ray_ingest_equals_plain_ingest(ray_cluster, inputs, encoder, settings_factory, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_ray_ingest_equals_plain_ingest(ray_cluster, inputs, encoder, settings_factory, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import index.distributed
+    import index.ingest
     from index.distributed import ingest_with_ray
     from index.ingest import Ingestor
+    from index.pending import PendingVectors
     from qa.assistant import Assistant
     from qa.cli import main
 
     plain_settings, ray_settings = settings_factory(), settings_factory()
     plain = Ingestor(encoder, plain_settings).ingest(inputs, show_progress=False)
+
+    # A Ray ingest that dies before publishing leaves its embedded parts in the pending cache on the driver ...
+    real_open_writer = index.ingest.open_writer
+
+    def dying_writer(*args, **kwargs):  # type: ignore[no-untyped-def]
+        writer = real_open_writer(*args, **kwargs)
+        writer.commit = lambda: (_ for _ in ()).throw(RuntimeError("killed before commit"))
+        return writer
+
+    monkeypatch.setattr(index.ingest, "open_writer", dying_writer)
+    with pytest.raises(RuntimeError, match="killed before commit"):
+        ingest_with_ray(Ingestor(encoder, ray_settings), inputs, show_progress=False)
+    monkeypatch.setattr(index.ingest, "open_writer", real_open_writer)
+    cache = PendingVectors(ray_settings.index_dir, encoder.weights_sha256, encoder.dimension, encoder.kind)
+    saved = cache.load()
+    assert len(saved) >= 60, "the embedded parts were not kept"
+
+    # ... and the re-run resumes from them: no chunk goes to the encoder actors again.
+    parts_sent: list[int] = []
+    real_encode_parts = index.distributed._ActorEmbedder._encode_parts
+
+    def counting(self, parts):  # type: ignore[no-untyped-def]
+        parts_sent.append(len(parts))
+        return real_encode_parts(self, parts)
+
+    monkeypatch.setattr(index.distributed._ActorEmbedder, "_encode_parts", counting)
     distributed = ingest_with_ray(Ingestor(encoder, ray_settings), inputs, show_progress=False)
+    assert parts_sent == [0]
+    assert not cache.load(), "the pending cache outlived the commit"
 
     assert len(plain.added) == 60
     assert distributed.added == plain.added
