@@ -256,7 +256,7 @@ def api_routes(
         version="1",
         description="Cited answers from a news archive: exact sentences, their sources and offsets, or an honest "
         '"Not found in the corpus". With a sign-in set, send HTTP Basic credentials (or the chat\'s session cookie).',
-        openapi_url="/openapi.json",
+        openapi_url=None,  # served below, behind the sign-in like every other route
         docs_url=None,
         redoc_url=None,
     )
@@ -265,6 +265,12 @@ def api_routes(
         access.check(request)
 
     guarded = [Depends(signed_in)]
+
+    @api.get("/openapi.json", include_in_schema=False, dependencies=guarded)
+    def openapi_document(request: Request) -> dict[str, Any]:
+        # As FastAPI's own route does: name the prefix the API is mounted under as its server.
+        root = str(request.scope.get("root_path", "")).rstrip("/")
+        return {**api.openapi(), "servers": [{"url": root}]} if root else api.openapi()
 
     @api.post("/answer", response_model=Answer, dependencies=guarded, responses=_ERRORS, summary="Answer a question")
     def answer(body: AnswerRequest) -> dict[str, Any]:

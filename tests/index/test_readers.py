@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -569,3 +570,15 @@ def test_control_characters_in_a_file_name_are_printed_escaped(tmp_path: Path) -
     assert "\x1b" not in shown and "\n" not in shown and "\x07" not in shown
     assert "bad\\x1b]0;pwned\\x07\\x1b[31m\\nname.txt: empty file" in shown
     assert printable("a\u202eb\tc") == "a\\u202eb\\tc"
+
+
+def test_an_html_page_with_more_tags_than_any_article_page_is_skipped_quickly(tmp_path: Path) -> None:
+    path = tmp_path / "dom.html"
+    path.write_text(
+        "<html><body><article>" + "<p>lorem ipsum dolor sit amet.</p>" * 30_000 + "</article></body></html>"
+    )
+    started = time.perf_counter()
+    problem = only_problem(path)
+    assert time.perf_counter() - started < 2, "refused before the HTML is parsed"
+    assert problem.reason.startswith("an HTML page of 60,006 tags, more than an article page has")
+    assert problem.reason.endswith("(the limit is 50,000); save the article's text as .txt")

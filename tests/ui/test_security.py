@@ -307,8 +307,13 @@ def test_with_a_sign_in_the_api_schema_and_the_heartbeat_need_it_too(seed_assist
             assert http.post("login", data={"username": "desk", "password": "s3cret"}).status_code == 200
             schema = http.get("openapi.json")
             assert schema.status_code == 200 and "paths" in schema.json()
+            assert http.get("api/v1/openapi.json").status_code == 200  # the REST API's, with the session cookie
             with http.stream("GET", "gradio_api/heartbeat/abc123") as beating:
                 assert beating.status_code == 200
+        with httpx.Client(base_url=url, timeout=10) as stranger:
+            assert stranger.get("api/v1/openapi.json").status_code == 401
+            signed = stranger.get("api/v1/openapi.json", auth=("desk", "s3cret"))  # or HTTP Basic
+            assert signed.status_code == 200 and "/answer" in signed.json()["paths"]
     finally:
         app.close()
     with httpx.Client(base_url=server_url, timeout=10) as http:  # without a sign-in nothing changes

@@ -81,8 +81,12 @@ def pointer_problem(index_dir: Path, name: str) -> str | None:
 @contextlib.contextmanager
 def writer_lock(index_dir: Path) -> Iterator[None]:
     """Hold the index's write lock; a second writer gets a clear error instead of waiting forever."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / "LOCK").open("a") as handle:
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = (index_dir / "LOCK").open("a")
+    except OSError as exc:  # a read-only disk, a folder without write permission, a LOCK that is a folder
+        raise IndexStoreError(f"cannot write the index at {index_dir} ({exc.strerror or exc})") from exc
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:

@@ -436,7 +436,7 @@ def test_an_ingest_killed_at_any_moment_leaves_a_complete_consistent_index(
 
         live = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
         counts = counts_in_step(index_dir, encoder)  # opens, and checks sqlite == FAISS == BM25 == manifest
-        if killed and "writing" not in notes:
+        if killed and "writing:" not in notes:
             assert live == baseline_name, f"killed {label}, before writing, yet CURRENT moved to {live}"
         if live == baseline_name:
             assert counts == baseline, f"killed {label}: the previous snapshot changed"
@@ -446,7 +446,7 @@ def test_an_ingest_killed_at_any_moment_leaves_a_complete_consistent_index(
             assert counts["articles"] == baseline["articles"] + (300 if which == "many" else 20)
         assert_seed_answerable(index_dir, encoder)
         if killed:
-            interrupted.append((label, index_dir, "writing" in notes))
+            interrupted.append((label, index_dir, "writing:" in notes))
 
     assert interrupted, "no kill landed while an ingest was running"
 
@@ -793,3 +793,16 @@ def test_an_index_of_the_older_format_is_refused_with_a_way_to_upgrade_it(
     finally:
         store.close()
     assert_seed_answerable(index_dir, encoder)
+
+
+def test_an_index_folder_that_cannot_be_written_is_one_clear_error(
+    two_snapshots: Path, encoder: Encoder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (two_snapshots / "LOCK").unlink(missing_ok=True)
+    (two_snapshots / "LOCK").mkdir()  # what a stray copy or a read-only mount gives the same way: no lock file
+    story = tmp_path / "one.txt"
+    story.write_text("Ferry news\n\nThe harbour ferry ran late on Monday.\n", encoding="utf-8")
+    assert cli.main(["--index-dir", str(two_snapshots), "ingest", str(story)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("qa: cannot write the index at") and "Traceback" not in err
+    assert counts_in_step(two_snapshots, encoder)["articles"] == 2
