@@ -531,17 +531,15 @@ class _Embedder:
         embed_articles(
             part, self.cache, self.resumed, ingestor.encode_parts, ingestor.batch_chunks, ingestor.encoder.dimension
         )
-        with self._count_lock:
+        with self._count_lock:  # reported under the lock: the two threads' reports never arrive out of order
             self.embedded += sum(len(item.chunks) for item in part)
-            done, total = self.embedded, self.total_chunks
-        self.stage("embed", done, total)
+            self.stage("embed", self.embedded, self.total_chunks)
 
     def reading_done(self) -> None:
         """Every article is read: the embed and write totals are final (and say so even when nothing is new)."""
         self.reading = False
         with self._count_lock:
-            done, total = self.embedded, self.total_chunks
-        self.stage("embed", done, total)
+            self.stage("embed", self.embedded, self.total_chunks)
         self.stage("write", self.articles_written, self.articles)
 
     def finish(self) -> None:
