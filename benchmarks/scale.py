@@ -41,7 +41,7 @@ from index.ingest import Ingestor, split_article
 from index.models import Article
 from index.sentences import split_sentences
 from index.settings import Settings
-from index.store import IndexStore
+from index.storage import ChunkRef, SentenceRef, StoreReader, model_stamp, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO.parent / "shared" / "bench"
@@ -155,23 +155,28 @@ def product_encoder_rate(encoder: Encoder, settings: Settings, texts: list[str])
     return {"texts": len(texts), "chunks": len(jobs), "seconds": seconds, "tokens_per_s": tokens / seconds}
 
 
-def dense_recall(store: IndexStore, vectors: np.ndarray, k: int = 10) -> dict[str, float]:
+def dense_recall(store: StoreReader, vectors: np.ndarray, k: int = 10) -> dict[str, float]:
     """recall@k of the store's dense search (HNSW in large segments) against exact search over the same stored
     vectors, for sentences and chunks."""
+    sentence_refs: list[SentenceRef] = []
+    chunk_refs: list[ChunkRef] = []
+    for article in store.articles(text=False):
+        sentences, chunks = store.article_parts(article.id)
+        sentence_refs += [s.ref for s in sentences]
+        chunk_refs += [c.ref for c in chunks]
     result = {}
-    for kind, total in (("sentence", store.n_sentences), ("chunk", store.n_chunks)):
-        rows = list(range(int(getattr(store, f"{kind}_offsets")[-1])))
-        everything = getattr(store, f"{kind}_vectors_of")(rows)
-        dead = {int(s.__getattribute__(f"{kind}_offset") + r) for s in store.segments
-                for r in getattr(s, f"dead_{kind}s")}  # fmt: skip
+    kinds = (("sentence", sentence_refs, store.sentences), ("chunk", chunk_refs, store.chunks))
+    for kind, refs, read in kinds:
+        records = [r for start in range(0, len(refs), 5000) for r in read(refs[start : start + 5000], vectors=True)]
+        everything = np.stack([r.vector for r in records]) if records else np.zeros((0, vectors.shape[1]))
         hits = 0
         for vector in vectors:
             scores = everything @ vector
-            exact = [int(r) for r in np.argsort(-scores) if int(r) not in dead][:k]
-            found = [r for r, _ in getattr(store, f"search_{kind}s")(vector, k)]
+            exact = [records[int(i)].ref for i in np.argsort(-scores)[:k]]
+            found = [h.ref for h in getattr(store, f"search_{kind}s")(vector, k)]
             hits += len(set(exact) & set(found))
         result[kind] = hits / (k * len(vectors))
-        result[f"{kind}_rows"] = total
+        result[f"{kind}_rows"] = len(records)
     return result
 
 
@@ -231,11 +236,9 @@ def main(argv: list[str] | None = None) -> int:
 
         # Loading, questions, dense recall.
         started = time.perf_counter()
-        store = IndexStore.open(
-            index_dir, model_sha256=encoder.weights_sha256, dimension=encoder.dimension, encoder=encoder.kind
-        )
+        store = open_store(settings, model_stamp(encoder))
         load_s = time.perf_counter() - started
-        manifest = store.manifest
+        facts = store.facts()
         store.close()
         from qa.assistant import Assistant
         from qa.eval.metrics import sentence_hit_at_k
@@ -258,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         assert assistant.store is not None
         recall = dense_recall(assistant.store, vectors)
         print(f"dense recall@10 vs exact: sentences {recall['sentence']:.3f}, chunks {recall['chunk']:.3f} "
-              f"({manifest['dense_index']})", flush=True)  # fmt: skip
+              f"({facts.details.get('dense_index', facts.backend)})", flush=True)  # fmt: skip
         query_rss = _peak_rss_mb()
 
         results = {
@@ -268,8 +271,8 @@ def main(argv: list[str] | None = None) -> int:
                 "articles": articles,
                 "skipped": len(report.problems),
                 "tokens": tokens,
-                "sentences": manifest["sentences"],
-                "chunks": manifest["chunks"],
+                "sentences": facts.sentences,
+                "chunks": facts.chunks,
                 "fraction": args.fraction,
             },
             "ingest": {
@@ -282,7 +285,12 @@ def main(argv: list[str] | None = None) -> int:
                 "peak_rss_mb": ingest_rss,
             },
             "raw_rates": {"sentence_transformers_fp32": baseline, "product_encoder": product},
-            "index": {"bytes": size, "segments": len(manifest["segments"]), "dense_index": manifest["dense_index"]},
+            "index": {
+                "bytes": size,
+                "backend": facts.backend,
+                "segments": facts.details.get("segments"),
+                "dense_index": facts.details.get("dense_index"),
+            },
             "add_100": {
                 "articles": len(added.added),
                 "seconds": add_s,

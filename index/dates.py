@@ -71,8 +71,8 @@ class TimeMention:
 
 def says_its_year(text: str | None, first: date | None) -> bool:
     """An expression that says the year of the range it stands for ("in 2019", "February 1987"): plain words a
-    scorer can match, where "last year" or "in March" needs the date it was written on. (index.store's
-    `chunk_rows_in_time` applies the same rule in SQL.)"""
+    scorer can match, where "last year" or "in March" needs the date it was written on. (The local
+    store's `chunk_rows_in_time` applies the same rule in SQL.)"""
     return text is not None and first is not None and str(first.year) in text
 
 

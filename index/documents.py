@@ -85,7 +85,7 @@ def read_docx(path: Path, data: bytes) -> Document:
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise DocumentError(f"not a readable Word document ({type(exc).__name__}: {exc})") from None
     title = ""
-    paragraphs = []
+    paragraphs: list[str] = []
     for paragraph in document.paragraphs:
         line = normalize_line(paragraph.text)
         if not line:

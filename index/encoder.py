@@ -285,3 +285,11 @@ def _export(model_dir: Path, target: Path) -> None:
             Tokens(model), tuple(example[name] for name in INPUTS), str(target), input_names=list(INPUTS),
             output_names=["token_embeddings"], dynamic_axes=axes, opset_version=17, dynamo=False,
         )  # fmt: skip
+
+
+def stack_rows(parts: Sequence[np.ndarray], dimension: int) -> np.ndarray:
+    """The rows of `parts` as one contiguous float32 array (of shape (0, dimension) when there are none)."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)

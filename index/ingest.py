@@ -1,12 +1,12 @@
-"""Ingest: files → cleaned articles → sentences and chunks → embeddings → new segments and a new snapshot.
+"""Ingest: files → cleaned articles → sentences and chunks → embeddings → the configured store's writer.
 
 One bad input is reported with its file and line and skipped; the rest goes in. Re-ingesting an unchanged
-article does nothing; a changed one replaces its old version (the old one is marked deleted in its segment).
-The input is read as a stream and written out in segments of `Settings.segment_sentences` sentences, so memory
-does not grow with the archive. Every token goes through the encoder once: each chunk is encoded, and its
-sentences' vectors are read from the same pass (see `Ingestor._encode`).
-Nothing is visible to readers until the new snapshot is complete (see `index.store`), and embedded batches are
-kept on disk until then (`index.pending`), so an ingest that crashed resumes where it stopped.
+article does nothing; a changed one replaces its old version. The input is read as a stream and handed to the
+store's writer (`index.storage.StoreWriter`) in batches of `Settings.segment_sentences` sentences, so memory
+does not grow with the archive; the same ingest writes to either backend. Every token goes through the encoder
+once: each chunk is encoded, and its sentences' vectors are read from the same pass (see `Ingestor._encode`).
+What readers see changes when the writer commits (see each backend), and embedded batches are kept on disk until
+then (`index.pending`), so an ingest that crashed resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -24,26 +24,25 @@ import numpy as np
 
 from index.chunks import make_chunks
 from index.dates import time_mentions
-from index.encoder import Encoder
+from index.encoder import Encoder, stack_rows
 from index.models import Article, IngestReport, Problem, Sentence
 from index.pending import PendingVectors, text_key
 from index.progress import StageBars, StageFractions, StageProgress
 from index.readers import RawArticle, iter_input_files, read_inputs
-from index.segments import IndexedArticle, rows_of, stack_rows, write_segment
 from index.sentences import split_sentences
 from index.settings import Settings
-from index.store import (
-    REPAIR_HINT,
-    IndexCorruptError,
+from index.storage import (
     IndexNotFoundError,
-    IndexStore,
-    damage,
-    live_name,
-    merge_segments,
-    plan_merges,
-    stored_articles,
-    write_snapshot,
-    writer_lock,
+    ModelStamp,
+    PreparedArticle,
+    StoreReader,
+    StoreWriter,
+    model_stamp,
+    needs_upgrade,
+    open_admin,
+    open_store,
+    open_writer,
+    upgradable_articles,
 )
 
 Progress = Callable[[float, str], None]
@@ -61,7 +60,7 @@ def split_article(article: Article) -> list[Sentence]:
     ]
 
 
-def add_times(item: IndexedArticle) -> None:
+def add_times(item: PreparedArticle) -> None:
     """Find the time expressions of the article's title and sentences, resolved against its date (only those
     that name their year when it has none)."""
     reference = date.fromisoformat(item.article.date) if item.article.date else None
@@ -90,72 +89,64 @@ def to_article(raw: RawArticle) -> Article:
 
 
 class _Run:
-    """What one ingest has decided so far: tombstones for the segments already listed, the articles it has taken
-    in (id → where they are: a segment it wrote, or None while still in the unwritten batch), and lookups by
-    file and URL for the articles it took in."""
+    """What one ingest has decided so far: the articles it has taken in (id → metadata, text left out), those it
+    removed or replaced that the index held before it (read through `reader`, the view from before the run),
+    and lookups by file and URL for the articles it took in."""
 
-    def __init__(self, store: IndexStore | None, entries: list[dict]) -> None:
-        self.store = store
-        self.entries = entries
-        self.deleted: dict[str, set[str]] = {e["name"]: set(e.get("deleted") or ()) for e in entries}
-        self.taken: dict[str, tuple[str | None, Article]] = {}
+    def __init__(self, reader: StoreReader | None, writer: StoreWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.gone: set[str] = set()
+        self.taken: dict[str, Article] = {}
         self.by_origin: dict[str, str] = {}
         self.by_url: dict[str, str] = {}
 
-    def known(self, article_id: str) -> tuple[str | None, Article] | None:
-        """Where the live article `article_id` is, and its metadata (text left out), or None."""
+    def known(self, article_id: str) -> Article | None:
+        """The live article `article_id`'s metadata (text left out), or None."""
         if article_id in self.taken:
             return self.taken[article_id]
-        if self.store is None:
+        if self.reader is None or article_id in self.gone:
             return None
-        located = self.store.locate(article_id)
-        if located is None or article_id in self.deleted.get(located[0], ()):
-            return None
-        return located
+        found = self.reader.articles([article_id], text=False)
+        return found[0] if found else None
 
     def lookup(self, column: str, value: str) -> str | None:
         """The id of a live article read from the same file (column "origin") or URL, or None."""
         mine = (self.by_origin if column == "origin" else self.by_url).get(value)
         if mine is not None and mine in self.taken:
             return mine
-        if self.store is None:
+        if self.reader is None:
             return None
-        for segment, article in self.store.find_articles(column, value):
-            if article.id not in self.deleted.get(segment, ()) and article.id not in self.taken:
+        found = self.reader.find_articles(url=value) if column == "url" else self.reader.find_articles(origin=value)
+        for article in found:
+            if article.id not in self.gone and article.id not in self.taken:
                 return article.id
         return None
 
-    def delete(self, article_id: str, batch: list[IndexedArticle]) -> bool:
-        """Tombstone the live article `article_id` wherever it is; False when there is none."""
-        where = self.known(article_id)
-        if where is None:
+    def delete(self, article_id: str, batch: list[PreparedArticle]) -> bool:
+        """Remove the live article `article_id` wherever it is (the unwritten batch, or the store); False when
+        there is none."""
+        if self.known(article_id) is None:
             return False
-        segment = where[0]
-        if segment is None:
-            batch[:] = [item for item in batch if item.article.id != article_id]
-        else:
-            self.deleted.setdefault(segment, set()).add(article_id)
+        batch[:] = [item for item in batch if item.article.id != article_id]
+        self.writer.remove([article_id])
+        self.gone.add(article_id)
         self.taken.pop(article_id, None)
         return True
 
-    def take(self, item: IndexedArticle) -> None:
+    def take(self, item: PreparedArticle) -> None:
         article = item.article
-        self.taken[article.id] = (None, article.model_copy(update={"text": ""}))
+        self.taken[article.id] = article.model_copy(update={"text": ""})
         self.by_origin[article.origin] = article.id
         if article.url:
             self.by_url[article.url] = article.id
 
-    def written(self, entry: dict, items: Sequence[IndexedArticle]) -> None:
-        self.entries.append(entry)
-        self.deleted[entry["name"]] = set()
-        for item in items:
-            self.taken[item.article.id] = (entry["name"], self.taken[item.article.id][1])
-
 
 class Ingestor:
-    """Applies additions and removals to an index directory: the added articles become new segments (written in
-    batches as the input is read, so memory stays bounded), removed and replaced ones are marked deleted, and
-    one new snapshot lists the result."""
+    """Applies additions and removals to the configured store through one `StoreWriter`: articles are prepared
+    (split, chunked, their time expressions found) as the input is read, embedded on a worker thread, and handed
+    to the writer in batches of `Settings.segment_sentences` sentences, so memory stays bounded; `commit()`
+    publishes the result."""
 
     batch_chunks = 128  # chunks embedded (and saved to `index.pending`) per part
 
@@ -163,22 +154,10 @@ class Ingestor:
         self.encoder = encoder
         self.settings = settings or Settings()
 
-    def _open_live(self, index_dir: Path, rebuild: bool) -> IndexStore | None:
-        if rebuild or live_name(index_dir) is None:
-            return None
-        # Never build on a damaged snapshot, nor silently on an older one: the error says how to repair.
-        store = IndexStore.open(
-            index_dir, model_sha256=self.encoder.weights_sha256, dimension=self.encoder.dimension,
-            encoder=self.encoder.kind, fallback=False,
-        )  # fmt: skip
-        # Opening checks sizes only. The new snapshot will list these segments and pruning then drops older
-        # snapshots, so a segment whose bytes changed in place would leave no intact snapshot to go back to:
-        # every file is checked against its sha256 first (docs/reliability.md has the cost).
-        problems = damage(index_dir, store.manifest, checksums=True)
-        if problems:
-            store.close()
-            raise IndexCorruptError(f"{index_dir}: {problems[0]}; {REPAIR_HINT}")
-        return store
+    def _settings_for(self, index_dir: Path | None) -> Settings:
+        if index_dir is None or Path(index_dir) == self.settings.index_dir:
+            return self.settings
+        return self.settings.model_copy(update={"index_dir": Path(index_dir)})
 
     def ingest(
         self,
@@ -203,7 +182,7 @@ class Ingestor:
         )
         return self._apply(
             read_inputs(paths, self.settings.max_file_bytes, field_map, follow_symlinks=follow_symlinks),
-            index_dir or self.settings.index_dir,
+            self._settings_for(index_dir),
             removals=(),
             rebuild=rebuild,
             show_progress=show_progress,
@@ -222,46 +201,33 @@ class Ingestor:
     ) -> IngestReport:
         """Ingest already-read records (e.g. benchmark paragraphs) through the same path as files."""
         return self._apply(
-            records,
-            index_dir or self.settings.index_dir,
-            removals=(),
-            rebuild=rebuild,
-            show_progress=show_progress,
+            records, self._settings_for(index_dir), removals=(), rebuild=rebuild, show_progress=show_progress
         )
 
     def remove(self, article_ids: Sequence[str], index_dir: Path | None = None) -> IngestReport:
         """Remove articles by id; unknown ids are reported as problems."""
-        return self._apply([], index_dir or self.settings.index_dir, removals=article_ids, show_progress=False)
+        return self._apply([], self._settings_for(index_dir), removals=article_ids, show_progress=False)
 
     def upgrade(self, index_dir: Path | None = None, *, show_progress: bool = True) -> IngestReport:
-        """Rebuild an index of an older format from the articles its live snapshot stores (ids, text and
-        metadata kept), in the current format; the old snapshot is kept as the previous one until pruned."""
-        index_dir = index_dir or self.settings.index_dir
-        records = stored_articles(index_dir)
-        return self._apply(records, index_dir, removals=(), rebuild=True, show_progress=show_progress)
+        """Rebuild an index of an older format from the articles it stores (ids, text and metadata kept), in
+        the current format; the old snapshot is kept as the previous one until pruned."""
+        settings = self._settings_for(index_dir)
+        records = upgradable_articles(settings)
+        return self._apply(records, settings, removals=(), rebuild=True, show_progress=show_progress)
+
+    def needs_upgrade(self, index_dir: Path | None = None) -> bool:
+        """Whether the index is of an older format that `upgrade` re-embeds."""
+        return needs_upgrade(self._settings_for(index_dir))
 
     def compact(self, index_dir: Path | None = None) -> int:
-        """Merge every segment into one, leaving out deleted articles; returns how many segments there were."""
-        index_dir = index_dir or self.settings.index_dir
-        with writer_lock(index_dir):
-            store = self._open_live(index_dir, rebuild=False)
-            if store is None:
-                raise IndexNotFoundError(f"no index at {index_dir}; create one with: qa ingest PATH")
-            try:
-                entries = [dict(e) for e in store.manifest["segments"]]
-                created_at = store.manifest.get("created_at")
-            finally:
-                store.close()
-            merged = merge_segments(
-                index_dir, entries, dimension=self.encoder.dimension, approximate_above=self.settings.approximate_above
-            )
-            self._publish(index_dir, [merged] if merged else [], created_at)
-            return len(entries)
+        """Reclaim the space of deleted articles (the local store merges every segment into one); returns how
+        many parts were rewritten."""
+        return open_admin(self._settings_for(index_dir), model_stamp(self.encoder)).compact()
 
     def _apply(
         self,
         records: Iterable[RawArticle | Problem],
-        index_dir: Path,
+        settings: Settings,
         *,
         removals: Sequence[str],
         rebuild: bool = False,
@@ -283,15 +249,15 @@ class Ingestor:
             for listener in listeners:
                 listener(name, done, total)
 
-        cache = PendingVectors(index_dir, self.encoder.weights_sha256, self.encoder.dimension, self.encoder.kind)
-        with writer_lock(index_dir), _Embedder(self, cache, stage) as embedder:
-            store = self._open_live(index_dir, rebuild)
+        model = model_stamp(self.encoder)
+        encoder = self.encoder
+        cache = PendingVectors(settings.index_dir, encoder.weights_sha256, encoder.dimension, encoder.kind)
+        with open_writer(settings, model, rebuild=rebuild) as writer, _Embedder(self, cache, stage) as embedder:
+            reader = None if rebuild else _open_reader(settings, model)
             try:
-                entries = [dict(e) for e in store.manifest["segments"]] if store else []
-                created_at = store.manifest.get("created_at") if store else None
-                run = _Run(store, entries)
-                changed = rebuild and live_name(index_dir) is not None
-                batch: list[IndexedArticle] = []
+                run = _Run(reader, writer)
+                changed = rebuild
+                batch: list[PreparedArticle] = []
                 for article_id in removals:
                     if run.delete(article_id, batch):
                         report.updated.append(article_id)
@@ -323,19 +289,17 @@ class Ingestor:
                     gathered += len(item.sentences)
                     changed = True
                     if gathered >= self.settings.segment_sentences:
-                        self._write(index_dir, batch, run, embedder, stage)
+                        self._write(batch, writer, embedder, stage)
                         batch, gathered = [], 0
                 stage("read", *files.finished())
                 embedder.reading_done()
                 if batch:
-                    self._write(index_dir, batch, run, embedder, stage)
-                entries = self._with_tombstones(index_dir, run)
+                    self._write(batch, writer, embedder, stage)
             finally:
-                if store is not None:
-                    store.close()
+                if reader is not None:
+                    reader.close()
             if changed:
-                entries = self._merged(index_dir, entries)
-                self._publish(index_dir, entries, created_at)
+                writer.commit()
                 cache.clear()
             to_write = len(report.added) + len(report.updated)
             stage("write", to_write, to_write)  # published: every article is in the live index
@@ -345,66 +309,17 @@ class Ingestor:
         return report
 
     def _write(
-        self, index_dir: Path, batch: list[IndexedArticle], run: _Run, embedder: _Embedder, stage: StageProgress
+        self, batch: list[PreparedArticle], writer: StoreWriter, embedder: _Embedder, stage: StageProgress
     ) -> None:
-        """Wait for `batch`'s vectors and write it as a new segment."""
+        """Wait for `batch`'s vectors and hand it to the writer."""
         embedder.finish()
-        entry = write_segment(
-            index_dir, batch, dimension=self.encoder.dimension, approximate_above=self.settings.approximate_above
-        )
-        run.written(entry, batch)
+        writer.add(batch)
         embedder.articles_written += len(batch)
         stage("write", embedder.articles_written, embedder.articles)
 
-    def _with_tombstones(self, index_dir: Path, run: _Run) -> list[dict]:
-        """The run's segment entries with their deleted ids and the row counts those cover."""
-        entries = []
-        for entry in run.entries:
-            deleted = run.deleted.get(entry["name"], set())
-            entry = {**entry, "deleted": sorted(deleted)}
-            if deleted:
-                entry["deleted_sentences"], entry["deleted_chunks"] = rows_of(index_dir, entry["name"], deleted)
-            else:
-                entry.pop("deleted_sentences", None)
-                entry.pop("deleted_chunks", None)
-            if entry["articles"] > len(deleted):  # a segment whose articles are all gone is dropped
-                entries.append(entry)
-        return entries
-
-    def _merged(self, index_dir: Path, entries: list[dict]) -> list[dict]:
-        """`entries` after merging what `plan_merges` says (too many segments, or mostly deleted ones)."""
-        plan = plan_merges(entries, self.settings.max_segments)
-        if not plan:
-            return entries
-        replaced: dict[int, dict | None] = {}
-        for group in plan:
-            merged = merge_segments(
-                index_dir, [entries[i] for i in group], dimension=self.encoder.dimension,
-                approximate_above=self.settings.approximate_above,
-            )  # fmt: skip
-            replaced[group[0]] = merged
-            replaced.update({i: None for i in group[1:]})
-        result = []
-        for i, entry in enumerate(entries):
-            if i not in replaced:
-                result.append(entry)
-            elif (merged := replaced[i]) is not None:
-                result.append(merged)
-        return result
-
-    def _publish(self, index_dir: Path, entries: list[dict], created_at: str | None) -> None:
-        write_snapshot(
-            index_dir,
-            entries,
-            model_name=self.encoder.name,
-            model_sha256=self.encoder.weights_sha256,
-            encoder=self.encoder.kind,
-            dimension=self.encoder.dimension,
-            keep=self.settings.keep_snapshots,
-            created_at=created_at,
-        )
-
-    def _prepare(self, raw: RawArticle, run: _Run, batch: list[IndexedArticle]) -> tuple[str | Problem, IndexedArticle]:
+    def _prepare(
+        self, raw: RawArticle, run: _Run, batch: list[PreparedArticle]
+    ) -> tuple[str | Problem, PreparedArticle]:
         limit = self.settings.max_article_chars
         if len(raw.text) > limit:
             # Bounds the work and memory of one input: an article is held whole while it is split and embedded.
@@ -420,10 +335,10 @@ class Ingestor:
         chunks = make_chunks(
             article.id, article.text, sentences, self.encoder.count_tokens, self.settings.chunk_max_tokens
         )
-        item = IndexedArticle(article, sentences, chunks, _empty(self.encoder), _empty(self.encoder))
+        item = PreparedArticle(article, sentences, chunks, _empty(self.encoder), _empty(self.encoder))
         same = run.known(article.id)
         if same is not None:
-            if same[1].content_hash == article.content_hash and _same_metadata(same[1], article):
+            if same.content_hash == article.content_hash and _same_metadata(same, article):
                 return "unchanged", item
             run.delete(article.id, batch)
             return "updated", item
@@ -436,7 +351,7 @@ class Ingestor:
             return "updated", item
         return "added", item
 
-    def _encode(self, batch: list[IndexedArticle], cache: PendingVectors, resumed: dict[bytes, np.ndarray]) -> None:
+    def _encode(self, batch: list[PreparedArticle], cache: PendingVectors, resumed: dict[bytes, np.ndarray]) -> None:
         """Embed `batch` in one encoder pass per token: each chunk is encoded once, giving the chunk's vector and
         its sentences' (their tokens read in the chunk's context; `Encoder.encode_passages`). Chunks an
         interrupted run already embedded are taken from `resumed`; every new part is saved to `cache` before the
@@ -484,11 +399,11 @@ class _Embedder:
         self.resumed: dict[bytes, np.ndarray] = {}
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
         self.futures: list[Future[None]] = []
-        self.part: list[IndexedArticle] = []
+        self.part: list[PreparedArticle] = []
         self.chunks = 0
         self.submitted = 0
 
-    def add(self, item: IndexedArticle) -> None:
+    def add(self, item: PreparedArticle) -> None:
         self.part.append(item)
         self.chunks += len(item.chunks)
         self.articles += 1
@@ -505,7 +420,7 @@ class _Embedder:
             self.submitted += self.chunks
             self.part, self.chunks = [], 0
 
-    def _encode(self, part: list[IndexedArticle]) -> None:
+    def _encode(self, part: list[PreparedArticle]) -> None:
         self.ingestor._encode(part, self.cache, self.resumed)
         with self._count_lock:
             self.embedded += sum(len(item.chunks) for item in part)
@@ -553,6 +468,14 @@ class _FileCount:
     def finished(self) -> tuple[int, int]:
         total = max(self.total or 0, len(self.files))
         return total, total
+
+
+def _open_reader(settings: Settings, model: ModelStamp) -> StoreReader | None:
+    """The index as it is before this ingest (None when there is none yet)."""
+    try:
+        return open_store(settings, model)
+    except IndexNotFoundError:
+        return None
 
 
 def _empty(encoder: Encoder) -> np.ndarray:

@@ -106,3 +106,7 @@ class IngestError(IndexStoreError):
 
 class IndexMismatchError(IndexStoreError):
     """The index on disk was built differently from what this code expects."""
+
+
+class IndexNotFoundError(IndexStoreError):
+    """No index exists at the given place yet."""

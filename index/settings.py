@@ -82,7 +82,8 @@ class _TomlSettings(PydanticBaseSettingsSource):
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise SettingsFileError(f"{path}: not a readable TOML settings file ({exc})") from None
-        table = data.get("index") if isinstance(data.get("index"), dict) else {}
+        index_table = data.get("index")
+        table: dict[str, Any] = index_table if isinstance(index_table, dict) else {}
         flat = {k: v for k, v in data.items() if not isinstance(v, dict)}
         self.values = {k: v for k, v in {**flat, **table}.items() if k in settings_cls.model_fields}
 

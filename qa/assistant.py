@@ -14,16 +14,15 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 from pydantic import BaseModel
 
 from index.dates import TimeMention, says_its_year
 from index.documents import page_at
 from index.encoder import Encoder, load_encoder
 from index.ingest import Ingestor, Progress
-from index.models import Article, IngestReport
+from index.models import Article, IndexNotFoundError, IngestReport
 from index.settings import Settings
-from index.store import IndexStore, live_name, needs_upgrade
+from index.storage import SentenceRef, StoreReader, TimePreference, model_stamp, open_store
 from qa.cross_encoder import Reading
 from qa.followup import Turn, rewrite
 from qa.models import Answer, AnswerType, Citation, CitedSentence, QuestionTime, SearchFilter, Span
@@ -98,16 +97,18 @@ class Assistant:
         self.time_aware = time_aware
         self.time_weights = DEFAULT_TIME_WEIGHTS
         self._lock = threading.Lock()
-        self._store: IndexStore | None = None
-        self._loaded_for: str | None = None  # what CURRENT named when the store was loaded
-        if live_name(self.index_dir) is None and auto_ingest and self.settings.corpus_dir.is_dir():
-            # First use: index the bundled corpus so the assistant answers out of the box.
-            self.ingest([self.settings.corpus_dir], show_progress=False)
-        elif auto_ingest and needs_upgrade(self.index_dir):
+        self._store: StoreReader | None = None
+        if self.settings.index_dir != self.index_dir:
+            self.settings = self.settings.model_copy(update={"index_dir": self.index_dir})
+        ingestor = Ingestor(self.encoder, self.settings)
+        if auto_ingest and ingestor.needs_upgrade():
             # An index made by an older version: re-embed the articles it stores (ids and text kept).
             print(f"qa: upgrading the index at {self.index_dir} to the current format", file=sys.stderr)
-            Ingestor(self.encoder, self.settings).upgrade(self.index_dir)
+            ingestor.upgrade()
         self.reload()
+        if self._store is None and auto_ingest and self.settings.corpus_dir.is_dir():
+            # First use: index the bundled corpus so the assistant answers out of the box.
+            self.ingest([self.settings.corpus_dir], show_progress=False)
 
     @property
     def reader(self) -> Reader | None:
@@ -126,26 +127,24 @@ class Assistant:
 
     # --- index ------------------------------------------------------------------------------------
     @property
-    def store(self) -> IndexStore | None:
+    def store(self) -> StoreReader | None:
         return self._store
 
     def reload(self) -> None:
-        """Load the live snapshot (after another process changed the index, say). A damaged one is replaced by
-        the last intact snapshot, and `stats().warning` says so."""
-        name = live_name(self.index_dir)
-        store = None
-        if name is not None:
-            store = IndexStore.open(
-                self.index_dir, model_sha256=self.encoder.weights_sha256, dimension=self.encoder.dimension,
-                encoder=self.encoder.kind,
-            )  # fmt: skip
+        """Open the store as it is now (after another process changed the index, say). A damaged local snapshot
+        is replaced by the last intact one, and `stats().warning` says so."""
+        try:
+            store: StoreReader | None = open_store(self.settings, model_stamp(self.encoder))
+        except IndexNotFoundError:
+            store = None
         with self._lock:
-            self._store = store  # questions in flight keep the snapshot they started with
-            self._loaded_for = name
+            previous, self._store = self._store, store  # questions in flight keep the view they started with
+        del previous  # closed when the last question holding it is done (the local store's files are mapped)
 
     def _follow_current(self) -> None:
-        """Reload when another process (a `qa ingest` beside a running chat) made a new snapshot live."""
-        if live_name(self.index_dir) != self._loaded_for:
+        """Reload when another process (a `qa ingest` beside a running chat) changed the index."""
+        store = self._store
+        if store is None or store.current_version() != store.facts().version:
             self.reload()
 
     def ingest(
@@ -159,19 +158,19 @@ class Assistant:
         """Add files or folders to the index and start answering from the new snapshot. `field_map` names JSON
         fields that differ: {"title": "headline_text", "date": "published_at"}."""
         report = Ingestor(self.encoder, self.settings).ingest(
-            [Path(p) for p in paths], self.index_dir, show_progress=show_progress, on_progress=on_progress,
-            field_map=field_map,
-        )  # fmt: skip
+            [Path(p) for p in paths], show_progress=show_progress, on_progress=on_progress, field_map=field_map
+        )
         self.reload()
         return report
 
     def remove(self, article_ids: Sequence[str]) -> IngestReport:
-        report = Ingestor(self.encoder, self.settings).remove(article_ids, self.index_dir)
+        report = Ingestor(self.encoder, self.settings).remove(article_ids)
         self.reload()
         return report
 
     def article(self, article_id: str) -> Article | None:
-        return self._store.article(article_id) if self._store else None
+        found = self._store.articles([article_id]) if self._store else []
+        return found[0] if found else None
 
     def stats(self) -> CorpusStats:
         store = self._store
@@ -180,12 +179,13 @@ class Assistant:
                 articles=0, sentences=0, chunks=0, sources=[], date_from=None, date_to=None,
                 index_dir=str(self.index_dir), snapshot="", updated_at="", dense_index={},
             )  # fmt: skip
-        date_from, date_to = store.date_range()
+        facts = store.facts()
+        dense_index = facts.details.get("dense_index")
         return CorpusStats(
-            articles=store.n_articles, sentences=store.n_sentences, chunks=store.n_chunks,
-            sources=store.sources(), date_from=date_from, date_to=date_to, index_dir=str(self.index_dir),
-            snapshot=store.folder.name, updated_at=store.manifest.get("updated_at", ""),
-            dense_index=store.manifest.get("dense_index", {}), warning=store.warning,
+            articles=facts.articles, sentences=facts.sentences, chunks=facts.chunks,
+            sources=facts.sources, date_from=facts.date_from, date_to=facts.date_to, index_dir=str(self.index_dir),
+            snapshot=str(facts.details.get("snapshot", facts.version)), updated_at=facts.updated_at,
+            dense_index=dense_index if isinstance(dense_index, dict) else {}, warning=facts.warning,
         )  # fmt: skip
 
     # --- answering --------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ class Assistant:
         store = self._store
         if not parsed.terms and not parsed.numbers:
             return _abstain(asked, understood, parsed, "Ask a question with at least one content word.", when)
-        if store is None or store.n_sentences == 0:
+        if store is None or store.facts().sentences == 0:
             message = "The index holds no articles yet; add some with qa ingest."
             return _abstain(asked, understood, parsed, message, when)
         previous = _last_answer(history)
@@ -230,32 +230,38 @@ class Assistant:
                     sentences=attributed[:top_k] if top_k > 1 else attributed[:1], time=when,
                 )  # fmt: skip
         vector = self.encoder.encode([understood])[0]
-        prefer = self._time_rows(store, when)
+        prefer = self._time_preference(when)
         found = retrieve(store, parsed, vector, search_filter=search_filter, prefer=prefer)
         ranked = score_sentences(store, parsed, vector, found, self.weights)
         priors = self._time_priors(store, ranked, when)
         if priors:
             # Which candidates the reader reads is decided with the time prior; it then adds to the final odds.
-            ranked.sort(key=lambda s: -(_log_odds(s.score) + priors[s.row]))
+            ranked.sort(key=lambda s: -(_log_odds(s.score) + priors[s.ref]))
         if self.reader is not None and ranked:
-            titles = store.titles({s.article_id for s in ranked[: self.reader.config.candidates]})
+            titles = {
+                a.id: a.title
+                for a in store.articles({s.article_id for s in ranked[: self.reader.config.candidates]}, text=False)
+            }
             ranked = rerank(self.reader, understood, ranked, titles)
         if priors and ranked:
             # The prior reorders the candidates, counted from the one it puts first: that one keeps the reader's
             # own probability (so whether to answer at all stays the reader's call, never made surer by a date),
             # and the others move by how much better or worse their time fits.
-            adjusted = {s.row: _log_odds(s.score) + priors[s.row] for s in ranked}
-            ranked.sort(key=lambda s: -adjusted[s.row])
-            shift = priors[ranked[0].row]
+            adjusted = {s.ref: _log_odds(s.score) + priors[s.ref] for s in ranked}
+            ranked.sort(key=lambda s: -adjusted[s.ref])
+            shift = priors[ranked[0].ref]
             for s in ranked:
-                s.score = _probability(adjusted[s.row] - shift)
+                s.score = _probability(adjusted[s.ref] - shift)
         if not ranked or ranked[0].score < self.threshold:
             best = f" (closest sentence scored {ranked[0].score:.2f})" if ranked else ""
             message = f"{NOT_FOUND} No sentence answers this question{best}."
             return _abstain(asked, understood, parsed, message, when)
         chosen = _select(ranked, top_k, self.threshold)
-        times = store.article_times({s.article_id for s in chosen})
-        cited = [self._cite(store, s, parsed, times.get(s.article_id, {}).get(s.number, [])) for s in chosen]
+        times = store.times({s.article_id for s in chosen})
+        articles = {a.id: a for a in store.articles({s.article_id for s in chosen})}  # text: a PDF's page
+        cited = [
+            self._cite(articles[s.article_id], s, parsed, times.get(s.article_id, {}).get(s.number, [])) for s in chosen
+        ]
         if parsed.answer_type == AnswerType.PERSON and cited[0].span is None:
             # '"…," he said.' answers a who-question only with the sentence that names him.
             named = self._attribution(store, cited[0])
@@ -266,29 +272,31 @@ class Assistant:
             sentences=cited, message="", time=when,
         )  # fmt: skip
 
-    def _time_rows(self, store: IndexStore, when: QuestionTime) -> np.ndarray | None:
-        """Chunk rows of the articles of the time asked about (qa/when.py), for retrieval to prefer."""
+    def _time_preference(self, when: QuestionTime) -> TimePreference | None:
+        """The articles of the time asked about (qa/when.py), for retrieval to prefer."""
         window = dated_window(when) if self.time_aware else None
         if window is None:
             return None
         told = (when.first.isoformat(), when.last.isoformat()) if when.first and when.last else None
         # For "in 2019", an article saying "in 2019" is BM25's to find; one saying "last year" in 2020 is not.
         literal = says_its_year(when.expression, when.first)
-        return store.chunk_rows_in_time((window[0].isoformat(), window[1].isoformat()), told, relative_only=literal)
+        return TimePreference((window[0].isoformat(), window[1].isoformat()), told, relative_only=literal)
 
-    def _time_priors(self, store: IndexStore, ranked: list[ScoredSentence], when: QuestionTime) -> dict[int, float]:
+    def _time_priors(
+        self, store: StoreReader, ranked: list[ScoredSentence], when: QuestionTime
+    ) -> dict[SentenceRef, float]:
         """Each candidate's time prior in log-odds (empty when time features are off)."""
         if not self.time_aware or not ranked:
             return {}
         ids = {s.article_id for s in ranked}
-        dates = store.article_dates(ids)
-        times = store.article_times(ids) if asks_about_time(when) else {}
+        dates = {a.id: a.date for a in store.articles(ids, text=False)}
+        times = store.times(ids) if asks_about_time(when) else {}
         newest = newest_date(when, dates.values())
         priors = {}
         for s in ranked:
             in_article = times.get(s.article_id, {})
             others = {n: t for n, t in in_article.items() if n != s.number}
-            priors[s.row] = time_prior(
+            priors[s.ref] = time_prior(
                 when, dates.get(s.article_id), in_article.get(s.number, []), others, newest, self.time_weights
             )
         return priors
@@ -316,10 +324,8 @@ class Assistant:
         return extract_span(text, question) or read
 
     def _cite(
-        self, store: IndexStore, sentence: ScoredSentence, question: Question, times: Sequence[TimeMention]
+        self, article: Article, sentence: ScoredSentence, question: Question, times: Sequence[TimeMention]
     ) -> CitedSentence:
-        article = store.article(sentence.article_id)
-        assert article is not None, "sentence rows always belong to an article in the same snapshot"
         return CitedSentence(
             text=sentence.text,
             score=round(sentence.score, 4),
@@ -340,19 +346,19 @@ class Assistant:
             ),
         )
 
-    def _attribution(self, store: IndexStore, cited: CitedSentence) -> list[CitedSentence]:
+    def _attribution(self, store: StoreReader, cited: CitedSentence) -> list[CitedSentence]:
         """Who a cited sentence is attributed to: itself when it names the speaker, else the nearest earlier
         sentence of the article that does (for '"…," he said.'); the attributed sentence follows as evidence."""
         c = cited.citation
-        rows = {r["number"]: r for r in store.article_sentences(c.article_id)}
+        rows = {r.number: r for r in store.article_parts(c.article_id)[0]}
         for number in range(c.sentence_number, max(c.sentence_number - 5, -1), -1):
             row = rows.get(number)
-            span = speaker_of(row["text"]) if row is not None else None
+            span = speaker_of(row.text) if row is not None else None
             if row is None or span is None:
                 continue
             named = CitedSentence(
-                text=row["text"], score=cited.score, span=span,
-                citation=c.model_copy(update={"sentence_number": number, "start": row["start"], "end": row["end"]}),
+                text=row.text, score=cited.score, span=span,
+                citation=c.model_copy(update={"sentence_number": number, "start": row.start, "end": row.end}),
             )  # fmt: skip
             return [named] if number == c.sentence_number else [named, cited.model_copy(update={"span": None})]
         return []

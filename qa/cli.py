@@ -50,8 +50,9 @@ def _assistant(args: argparse.Namespace, auto_ingest: bool = True):  # type: ign
     from qa.assistant import Assistant
 
     assistant = Assistant(_settings(args), auto_ingest=auto_ingest)
-    if assistant.store is not None and assistant.store.warning:
-        print(f"qa: warning: {assistant.store.warning}", file=sys.stderr)
+    warning = assistant.store.facts().warning if assistant.store is not None else None
+    if warning:
+        print(f"qa: warning: {warning}", file=sys.stderr)
     return assistant
 
 
@@ -175,28 +176,28 @@ def cmd_stats(args: argparse.Namespace) -> int:
     print(f"articles    {stats.articles}")
     print(f"sentences   {stats.sentences}")
     print(f"chunks      {stats.chunks} (dense index: {stats.dense_index.get('chunks', '-')})")
-    if assistant.store is not None:
-        segments = assistant.store.manifest.get("segments") or []
-        deleted = sum(len(s.get("deleted") or ()) for s in segments)
-        print(f"segments    {len(segments)} ({deleted} deleted articles not yet compacted away)")
+    details = assistant.store.facts().details if assistant.store is not None else {}
+    if "segments" in details:
+        deleted = details.get("deleted_articles", 0)
+        print(f"segments    {details['segments']} ({deleted} deleted articles not yet compacted away)")
     print(f"dates       {stats.date_from or '-'} … {stats.date_to or '-'}")
     print("sources     " + (", ".join(f"{s or '(no source)'} ({n})" for s, n in stats.sources[:10]) or "-"))
     if args.articles and assistant.store is not None:
-        for article in assistant.store.articles():
+        for article in assistant.store.articles(text=False):
             date = article.date or "-"
             print(f"  {article.id}  {date:<10}  {article.source or '-':<16.16}  {article.title[:70]}")
     return 0
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
-    from index.store import FORMAT_VERSION, IndexNotFoundError, live_name, needs_upgrade
+    from index.storage import IndexNotFoundError, has_index, layout, needs_upgrade
 
     settings = _settings(args)
-    if live_name(settings.index_dir) is None:
+    if not has_index(settings):
         raise IndexNotFoundError(f"no index at {settings.index_dir}; create one with: qa ingest PATH")
-    if not needs_upgrade(settings.index_dir):
+    if not needs_upgrade(settings):
         # A current index (or one too old to read back, which opening it reports with what to do).
-        print(f"qa upgrade: the index at {settings.index_dir} is current (format {FORMAT_VERSION}); nothing to do")
+        print(f"qa upgrade: the index at {settings.index_dir} is current ({layout(settings)}); nothing to do")
         return 0
     from index.encoder import load_encoder
     from index.ingest import Ingestor
@@ -219,13 +220,9 @@ def cmd_compact(args: argparse.Namespace) -> int:
 
 
 def cmd_repair(args: argparse.Namespace) -> int:
-    from index.store import IndexNotFoundError, live_name, repair, writer_lock
+    from index.storage import open_admin
 
-    index_dir = _settings(args).index_dir
-    if live_name(index_dir) is None:
-        raise IndexNotFoundError(f"no index at {index_dir}; create one with: qa ingest PATH")
-    with writer_lock(index_dir):
-        print(f"qa repair: {repair(index_dir)}")
+    print(f"qa repair: {open_admin(_settings(args)).repair()}")
     return 0
 
 

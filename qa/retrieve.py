@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.store import IndexStore
+from index.storage import ChunkRef, Filter, SentenceRef, StoreReader, TimePreference
 from qa.models import SearchFilter
 from qa.question import Question
 
@@ -18,70 +18,66 @@ RRF_K = 60
 class Retrieved:
     """What retrieval found for one question."""
 
-    chunk_rows: list[int]
-    chunk_scores: dict[int, float]
-    chunk_rank: dict[int, int]
-    sentence_rows: list[int]
-    dense_chunk: dict[int, float] = field(default_factory=dict)
-    bm25_chunk: dict[int, float] = field(default_factory=dict)
-    dense_sentence: dict[int, float] = field(default_factory=dict)
+    chunks: list[ChunkRef]
+    chunk_scores: dict[ChunkRef, float]
+    chunk_rank: dict[ChunkRef, int]
+    sentences: list[SentenceRef]
+    dense_chunk: dict[ChunkRef, float] = field(default_factory=dict)
+    bm25_chunk: dict[ChunkRef, float] = field(default_factory=dict)
+    dense_sentence: dict[SentenceRef, float] = field(default_factory=dict)
+
+
+def store_filter(search_filter: SearchFilter | None) -> Filter | None:
+    """The store's filter for a question's `SearchFilter` (None: search everything)."""
+    if search_filter is None:
+        return None
+    where = search_filter.to_storage_filter()
+    return None if where.is_empty() else where
 
 
 def retrieve(
-    store: IndexStore,
+    store: StoreReader,
     question: Question,
     vector: np.ndarray,
     *,
     chunks: int = 8,
     depth: int = 40,
     search_filter: SearchFilter | None = None,
-    prefer: np.ndarray | None = None,
+    prefer: TimePreference | None = None,
 ) -> Retrieved:
     """Fuse three rankings and return the top `chunks` chunks with all their sentences.
 
-    `prefer` (chunk rows of the articles of the time the question asks about, see qa/when.py) adds two more
-    rankings, dense and BM25 within those rows, so that the right period's report competes with every other
-    report on the same subject; it prefers, it does not filter.
+    `prefer` (the articles of the time the question asks about, see qa/when.py) adds two more rankings, dense
+    and BM25 within those articles, so that the right period's report competes with every other report on the
+    same subject; it prefers, it does not filter.
     """
-    allowed = None
-    allowed_sentences = None
-    if search_filter is not None:
-        allowed = store.allowed_chunk_rows(search_filter.sources, search_filter.date_from, search_filter.date_to)
-        if allowed is not None:
-            allowed_sentences = store.sentence_rows_of_chunks(allowed)
-    dense_chunks = store.search_chunks(vector, depth, allowed)
-    lexical = store.lexical.search(question.terms, depth * 4 if allowed is not None else depth)
-    if allowed is not None:
-        keep = set(allowed.tolist())
-        lexical = [(r, s) for r, s in lexical if r in keep][:depth]
-    dense_sentences = store.search_sentences(vector, depth, allowed_sentences)
-    sentence_rows = store.sentences([r for r, _ in dense_sentences])
-    chunk_of = {row["row"]: row["chunk_row"] for row in sentence_rows}
+    where = store_filter(search_filter)
+    dense_chunks = store.search_chunks(vector, depth, where)
+    lexical = store.search_words(question.terms, depth, where)
+    dense_sentences = store.search_sentences(vector, depth, where)
+    chunk_of = {record.ref: record.chunk for record in store.sentences([h.ref for h in dense_sentences])}
 
     rankings = [
-        [r for r, _ in dense_chunks],
-        [r for r, _ in lexical],
-        list(dict.fromkeys(chunk_of[r] for r, _ in dense_sentences if r in chunk_of)),
+        [h.ref for h in dense_chunks],
+        [h.ref for h in lexical],
+        list(dict.fromkeys(chunk_of[h.ref] for h in dense_sentences if h.ref in chunk_of)),  # type: ignore[index]
     ]
-    if prefer is not None and len(prefer):
-        if allowed is not None:
-            prefer = np.intersect1d(prefer, allowed)
-        rankings.append([r for r, _ in store.search_chunks(vector, depth, prefer)])
-        within = set(prefer.tolist())
-        rankings.append([r for r, _ in store.lexical.search(question.terms, depth * 4) if r in within][:depth])
-    fused: dict[int, float] = {}
+    if prefer is not None:
+        rankings.append([h.ref for h in store.search_chunks(vector, depth, where, prefer)])
+        rankings.append([h.ref for h in store.search_words(question.terms, depth, where, prefer)])
+    fused: dict[ChunkRef, float] = {}
     for ranking in rankings:
-        for rank, row in enumerate(ranking):
-            fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
+        for rank, ref in enumerate(ranking):
+            fused[ref] = fused.get(ref, 0.0) + 1.0 / (RRF_K + rank + 1)  # type: ignore[index]
     ordered = sorted(fused, key=lambda r: -fused[r])[:chunks]
-    members = store.chunk_sentence_rows(ordered)
-    sentences = [s for c in ordered for s in members[c]]
+    members = {record.ref: record.sentences for record in store.chunks(ordered)}
+    sentences = [s for c in ordered for s in members.get(c, ())]
     return Retrieved(
-        chunk_rows=ordered,
+        chunks=ordered,
         chunk_scores={r: fused[r] for r in ordered},
         chunk_rank={r: i for i, r in enumerate(ordered)},
-        sentence_rows=sentences,
-        dense_chunk=dict(dense_chunks),
-        bm25_chunk=dict(lexical),
-        dense_sentence=dict(dense_sentences),
+        sentences=sentences,
+        dense_chunk={h.ref: h.score for h in dense_chunks},  # type: ignore[misc]
+        bm25_chunk={h.ref: h.score for h in lexical},  # type: ignore[misc]
+        dense_sentence={h.ref: h.score for h in dense_sentences},  # type: ignore[misc]
     )

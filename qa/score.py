@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index.lexical import Lexical, tokenize
-from index.store import IndexStore
+from index.lexical import tokenize
+from index.storage import ChunkRef, SentenceRef, StoreReader
 from qa.question import Question, years_in
 from qa.retrieve import Retrieved
 from qa.spans import answer_type_fit
@@ -47,13 +47,13 @@ FEATURES = (
 
 @dataclass
 class ScoredSentence:
-    row: int
+    ref: SentenceRef
     article_id: str
     number: int
     start: int
     end: int
     text: str
-    chunk_row: int
+    chunk: ChunkRef
     features: np.ndarray
     score: float = 0.0
     reading: Reading | None = None  # set when the reader rescored this sentence (qa/reader.py)
@@ -91,11 +91,11 @@ def weights_from_dict(data: dict) -> ScorerWeights:
     )
 
 
-def _weighted_overlap(terms: list[str], present: set[str], lexical: Lexical) -> tuple[float, float]:
+def _weighted_overlap(terms: list[str], present: set[str], idf_of: dict[str, float]) -> tuple[float, float]:
     unique = list(dict.fromkeys(terms))
     if not unique:
         return 0.0, 0.0
-    idf = [lexical.idf(t) for t in unique]
+    idf = [idf_of[t] for t in unique]
     total = sum(idf)
     hit = sum(w for t, w in zip(unique, idf, strict=True) if t in present)
     missing = sum(1 for t in unique if t not in present) / len(unique)
@@ -107,39 +107,40 @@ def _bigrams(terms: list[str]) -> set[tuple[str, str]]:
 
 
 def sentence_features(
-    store: IndexStore, question: Question, vector: np.ndarray, retrieved: Retrieved
+    store: StoreReader, question: Question, vector: np.ndarray, retrieved: Retrieved
 ) -> list[ScoredSentence]:
     """Feature vectors for every candidate sentence of `retrieved`, in retrieval order."""
-    rows = store.sentences(retrieved.sentence_rows)
+    rows = store.sentences(retrieved.sentences, vectors=True)
     if not rows:
         return []
-    neighbour_rows = sorted({r["row"] + d for r in rows for d in (-1, 1)} - {r["row"] for r in rows})
-    by_row = {r["row"]: r for r in rows} | {r["row"]: r for r in store.sentences(neighbour_rows)}
-    sentence_vecs = store.sentence_vectors_of([r["row"] for r in rows])
-    dense_sentence = sentence_vecs @ vector
-    chunk_rows = [r["chunk_row"] for r in rows]
-    dense_chunk = store.chunk_vectors_of(chunk_rows) @ vector
+    asked = {r.ref for r in rows}
+    neighbours = sorted({SentenceRef(r.article_id, r.number + d) for r in rows for d in (-1, 1)} - asked)
+    by_ref = {r.ref: r for r in rows} | {r.ref: r for r in store.sentences(neighbours)}
+    dense_sentence = np.stack([r.vector for r in rows]) @ vector  # type: ignore[misc]
+    chunk_vectors = {c.ref: c.vector for c in store.chunks(list(dict.fromkeys(r.chunk for r in rows)), vectors=True)}
+    dense_chunk = np.stack([chunk_vectors[r.chunk] for r in rows]) @ vector  # type: ignore[misc]
     best_fused = max(retrieved.chunk_scores.values()) if retrieved.chunk_scores else 1.0
     best_bm25 = max(retrieved.bm25_chunk.values(), default=0.0) or 1.0
     qbigrams = _bigrams(question.terms)
+    idf_of = store.term_weights(question.terms)
     out = []
     for i, row in enumerate(rows):
-        text = row["text"]
+        text = row.text
         terms = tokenize(text)
         present = set(terms)
         window = set(present)
         for d in (-1, 1):
-            near = by_row.get(row["row"] + d)
-            if near is not None and near["article_id"] == row["article_id"]:
-                window.update(tokenize(near["text"]))
-        overlap, missing = _weighted_overlap(question.terms, present, store.lexical)
-        window_overlap, _ = _weighted_overlap(question.terms, window, store.lexical)
+            near = by_ref.get(SentenceRef(row.article_id, row.number + d))
+            if near is not None:
+                window.update(tokenize(near.text))
+        overlap, missing = _weighted_overlap(question.terms, present, idf_of)
+        window_overlap, _ = _weighted_overlap(question.terms, window, idf_of)
         bigram = len(qbigrams & _bigrams(terms)) / len(qbigrams) if qbigrams else 0.0
         numbers = question.numbers
         numbers_present = len(numbers & present) / len(numbers) if numbers else 0.0
         sentence_years = years_in(text)
         year_conflict = float(bool(question.years and sentence_years and not (question.years & sentence_years)))
-        chunk = row["chunk_row"]
+        chunk = row.chunk
         features = np.array(
             [
                 float(dense_sentence[i]),
@@ -159,13 +160,13 @@ def sentence_features(
         )
         out.append(
             ScoredSentence(
-                row=row["row"],
-                article_id=row["article_id"],
-                number=row["number"],
-                start=row["start"],
-                end=row["end"],
+                ref=row.ref,
+                article_id=row.article_id,
+                number=row.number,
+                start=row.start,
+                end=row.end,
                 text=text,
-                chunk_row=chunk,
+                chunk=chunk,
                 features=features,
             )
         )
@@ -173,7 +174,7 @@ def sentence_features(
 
 
 def score_sentences(
-    store: IndexStore,
+    store: StoreReader,
     question: Question,
     vector: np.ndarray,
     retrieved: Retrieved,

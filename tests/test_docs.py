@@ -39,6 +39,9 @@ NOT_RUN = {
     "qa eval --dataset dated": "indexes 400 Reuters articles and asks 125 questions (minutes); "
     "tests/qa/test_dated_regression.py runs it",
     "qa eval --weights /tmp/train/": "needs the weights file `qa train-scorer` writes",
+    "qa eval --dataset news": "indexes ~5,200 BBC and Reuters articles (news) or 545 passages for 940 questions "
+    "(news-small, about 5 min) from ../shared/bench; tests/qa/test_news_set.py checks the set and "
+    "pytest -m benchmark tests/qa/test_news_benchmark.py runs both",
     "qa train-reader": "training and calibration need SQuAD and hours of CPU (or a GPU); tests/train covers them",
     "python -m qa.train.reader": "fine-tunes the reader on a GPU (parsed by the trainer's own parser here)",
     "python3 -m qa.train.reader": "fine-tunes the reader on a GPU (parsed by the trainer's own parser here)",

@@ -24,6 +24,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr
+from gradio.components.api_component import Api
 from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
@@ -662,10 +663,10 @@ def describe_api_parameters(app: gr.Blocks, api_name: str, fn: Any) -> None:
             continue
         names = list(inspect.signature(fn).parameters)
         for name, component in zip(names, block_fn.inputs, strict=False):
+            if not isinstance(component, Api):
+                continue
             component.label = name
-            info = dict(getattr(component, "_api_info", {}) or {})
-            info["additional_description"] = described.get(name, "")
-            component._api_info = info
+            component._api_info = {**(component._api_info or {}), "additional_description": described.get(name, "")}
 
 
 def docstring_arguments(doc: str) -> dict[str, str]:

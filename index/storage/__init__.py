@@ -4,8 +4,10 @@ index/ imports a backend's modules."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from index.models import IndexMismatchError, IndexNotFoundError
 from index.storage.api import (
     TITLE,
     ChunkRecord,
@@ -25,6 +27,8 @@ from index.storage.api import (
 )
 
 if TYPE_CHECKING:
+    from index.encoder import Encoder
+    from index.readers import RawArticle
     from index.settings import Settings
 
 __all__ = [
@@ -33,6 +37,7 @@ __all__ = [
     "ChunkRef",
     "Filter",
     "Hit",
+    "IndexNotFoundError",
     "ModelStamp",
     "PreparedArticle",
     "SentenceRecord",
@@ -43,9 +48,14 @@ __all__ = [
     "StoreUnavailableError",
     "StoreWriter",
     "TimePreference",
+    "has_index",
+    "layout",
+    "model_stamp",
+    "needs_upgrade",
     "open_admin",
     "open_store",
     "open_writer",
+    "upgradable_articles",
 ]
 
 
@@ -80,3 +90,46 @@ def open_admin(settings: Settings, model: ModelStamp | None = None) -> StoreAdmi
     from index.storage.local import open_admin as open_local
 
     return open_local(settings, model)
+
+
+def model_stamp(encoder: Encoder) -> ModelStamp:
+    """Which encoder made (or will make) a store's vectors."""
+    return ModelStamp(name=encoder.name, sha256=encoder.weights_sha256, kind=encoder.kind, dimension=encoder.dimension)
+
+
+def has_index(settings: Settings) -> bool:
+    """Whether the configured store holds an index, without opening it (no model needed). Only the local store
+    can tell from its folder alone; another store is taken to hold one, and opening it says otherwise."""
+    if settings.store != "local":
+        return True
+    from index.storage.local.snapshots import live_name
+
+    return live_name(settings.index_dir) is not None
+
+
+def layout(settings: Settings) -> str:
+    """The configured store's kind and the version of its layout: a cached index of another is rebuilt."""
+    if settings.store != "local":
+        return settings.store
+    from index.storage.local.snapshots import FORMAT_VERSION
+
+    return f"local/{FORMAT_VERSION}"
+
+
+def needs_upgrade(settings: Settings) -> bool:
+    """Whether the configured store holds an index of an older format that `upgradable_articles` can read back
+    (only the local store has older formats)."""
+    if settings.store != "local":
+        return False
+    from index.storage.local import open_admin as open_local
+
+    return open_local(settings).needs_upgrade()
+
+
+def upgradable_articles(settings: Settings) -> Iterator[RawArticle]:
+    """The articles of the configured store's index of an older format, as records to ingest again."""
+    if settings.store != "local":
+        raise IndexMismatchError(f"the {settings.store} store has no older format to upgrade")
+    from index.storage.local import open_admin as open_local
+
+    return open_local(settings).upgradable_articles()

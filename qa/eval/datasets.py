@@ -62,10 +62,10 @@ DEFAULT_PATHS = {
 }
 HALVES = ("tune", "test", "all")
 # Files whose code decides what an index holds (cleaning, sentence and chunk boundaries, BM25 tokens); a cached
-# evaluation index is rebuilt when one changes. The on-disk layout is covered by index.store.FORMAT_VERSION.
+# evaluation index is rebuilt when one changes. The store's own layout is covered by index.storage.layout.
 _INDEX_CODE = (
     "clean.py", "sentences.py", "chunks.py", "lexical.py", "dates.py", "readers.py", "ingest.py", "encoder.py",
-    "segments.py",
+    "storage/local/segments.py", "storage/local/postings.py",
 )  # fmt: skip
 _MARKER = "eval-index.json"
 
@@ -99,15 +99,16 @@ def _index_code_hash() -> str:
 
 
 def index_key(data_hash: str, article_ids: Sequence[str], encoder: Encoder, settings: Settings) -> str:
-    """Cache key of an evaluation index: data, article selection, model, chunking and the index code."""
-    from index.store import FORMAT_VERSION
+    """Cache key of an evaluation index: data, article selection, model, chunking, the index code and the
+    store's layout."""
+    from index.storage import layout
 
     parts = {
         "data": data_hash,
         "articles": hashlib.sha256("\n".join(article_ids).encode()).hexdigest(),
         "model": encoder.weights_sha256,
         "encoder": encoder.kind,
-        "format": FORMAT_VERSION,
+        "format": layout(settings),
         "code": _index_code_hash(),
         "chunk_max_tokens": settings.chunk_max_tokens,
     }
@@ -121,17 +122,31 @@ def default_index_dir(dataset: str, key: str) -> Path:
     return Path(user_cache_dir("newsqa", appauthor=False)) / "eval-index" / f"{dataset}-{key[:12]}"
 
 
-def _cached_or_built(index_dir: Path, key: str, build: Callable[[Path], IngestReport], rebuild: bool) -> dict:
-    """Reuse the build in `index_dir` if its key matches; else (re)build it there. Returns the marker data."""
-    from index.store import current_snapshot
+def _has_index(index_dir: Path, encoder: Encoder, settings: Settings) -> bool:
+    """Whether the store at `index_dir` holds an index (an unreadable one counts: opening it says why)."""
+    from index.models import IndexNotFoundError, IndexStoreError
+    from index.storage import model_stamp, open_store
 
+    try:
+        open_store(settings.model_copy(update={"index_dir": index_dir}), model_stamp(encoder)).close()
+    except IndexNotFoundError:
+        return False
+    except IndexStoreError:
+        return True
+    return True
+
+
+def _cached_or_built(
+    index_dir: Path, key: str, build: Callable[[Path], IngestReport], rebuild: bool, has_index: Callable[[Path], bool]
+) -> dict:
+    """Reuse the build in `index_dir` if its key matches; else (re)build it there. Returns the marker data."""
     marker = index_dir / _MARKER
     if marker.is_file():
         try:
             stored = json.loads(marker.read_text(encoding="utf-8"))
         except ValueError:
             stored = {}
-        if not rebuild and stored.get("key") == key and current_snapshot(index_dir) is not None:
+        if not rebuild and stored.get("key") == key and has_index(index_dir):
             return stored | {"reused": True}
         shutil.rmtree(index_dir)  # our own earlier build, out of date
     elif index_dir.is_dir() and any(index_dir.iterdir()):
@@ -141,7 +156,7 @@ def _cached_or_built(index_dir: Path, key: str, build: Callable[[Path], IngestRe
         )
     index_dir.mkdir(parents=True, exist_ok=True)
     report = build(index_dir)
-    if current_snapshot(index_dir) is None:
+    if not has_index(index_dir):
         reasons = "; ".join(str(p) for p in report.problems[:3]) or "nothing to index"
         raise EvalSetupError(f"building the evaluation index in {index_dir} failed: {reasons}")
     stored = {
@@ -154,21 +169,20 @@ def _cached_or_built(index_dir: Path, key: str, build: Callable[[Path], IngestRe
     return stored | {"reused": False}
 
 
-def _index_info(index_dir: Path, encoder: Encoder, stored: dict) -> IndexInfo:
-    from index.store import IndexStore
+def _index_info(index_dir: Path, encoder: Encoder, settings: Settings, stored: dict) -> IndexInfo:
+    from index.storage import model_stamp, open_store
 
-    store = IndexStore.open(
-        index_dir, model_sha256=encoder.weights_sha256, dimension=encoder.dimension, encoder=encoder.kind
-    )
+    store = open_store(settings.model_copy(update={"index_dir": index_dir}), model_stamp(encoder))
     try:
         seconds = float(stored["build_seconds"])
+        facts = store.facts()
         return IndexInfo(
             index_dir=str(index_dir),
-            articles=store.n_articles,
-            sentences=store.n_sentences,
-            chunks=store.n_chunks,
+            articles=facts.articles,
+            sentences=facts.sentences,
+            chunks=facts.chunks,
             build_seconds=seconds,
-            articles_per_second=store.n_articles / seconds if seconds else 0.0,
+            articles_per_second=facts.articles / seconds if seconds else 0.0,
             reused=bool(stored["reused"]),
             problems=int(stored.get("problems", 0)),
             key=str(stored["key"]),
@@ -365,15 +379,19 @@ def prepare_dataset(
     if index_dir is None:
         index_dir = Path(tempfile.mkdtemp(prefix="qa-eval-")) if temporary else default_index_dir(dataset, key)
     try:
-        stored = _cached_or_built(Path(index_dir), key, build, rebuild)
+
+        def has_index(folder: Path) -> bool:
+            return _has_index(folder, encoder, settings)
+
+        stored = _cached_or_built(Path(index_dir), key, build, rebuild, has_index)
         try:
-            info = _index_info(Path(index_dir), encoder, stored)
+            info = _index_info(Path(index_dir), encoder, settings, stored)
         except IndexStoreError:
             if not stored["reused"]:
                 raise
             # A cached build the current store code cannot read (its format changed): build it again.
-            stored = _cached_or_built(Path(index_dir), key, build, rebuild=True)
-            info = _index_info(Path(index_dir), encoder, stored)
+            stored = _cached_or_built(Path(index_dir), key, build, True, has_index)
+            info = _index_info(Path(index_dir), encoder, settings, stored)
     except BaseException:
         if temporary:
             shutil.rmtree(index_dir, ignore_errors=True)

@@ -61,7 +61,7 @@ from qa.eval.results import (
 if TYPE_CHECKING:
     from index.encoder import Encoder
     from index.settings import Settings
-    from index.store import IndexStore
+    from index.storage import ChunkRecord, StoreReader
     from qa.assistant import Assistant
     from qa.models import Answer
     from qa.reader import Reader
@@ -97,14 +97,14 @@ CALIBRATION_BINS = 10
 class _ArticleTexts:
     """Article texts read once per evaluation (citations and chunks are checked against them)."""
 
-    def __init__(self, store: IndexStore) -> None:
+    def __init__(self, store: StoreReader) -> None:
         self.store = store
         self._texts: dict[str, str | None] = {}
 
     def __call__(self, article_id: str) -> str | None:
         if article_id not in self._texts:
-            article = self.store.article(article_id)
-            self._texts[article_id] = article.text if article else None
+            found = self.store.articles([article_id])
+            self._texts[article_id] = found[0].text if found else None
         return self._texts[article_id]
 
 
@@ -129,31 +129,27 @@ def _retrieval_ranks(assistant: Assistant, understood: str, gold: GoldQuestion, 
 
     store = assistant.store
     parsed = analyze(understood)
-    if store is None or store.n_chunks == 0 or (not parsed.terms and not parsed.numbers):
+    if store is None or store.facts().chunks == 0 or (not parsed.terms and not parsed.numbers):
         # Nothing to search, or a question answer() refuses before retrieval: it counts as retrieving nothing.
         return RetrievalRanks(gold.article_id is not None, None, gold.article_id is None, None)
     vector = assistant.encoder.encode([understood])[0]
-    rows = retrieve(store, parsed, vector, chunks=RETRIEVAL_CHUNKS).chunk_rows
+    refs = retrieve(store, parsed, vector, chunks=RETRIEVAL_CHUNKS).chunks
 
-    def holds_answer(location: tuple[str, int, int]) -> bool:
-        article_id, start, end = location
-        text = texts(article_id)
-        return text is not None and sentence_hit_at_k([text[start:end]], gold.answers, 1)
+    def holds_answer(chunk: ChunkRecord) -> bool:
+        text = texts(chunk.article_id)
+        return text is not None and sentence_hit_at_k([text[chunk.start : chunk.end]], gold.answers, 1)
 
     article_rank = None
     if gold.article_id is not None:
-        owners = store.chunk_articles(rows)
-        ranked_articles = list(dict.fromkeys(owners[r] for r in rows if r in owners))
+        ranked_articles = list(dict.fromkeys(r.article_id for r in refs))
         if gold.article_id in ranked_articles:
             article_rank = ranked_articles.index(gold.article_id) + 1
-        gold_chunks = store.chunk_locations(article_id=gold.article_id)
-        relevant = {row for row, location in gold_chunks.items() if holds_answer(location)}
+        relevant = {c.ref for c in store.article_parts(gold.article_id)[1] if holds_answer(c)}
         chunk_scored = bool(relevant)
     else:
-        located = store.chunk_locations(rows=rows)
-        relevant = {row for row, location in located.items() if holds_answer(location)}
+        relevant = {c.ref for c in store.chunks(refs) if holds_answer(c)}
         chunk_scored = True
-    chunk_rank = next((i for i, row in enumerate(rows, start=1) if row in relevant), None)
+    chunk_rank = next((i for i, ref in enumerate(refs, start=1) if ref in relevant), None)
     return RetrievalRanks(gold.article_id is not None, article_rank, chunk_scored, chunk_rank)
 
 
@@ -245,16 +241,16 @@ def _record(
     )
 
 
-def _score_given_sentence(assistant: Assistant, store: IndexStore, gold: GoldQuestion, record: QuestionRecord) -> None:
+def _score_given_sentence(assistant: Assistant, store: StoreReader, gold: GoldQuestion, record: QuestionRecord) -> None:
     """Score the span answering marks in the gold article's first sentence holding the first gold answer (SQuAD
     dev's answer_start is that first occurrence), apart from retrieval and ranking."""
     sentence = next(
-        (row["text"] for row in store.article_sentences(gold.article_id or "") if gold.answers[0] in row["text"]),
+        (row.text for row in store.article_parts(gold.article_id or "")[0] if gold.answers[0] in row.text),
         None,
     )
     if sentence is None:
         return
-    titles = store.titles([gold.article_id or ""])
+    titles = {a.id: a.title for a in store.articles([gold.article_id or ""], text=False)}
     span = assistant.span_of(gold.question, sentence, titles.get(gold.article_id or "", ""))
     prediction = span.text if span is not None else sentence
     record.given_sentence, record.given_span = sentence, prediction

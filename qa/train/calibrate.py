@@ -78,7 +78,7 @@ def collect(assistant: Any, reader: Reader, questions: list[GoldQuestion]) -> li
         vector = assistant.encoder.encode([q.question])[0]
         ranked = score_sentences(store, parsed, vector, retrieve(store, parsed, vector), assistant.weights)
         top = ranked[:MAX_DEPTH]
-        titles = store.titles({s.article_id for s in top})
+        titles = {a.id: a.title for a in store.articles({s.article_id for s in top}, text=False)}
         readings = reader.read(q.question, [(titles.get(s.article_id, ""), s.text) for s in top])
         candidates = [
             Candidate(

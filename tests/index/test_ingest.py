@@ -12,9 +12,10 @@ import pytest
 
 from index.encoder import Encoder
 from index.ingest import Ingestor
-from index.models import IngestReport
+from index.models import Article, IngestReport
 from index.settings import DEFAULT_CORPUS, Settings
-from index.store import IndexStore
+from index.storage import StoreReader, model_stamp
+from index.storage import open_store as open_configured
 from qa.assistant import Assistant
 
 SettingsFactory = Callable[..., Settings]
@@ -97,20 +98,25 @@ def write_good_inputs(folder: Path) -> Path:
     return folder
 
 
-def open_store(settings: Settings, encoder: Encoder) -> IndexStore:
-    return IndexStore.open(settings.index_dir, model_sha256=encoder.weights_sha256, dimension=encoder.dimension)
+def open_store(settings: Settings, encoder: Encoder) -> StoreReader:
+    return open_configured(settings, model_stamp(encoder))
+
+
+def article(store: StoreReader, article_id: str) -> Article | None:
+    found = store.articles([article_id])
+    return found[0] if found else None
 
 
 def live_snapshot(settings: Settings) -> str:
     return (settings.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
 
 
-def assert_offsets_hold(store: IndexStore) -> None:
-    for article in store.articles():
-        rows = store.article_sentences(article.id)
-        assert rows, f"{article.id} has no sentences"
+def assert_offsets_hold(store: StoreReader) -> None:
+    for stored in store.articles():
+        rows = store.article_parts(stored.id)[0]
+        assert rows, f"{stored.id} has no sentences"
         for row in rows:
-            assert article.text[row["start"] : row["end"]] == row["text"]
+            assert stored.text[row.start : row.end] == row.text
 
 
 def test_every_format_goes_in_with_its_metadata(
@@ -128,7 +134,7 @@ def test_every_format_goes_in_with_its_metadata(
 
     store = open_store(settings, encoder)
     try:
-        assert store.n_articles == 8
+        assert store.facts().articles == 8
         by_title = {a.title: a for a in store.articles()}
         river = by_title["Millbrook river bursts its banks"]
         assert river.origin == str(inputs / "river.txt")
@@ -141,26 +147,27 @@ def test_every_format_goes_in_with_its_metadata(
         assert library.url == "https://hillside.example/news/library-reopens"
         assert "Home" not in library.text and "Copyright" not in library.text
         assert "Librarian Tom Baker said more than 600 residents" in library.text
-        bridge = store.article("bridge-1")
+        bridge = article(store, "bridge-1")
         assert bridge is not None
         assert (bridge.title, bridge.source, bridge.date, bridge.author) == (
             "New bridge opens in Eastport", "Eastport Post", "2020-03-06", "Lee Chan",
         )  # fmt: skip
         assert bridge.url == "https://eastport.example/bridge"
-        school_2 = store.article("school-2")
+        school_2 = article(store, "school-2")
         assert school_2 is not None and school_2.date == "2019-11-05" and school_2.source == "Northgate News"
         assert school_2.origin.startswith(str(inputs / "schools.json") + ":")
-        wire_1 = store.article("wire-1")
+        wire_1 = article(store, "wire-1")
         assert wire_1 is not None
         assert (wire_1.title, wire_1.source, wire_1.origin) == (
             "Port strike ends",
             "Coast Wire",
             f"{inputs}/wires.jsonl:1",
         )
-        assert store.article("wire-2") is not None and store.article("school-1") is not None
+        assert article(store, "wire-2") is not None and article(store, "school-1") is not None
         assert_offsets_hold(store)
-        assert dict(store.sources())["Coast Wire"] == 2
-        assert store.date_range() == ("2019-11-03", "2022-07-14")
+        facts = store.facts()
+        assert dict(facts.sources)["Coast Wire"] == 2
+        assert (facts.date_from, facts.date_to) == ("2019-11-03", "2022-07-14")
     finally:
         store.close()
 
@@ -215,7 +222,7 @@ def test_broken_inputs_are_reported_with_file_and_line_and_the_rest_goes_in(
     assert {"list-1", "wire-1", "wire-3"} <= set(report.added) and len(report.added) == 4
     store = open_store(settings, encoder)
     try:
-        assert store.n_articles == 4
+        assert store.facts().articles == 4
         assert {a.title for a in store.articles()} >= {"Millbrook river bursts its banks", "Port strike ends"}
         assert_offsets_hold(store)
     finally:
@@ -274,7 +281,7 @@ def test_a_changed_file_replaces_its_old_version(
 
     store = assistant.store
     assert store is not None
-    texts = [row["text"] for a in store.articles() for row in store.article_sentences(a.id)]
+    texts = [row.text for a in store.articles() for row in store.article_parts(a.id)[0]]
     assert not any("two metres" in t or "45 million" in t for t in texts), "the old version must be gone"
     assert sum("four metres" in t for t in texts) == 1
     rivers = [a for a in store.articles() if a.title == "Millbrook river bursts its banks"]
@@ -290,7 +297,7 @@ def test_removing_articles_by_id(encoder: Encoder, settings_factory: SettingsFac
     before = assistant.stats()
     store = assistant.store
     assert store is not None
-    bridge_sentences = len(store.article_sentences("bridge-1"))
+    bridge_sentences = len(store.article_parts("bridge-1")[0])
     assert assistant.answer("How much did the new Eastport bridge cost?").found
 
     report = assistant.remove(["bridge-1", "no-such-article"])
@@ -385,12 +392,18 @@ def test_an_ingest_that_crashed_resumes_without_embedding_finished_batches_again
     # The resumed index holds the same vectors a single uninterrupted run makes.
     uninterrupted = settings_factory()
     Ingestor(encoder, uninterrupted).ingest([inputs], show_progress=False)
-    store, fresh = IndexStore.open(settings.index_dir), IndexStore.open(uninterrupted.index_dir)
+    store, fresh = open_store(settings, encoder), open_store(uninterrupted, encoder)
     try:
-        rows = list(range(store.n_sentences))
-        assert store.n_articles == fresh.n_articles == 12 and store.n_sentences == fresh.n_sentences == 24
-        assert np.array_equal(store.sentence_vectors_of(rows), fresh.sentence_vectors_of(rows))
-        assert np.array_equal(store.chunk_vectors_of(list(range(12))), fresh.chunk_vectors_of(list(range(12))))
+        assert store.facts().articles == fresh.facts().articles == 12
+        assert store.facts().sentences == fresh.facts().sentences == 24
+        for stored in store.articles(text=False):
+            sentences, chunks = store.article_parts(stored.id)
+            for ask in (store, fresh):
+                assert [r.text for r in ask.sentences([s.ref for s in sentences])] == [s.text for s in sentences]
+            for refs, read in (([s.ref for s in sentences], "sentences"), ([c.ref for c in chunks], "chunks")):
+                mine = np.stack([r.vector for r in getattr(store, read)(refs, vectors=True)])
+                theirs = np.stack([r.vector for r in getattr(fresh, read)(refs, vectors=True)])
+                assert np.array_equal(mine, theirs)
     finally:
         store.close()
         fresh.close()
@@ -418,12 +431,12 @@ def test_one_input_is_bounded_an_unpunctuated_run_becomes_bounded_sentences_and_
         problem.path.endswith("huge.txt") and "80,999 characters after clean-up" in problem.reason
     )  # trailing space cleaned
     assert "60,000 limit" in problem.reason and "QA_MAX_ARTICLE_CHARS" in problem.reason
-    store = IndexStore.open(settings.index_dir)
+    store = open_store(settings, encoder)
     try:
-        (article,) = store.articles()
-        rows = store.article_sentences(article.id)
-        assert len(rows) > 50 and max(len(r["text"]) for r in rows) <= MAX_SENTENCE_CHARS
-        assert all(article.text[r["start"] : r["end"]] == r["text"] for r in rows), "offsets kept"
+        (stored,) = store.articles()
+        rows = store.article_parts(stored.id)[0]
+        assert len(rows) > 50 and max(len(r.text) for r in rows) <= MAX_SENTENCE_CHARS
+        assert all(stored.text[r.start : r.end] == r.text for r in rows), "offsets kept"
     finally:
         store.close()
     assistant = Assistant(settings, encoder=encoder, auto_ingest=False)
@@ -446,9 +459,9 @@ def test_articles_in_chinese_and_khmer_are_indexed_by_their_own_sentence_ends(
     )
     report = Ingestor(encoder, settings).ingest([tmp_path / "zh.txt", tmp_path / "km.txt"], show_progress=False)
     assert not report.problems and len(report.added) == 2
-    store = IndexStore.open(settings.index_dir)
+    store = open_store(settings, encoder)
     try:
-        texts = {a.title: [r["text"] for r in store.article_sentences(a.id)] for a in store.articles()}
+        texts = {a.title: [r.text for r in store.article_parts(a.id)[0]] for a in store.articles()}
     finally:
         store.close()
     assert texts["金边港口恢复运营"] == [

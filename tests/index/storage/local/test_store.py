@@ -22,19 +22,13 @@ import pytest
 
 from index.encoder import Encoder
 from index.ingest import Ingestor
-from index.models import IndexMismatchError, IndexStoreError
+from index.models import IndexMismatchError, IndexNotFoundError, IndexStoreError
 from index.pending import PendingVectors, text_key
-from index.segments import _SCHEMA
 from index.settings import Settings
-from index.store import (
-    IndexCorruptError,
-    IndexNotFoundError,
-    IndexStore,
-    current_snapshot,
-    live_history,
-    repair,
-    writer_lock,
-)
+from index.storage.local.repair import repair
+from index.storage.local.segments import _SCHEMA, IndexCorruptError
+from index.storage.local.snapshots import current_snapshot, live_history, writer_lock
+from index.storage.local.store import IndexStore
 from qa import cli
 from qa.assistant import Assistant
 
@@ -303,7 +297,7 @@ def test_an_ingest_merges_the_smallest_segments_when_there_are_too_many(
 
 
 class Worker:
-    """tests/index/ingest_worker.py: the model loaded once, each ingest in a child process we can kill."""
+    """ingest_worker.py beside this file: the model loaded once, each ingest in a child process we can kill."""
 
     def __init__(self, log: Path) -> None:
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "QA_MAX_SEGMENTS": "2"}

@@ -1,14 +1,14 @@
 """Segments: the immutable parts an index is made of.
 
 An ingest writes the articles it adds as one or more new segments and never touches the old ones; a snapshot's
-manifest (see `index.store`) lists the segments that make up the index, and for each one the articles deleted
-from it since (tombstones). Merging rewrites a few segments as one, without their deleted articles.
+manifest (see `snapshots`) lists the segments that make up the index, and for each one the articles deleted from it
+since (tombstones). Merging rewrites a few segments as one, without their deleted articles.
 
     segments/seg-000007/
         meta.sqlite          articles, sentences, chunks and time expressions (rows numbered from 0)
         sentence_vectors.npy / chunk_vectors.npy   float16, memory-mapped
         sentences.faiss / chunks.faiss             exact (fp16 scalar quantiser), or HNSW above a size
-        bm25/                postings: terms.json, indptr/docs/counts/lengths.npy (index.lexical.Postings)
+        bm25/                postings: terms.json, indptr/docs/counts/lengths.npy (postings.Postings)
 
 A segment is written under a temporary name, fsynced and renamed into place, so one is whole or absent.
 """
@@ -20,7 +20,6 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -28,13 +27,14 @@ import faiss
 import numpy as np
 
 from index.dates import TimeMention
-from index.encoder import sha256_of
-from index.lexical import Postings, tokenize
+from index.encoder import sha256_of, stack_rows
+from index.lexical import tokenize
 from index.models import Article, Chunk, IndexMismatchError, IndexStoreError, Sentence
+from index.storage.api import TITLE, PreparedArticle
+from index.storage.local.postings import Postings
 
 SEGMENTS = "segments"
 SEGMENT_PREFIX = "seg-"
-TITLE = -1  # the sentence number `times` rows give an article's title
 VECTOR_DTYPE = np.float16
 _ROWS = "SELECT * FROM {table} WHERE row >= ? AND row < ? ORDER BY row"
 
@@ -65,23 +65,14 @@ CREATE INDEX times_by_date ON times(first, last);
 CREATE INDEX articles_by_date ON articles(date);
 CREATE INDEX articles_by_url ON articles(url);
 CREATE INDEX articles_by_origin ON articles(origin);
+CREATE TABLE fields (article_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL);
+CREATE INDEX fields_by_article ON fields(article_id);
+CREATE INDEX fields_by_value ON fields(name, value);
 """
 
 
 class IndexCorruptError(IndexMismatchError):
     """An index file is missing, truncated, unreadable or not what its manifest recorded."""
-
-
-@dataclass
-class IndexedArticle:
-    """An article with everything derived from it, ready to be written into a segment."""
-
-    article: Article
-    sentences: list[Sentence]
-    chunks: list[Chunk]
-    sentence_vectors: np.ndarray
-    chunk_vectors: np.ndarray
-    title_times: list[TimeMention] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -147,7 +138,7 @@ def segment_number(name: str) -> int | None:
 
 
 def write_segment(
-    index_dir: Path, articles: Sequence[IndexedArticle], *, dimension: int, approximate_above: int
+    index_dir: Path, articles: Sequence[PreparedArticle], *, dimension: int, approximate_above: int
 ) -> dict:
     """Write `articles` as a new segment of `index_dir`; returns its manifest entry (name, counts, dense index
     kinds and the size and sha256 of each file). Call under the writer lock."""
@@ -206,15 +197,7 @@ def rows_of(index_dir: Path, segment: str, article_ids: Collection[str]) -> tupl
         db.close()
 
 
-def stack_rows(parts: Sequence[np.ndarray], dimension: int) -> np.ndarray:
-    """The rows of `parts` as one contiguous float32 array (of shape (0, dimension) when there are none)."""
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return np.zeros((0, dimension), dtype=np.float32)
-    return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
-
-
-def _write_sqlite(path: Path, articles: Sequence[IndexedArticle]) -> None:
+def _write_sqlite(path: Path, articles: Sequence[PreparedArticle]) -> None:
     db = sqlite3.connect(path)
     try:
         db.execute("PRAGMA journal_mode = OFF")  # a fresh file under a temporary name: nothing to roll back to
@@ -249,6 +232,7 @@ def _write_sqlite(path: Path, articles: Sequence[IndexedArticle]) -> None:
                     for i, s in enumerate(item.sentences)
                 ],
             )
+            db.executemany("INSERT INTO fields VALUES (?,?,?)", [(a.id, k, v) for k, v in sorted(a.fields.items())])
             db.executemany(
                 "INSERT INTO times VALUES (?,?,?,?,?,?,?,?)",
                 [
@@ -272,10 +256,11 @@ def _read_faiss(path: Path) -> faiss.Index:
         return faiss.read_index(str(path))
 
 
-def as_article(row: sqlite3.Row) -> Article:
+def as_article(row: sqlite3.Row, fields: dict[str, str] | None = None) -> Article:
     return Article(
         id=row["id"], title=row["title"], text=row["text"], source=row["source"], date=row["date"],
         url=row["url"], author=row["author"], origin=row["origin"], content_hash=row["content_hash"],
+        fields=fields or {},
     )  # fmt: skip
 
 
@@ -307,6 +292,9 @@ class Segment:
             with reading(f"{self.name}/bm25"):
                 self.postings = Postings.load(folder / "bm25")
             with reading(f"{self.name}/meta.sqlite"):
+                # Segments written before articles kept their metadata fields have no such table: no fields.
+                query = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'fields'"
+                self.has_fields = bool(self.db.execute(query).fetchone()[0])
                 self._check_consistent()
                 self.dead_sentences, self.dead_chunks = self._dead_rows()
         except BaseException:
@@ -348,7 +336,25 @@ class Segment:
     def alive(self, article_id: str) -> bool:
         return article_id not in self.deleted
 
-    def indexed_articles(self) -> Iterator[IndexedArticle]:
+    def fields_of(self, article_ids: Collection[str]) -> dict[str, dict[str, str]]:
+        """Each article's metadata fields (articles without any are left out)."""
+        found: dict[str, dict[str, str]] = {}
+        ids = list(dict.fromkeys(article_ids))
+        if not self.has_fields:
+            return found
+        for start in range(0, len(ids), 900):
+            part = ids[start : start + 900]
+            query = f"SELECT article_id, name, value FROM fields WHERE article_id IN ({','.join('?' * len(part))})"
+            for article_id, name, value in self.db.execute(query, part):
+                found.setdefault(article_id, {})[name] = value
+        return found
+
+    def to_articles(self, rows: Sequence[sqlite3.Row]) -> list[Article]:
+        """Article rows of this segment as articles, with their metadata fields."""
+        fields = self.fields_of([r["id"] for r in rows])
+        return [as_article(r, fields.get(r["id"])) for r in rows]
+
+    def indexed_articles(self) -> Iterator[PreparedArticle]:
         """Every live article with its sentences, chunks, times and vectors (for merging segments)."""
         times: dict[str, dict[int, list[TimeMention]]] = {}
         for article_id, number, start, end, text, first, last, period in self.db.execute(
@@ -356,8 +362,10 @@ class Segment:
         ):
             mention = TimeMention(start, end, text, date.fromisoformat(first), date.fromisoformat(last), period)
             times.setdefault(article_id, {}).setdefault(number, []).append(mention)
-        for row in self.db.execute("SELECT * FROM articles ORDER BY position").fetchall():
-            article = as_article(row)
+        rows = self.db.execute("SELECT * FROM articles ORDER BY position").fetchall()
+        fields = self.fields_of([r["id"] for r in rows])
+        for row in rows:
+            article = as_article(row, fields.get(row["id"]))
             if not self.alive(article.id):
                 continue
             s0, ns, c0, nc = row["first_sentence_row"], row["n_sentences"], row["first_chunk_row"], row["n_chunks"]
@@ -373,7 +381,7 @@ class Segment:
                       text=article.text[r["start"] : r["end"]])
                 for r in self.db.execute(_ROWS.format(table="chunks"), (c0, c0 + nc))
             ]  # fmt: skip
-            yield IndexedArticle(
+            yield PreparedArticle(
                 article=article,
                 sentences=sentences,
                 chunks=chunks,

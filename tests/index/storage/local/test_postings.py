@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.lexical import K1, B, Lexical, Postings, tokenize
+from index.lexical import tokenize
+from index.storage.local.postings import K1, B, Lexical, Postings
 
 DOCS = [
     tokenize("Police seized 720 kilogrammes of drugs in 2019."),

@@ -1,6 +1,6 @@
-"""Run ingests that a test can kill part-way (tests/index/test_store.py's crash test).
+"""Run ingests that a test can kill part-way (tests/index/storage/local/test_store.py's crash test).
 
-    python tests/index/ingest_worker.py
+    python tests/index/storage/local/ingest_worker.py
 
 The model is loaded once (that takes seconds); each ingest then runs in a forked child, so the test can SIGKILL
 it at any moment without paying for the start-up again. The parent never runs the model before forking, so the
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from index.encoder import Encoder
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
 
 
 def _say(*parts: object) -> None:

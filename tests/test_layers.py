@@ -1,0 +1,110 @@
+"""The layers hold: everything above index/ (qa/ with its evaluation and trainers, ui/, the benchmarks) reaches the
+index only through the storage interface (`index.storage`), never a backend's internals.
+
+Imports are read from each file's syntax tree (plain, `from` and function-level imports, and
+`importlib.import_module` / `__import__` with a literal name), so a comment or a string that merely names a
+module does not count, and an import hidden inside a function does.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CONSUMERS = ("qa", "ui", "benchmarks")
+
+# Modules that are a backend's engine: segments, snapshots, pending vectors, the backends' own packages.
+FORBIDDEN_MODULES = (
+    "index.store",
+    "index.segments",
+    "index.pending",
+    "index.storage.local",
+    "index.storage.milvus",
+)
+# index.lexical is shared for its tokenizer (questions and the index must cut words alike); its BM25 engine is
+# the local backend's.
+FORBIDDEN_NAMES = {"index.lexical": {"Lexical", "Postings", "K1", "B"}}
+
+
+def _forbidden_module(name: str) -> bool:
+    return any(name == m or name.startswith(m + ".") for m in FORBIDDEN_MODULES)
+
+
+def imported(source: str) -> list[tuple[int, str, str | None]]:
+    """(line, module, name or None) for every import in `source`; `from a import b` gives both a.b (as a
+    module, since b may be one) and the name b of a."""
+    found: list[tuple[int, str, str | None]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name, None) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                found.append((node.lineno, node.module, alias.name))
+                found.append((node.lineno, f"{node.module}.{alias.name}", None))
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if called in ("import_module", "__import__") and isinstance(node.args[0].value, str):
+                found.append((node.lineno, node.args[0].value, None))
+    return found
+
+
+def violations(source: str) -> list[str]:
+    """The imports of `source` that reach into a backend's internals."""
+    bad = []
+    for line, module, name in imported(source):
+        if _forbidden_module(module):
+            bad.append(f"line {line}: {module}")
+        elif name is not None and name in FORBIDDEN_NAMES.get(module, ()):
+            bad.append(f"line {line}: {module}.{name}")
+    return sorted(set(bad))
+
+
+def consumer_files() -> list[Path]:
+    return sorted(p for folder in CONSUMERS for p in (ROOT / folder).rglob("*.py"))
+
+
+def test_the_consumers_are_found() -> None:
+    names = {p.relative_to(ROOT).as_posix() for p in consumer_files()}
+    for expected in ("qa/assistant.py", "qa/retrieve.py", "qa/eval/run.py", "qa/train/scorer.py", "ui/app.py",
+                     "benchmarks/scale.py"):  # fmt: skip
+        assert expected in names
+
+
+@pytest.mark.parametrize("path", consumer_files(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_consumers_use_only_the_storage_interface(path: Path) -> None:
+    assert violations(path.read_text(encoding="utf-8")) == [], f"{path.relative_to(ROOT)} imports backend internals"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from index.store import IndexStore",
+        "import index.segments",
+        "import index.pending as pending",
+        "from index import store",
+        "from index.storage import local",
+        "from index.storage.local.reader import LocalReader",
+        "def f():\n    from index.store import live_name\n",
+        "from index.lexical import tokenize, Lexical",
+        "import importlib\nimportlib.import_module('index.storage.milvus')",
+    ],
+)
+def test_the_check_catches_each_way_of_importing_internals(source: str) -> None:
+    assert violations(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from index.storage import StoreReader, open_store",
+        "from index.lexical import tokenize, words",
+        "# from index.store import IndexStore\nx = 'index.segments'",
+        "from index.models import Article",
+    ],
+)
+def test_the_check_allows_the_interface(source: str) -> None:
+    assert violations(source) == []
