@@ -7,6 +7,10 @@ does not grow with the archive; the same ingest writes to either backend. Every 
 once: each chunk is encoded, and its sentences' vectors are read from the same pass (see `Ingestor._encode`).
 What readers see changes when the writer commits (see each backend), and embedded batches are kept on disk until
 then (`index.pending`), so an ingest that crashed resumes where it stopped.
+
+Every ingest goes through one loop, `Ingestor.apply`: prepared inputs in (`prepare_record`), decisions and writes
+out. What differs between a plain ingest and a distributed one (`index.distributed`) is only where inputs are
+prepared and which `ArticleEmbedder` embeds them; both embed with `embed_articles` and `encode_chunks`.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ import contextvars
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -88,6 +94,117 @@ def to_article(raw: RawArticle) -> Article:
     )
 
 
+@dataclass
+class Candidate:
+    """An input article prepared for the index (split into sentences and chunks, with empty vectors), before the
+    ingest decides whether it is new, an update or unchanged. `own_id`: the input gave its id (else a new content
+    at the same file is a new version of the article read from it). `timed`: its time expressions are found
+    already (`add_times`; a plain ingest finds them only for the articles it will write)."""
+
+    item: PreparedArticle
+    own_id: bool
+    timed: bool = False
+
+
+def prepare_record(
+    raw: RawArticle, settings: Settings, count_tokens: Callable[[str], int], dimension: int, *, with_times: bool
+) -> Candidate | Problem:
+    """Give a read article its id, sentences and chunks (and, `with_times`, its time expressions); a Problem
+    saying why when it cannot go in. Never raises: one broken article must never stop the ingest."""
+    try:
+        limit = settings.max_article_chars
+        if len(raw.text) > limit:
+            # Bounds the work and memory of one input: an article is held whole while it is split and embedded.
+            reason = (
+                f"{len(raw.text):,} characters after clean-up, over the {limit:,} limit of one article; "
+                "split it into articles or raise QA_MAX_ARTICLE_CHARS"
+            )
+            return Problem(path=raw.origin, reason=reason)
+        article = to_article(raw)
+        sentences = split_article(article)
+        if not sentences:
+            return Problem(path=raw.origin, reason="no text left after clean-up")
+        chunks = make_chunks(article.id, article.text, sentences, count_tokens, settings.chunk_max_tokens)
+        empty = np.zeros((0, dimension), dtype=np.float32)
+        item = PreparedArticle(article, sentences, chunks, empty, empty.copy())
+        if with_times:
+            add_times(item)
+        return Candidate(item, own_id=raw.id is not None, timed=with_times)
+    except Exception as exc:
+        return Problem(path=raw.origin, reason=f"could not process: {exc}")
+
+
+Spans = list[tuple[int, int]]
+# Embeds parts of chunks (each a list of (chunk text, its sentences' spans in it)), yielding each part's blocks
+# in order, one block per chunk: the chunk's vector, then its sentences'.
+PartEncoder = Callable[[list[list[tuple[str, Spans]]]], Iterable[list[np.ndarray]]]
+
+
+def encode_chunks(encoder: Encoder, texts: Sequence[str], spans: Sequence[Spans]) -> list[np.ndarray]:
+    """One block of vectors per chunk from one encoder pass each (`Encoder.encode_passages`): the chunk's vector
+    first, then its sentences' (their tokens read in the chunk's context)."""
+    return [np.vstack([whole[None, :], rows]) for whole, rows in encoder.encode_passages(texts, spans)]
+
+
+def embed_articles(
+    batch: list[PreparedArticle],
+    cache: PendingVectors,
+    resumed: dict[bytes, np.ndarray],
+    encode_parts: PartEncoder,
+    part_chunks: int,
+    dimension: int,
+) -> None:
+    """Give `batch` its chunk and sentence vectors. Chunks an interrupted run already embedded are taken from
+    `resumed`; the others go to `encode_parts` in parts of `part_chunks`, and each finished part is saved to
+    `cache` as it comes back, so a crash loses at most the parts still being embedded."""
+    jobs = []  # (item, key, text, spans)
+    for item in batch:
+        for chunk in item.chunks:
+            spans = [
+                (s.start - chunk.start, s.end - chunk.start)
+                for s in item.sentences[chunk.first_sentence : chunk.last_sentence + 1]
+            ]
+            jobs.append((item, text_key(chunk.text, spans), chunk.text, spans))
+    known = {key: resumed[key] for _, key, _, _ in jobs if key in resumed}
+    todo = list({key: (text, spans) for _, key, text, spans in jobs if key not in known}.items())
+    parts = [todo[start : start + part_chunks] for start in range(0, len(todo), part_chunks)]
+    encoded = encode_parts([[job for _, job in part] for part in parts])
+    for part, blocks in zip(parts, encoded, strict=True):
+        keys = [key for key, _ in part]
+        cache.save(keys, blocks)
+        known.update(zip(keys, blocks, strict=True))
+    by_item: dict[str, list[np.ndarray]] = {}
+    for item, key, _, _ in jobs:
+        by_item.setdefault(item.article.id, []).append(known[key])
+    for item in batch:
+        blocks = by_item.get(item.article.id, [])
+        item.chunk_vectors = stack_rows([b[:1] for b in blocks], dimension)
+        item.sentence_vectors = stack_rows([b[1:] for b in blocks], dimension)
+
+
+class ArticleEmbedder(Protocol):
+    """How an ingest gets its articles' vectors (`Ingestor.apply`): on a thread of this process (`_Embedder`)
+    or in a pool of encoder actors (`index.distributed`). Articles are handed over as the ingest decides to
+    write them; `finish()` returns once every article handed over has its vectors."""
+
+    articles: int  # handed over so far
+    articles_written: int  # of those, written by the ingest (counted by it, for the write stage)
+
+    def add(self, item: PreparedArticle) -> None: ...
+
+    def reading_done(self) -> None: ...
+
+    def finish(self) -> None: ...
+
+    def __enter__(self) -> ArticleEmbedder: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+# Makes the embedder of one ingest, given the pending cache it saves parts to and the stage progress.
+EmbedderFactory = Callable[["Ingestor", PendingVectors, StageProgress], ArticleEmbedder]
+
+
 class _Run:
     """What one ingest has decided so far: the articles it has taken in (id → metadata, text left out), those it
     removed or replaced that the index held before it (read through `reader`, the view from before the run),
@@ -154,7 +271,8 @@ class Ingestor:
         self.encoder = encoder
         self.settings = settings or Settings()
 
-    def _settings_for(self, index_dir: Path | None) -> Settings:
+    def settings_for(self, index_dir: Path | None) -> Settings:
+        """These settings, pointed at `index_dir` when one is given."""
         if index_dir is None or Path(index_dir) == self.settings.index_dir:
             return self.settings
         return self.settings.model_copy(update={"index_dir": Path(index_dir)})
@@ -182,7 +300,7 @@ class Ingestor:
         )
         return self._apply(
             read_inputs(paths, self.settings.max_file_bytes, field_map, follow_symlinks=follow_symlinks),
-            self._settings_for(index_dir),
+            self.settings_for(index_dir),
             removals=(),
             rebuild=rebuild,
             show_progress=show_progress,
@@ -201,28 +319,28 @@ class Ingestor:
     ) -> IngestReport:
         """Ingest already-read records (e.g. benchmark paragraphs) through the same path as files."""
         return self._apply(
-            records, self._settings_for(index_dir), removals=(), rebuild=rebuild, show_progress=show_progress
+            records, self.settings_for(index_dir), removals=(), rebuild=rebuild, show_progress=show_progress
         )
 
     def remove(self, article_ids: Sequence[str], index_dir: Path | None = None) -> IngestReport:
         """Remove articles by id; unknown ids are reported as problems."""
-        return self._apply([], self._settings_for(index_dir), removals=article_ids, show_progress=False)
+        return self._apply([], self.settings_for(index_dir), removals=article_ids, show_progress=False)
 
     def upgrade(self, index_dir: Path | None = None, *, show_progress: bool = True) -> IngestReport:
         """Rebuild an index of an older format from the articles it stores (ids, text and metadata kept), in
         the current format; the old snapshot is kept as the previous one until pruned."""
-        settings = self._settings_for(index_dir)
+        settings = self.settings_for(index_dir)
         records = upgradable_articles(settings)
         return self._apply(records, settings, removals=(), rebuild=True, show_progress=show_progress)
 
     def needs_upgrade(self, index_dir: Path | None = None) -> bool:
         """Whether the index is of an older format that `upgrade` re-embeds."""
-        return needs_upgrade(self._settings_for(index_dir))
+        return needs_upgrade(self.settings_for(index_dir))
 
     def compact(self, index_dir: Path | None = None) -> int:
         """Reclaim the space of deleted articles (the local store merges every segment into one); returns how
         many parts were rewritten."""
-        return open_admin(self._settings_for(index_dir), model_stamp(self.encoder)).compact()
+        return open_admin(self.settings_for(index_dir), model_stamp(self.encoder)).compact()
 
     def _apply(
         self,
@@ -236,6 +354,34 @@ class Ingestor:
         on_stage: StageProgress | None = None,
         read_total: int | None = None,
     ) -> IngestReport:
+        candidates = (
+            record
+            if isinstance(record, Problem)
+            else prepare_record(record, settings, self.encoder.count_tokens, self.encoder.dimension, with_times=False)
+            for record in records
+        )
+        return self.apply(
+            candidates, settings, removals=removals, rebuild=rebuild, show_progress=show_progress,
+            on_progress=on_progress, on_stage=on_stage, read_total=read_total,
+        )  # fmt: skip
+
+    def apply(
+        self,
+        candidates: Iterable[Candidate | Problem],
+        settings: Settings,
+        *,
+        removals: Sequence[str] = (),
+        rebuild: bool = False,
+        show_progress: bool = True,
+        on_progress: Progress | None = None,
+        on_stage: StageProgress | None = None,
+        read_total: int | None = None,
+        make_embedder: EmbedderFactory | None = None,
+    ) -> IngestReport:
+        """The one ingest loop every way of ingesting goes through: apply `removals`, then decide for each
+        prepared input (in order) whether it is added, updated or unchanged, have the new ones embedded by the
+        embedder `make_embedder` makes (default: a thread of this process), and hand them to the store's writer
+        in batches of `Settings.segment_sentences` sentences; commit when anything changed."""
         started = time.perf_counter()
         report = IngestReport()
         listeners: list[StageProgress] = [on_stage] if on_stage else []
@@ -252,7 +398,8 @@ class Ingestor:
         model = model_stamp(self.encoder)
         encoder = self.encoder
         cache = PendingVectors(settings.index_dir, encoder.weights_sha256, encoder.dimension, encoder.kind)
-        with open_writer(settings, model, rebuild=rebuild) as writer, _Embedder(self, cache, stage) as embedder:
+        make_embedder = make_embedder or _Embedder
+        with open_writer(settings, model, rebuild=rebuild) as writer, make_embedder(self, cache, stage) as embedder:
             reader = None if rebuild else _open_reader(settings, model)
             try:
                 run = _Run(reader, writer)
@@ -266,23 +413,22 @@ class Ingestor:
                         report.problems.append(Problem(path=article_id, reason="no article with this id in the index"))
                 gathered = 0
                 files = _FileCount(read_total)
-                for record in records:
-                    stage("read", *files.seen(record))
-                    if isinstance(record, Problem):
-                        report.problems.append(record)
+                for candidate in candidates:
+                    stage("read", *files.seen(candidate))
+                    if isinstance(candidate, Problem):
+                        report.problems.append(candidate)
                         continue
+                    item = candidate.item
                     try:
-                        outcome, item = self._prepare(record, run, batch)
+                        outcome = self._decide(candidate, run, batch)
                     except Exception as exc:  # one broken article must never stop the ingest
-                        report.problems.append(Problem(path=record.origin, reason=f"could not process: {exc}"))
-                        continue
-                    if isinstance(outcome, Problem):
-                        report.problems.append(outcome)
+                        report.problems.append(Problem(path=item.article.origin, reason=f"could not process: {exc}"))
                         continue
                     getattr(report, outcome).append(item.article.id)
                     if outcome == "unchanged":
                         continue
-                    add_times(item)
+                    if not candidate.timed:
+                        add_times(item)
                     run.take(item)
                     batch.append(item)
                     embedder.add(item)
@@ -309,7 +455,7 @@ class Ingestor:
         return report
 
     def _write(
-        self, batch: list[PreparedArticle], writer: StoreWriter, embedder: _Embedder, stage: StageProgress
+        self, batch: list[PreparedArticle], writer: StoreWriter, embedder: ArticleEmbedder, stage: StageProgress
     ) -> None:
         """Wait for `batch`'s vectors and hand it to the writer."""
         embedder.finish()
@@ -317,68 +463,28 @@ class Ingestor:
         embedder.articles_written += len(batch)
         stage("write", embedder.articles_written, embedder.articles)
 
-    def _prepare(
-        self, raw: RawArticle, run: _Run, batch: list[PreparedArticle]
-    ) -> tuple[str | Problem, PreparedArticle]:
-        limit = self.settings.max_article_chars
-        if len(raw.text) > limit:
-            # Bounds the work and memory of one input: an article is held whole while it is split and embedded.
-            reason = (
-                f"{len(raw.text):,} characters after clean-up, over the {limit:,} limit of one article; "
-                "split it into articles or raise QA_MAX_ARTICLE_CHARS"
-            )
-            return Problem(path=raw.origin, reason=reason), None  # type: ignore[return-value]
-        article = to_article(raw)
-        sentences = split_article(article)
-        if not sentences:
-            return Problem(path=raw.origin, reason="no text left after clean-up"), None  # type: ignore[return-value]
-        chunks = make_chunks(
-            article.id, article.text, sentences, self.encoder.count_tokens, self.settings.chunk_max_tokens
-        )
-        item = PreparedArticle(article, sentences, chunks, _empty(self.encoder), _empty(self.encoder))
+    def _decide(self, candidate: Candidate, run: _Run, batch: list[PreparedArticle]) -> str:
+        """ "added", "updated" (its old version removed) or "unchanged", from what the index and this run hold."""
+        article = candidate.item.article
         same = run.known(article.id)
         if same is not None:
             if same.content_hash == article.content_hash and _same_metadata(same, article):
-                return "unchanged", item
+                return "unchanged"
             run.delete(article.id, batch)
-            return "updated", item
+            return "updated"
         # Without an id from the input, the same file (or URL) with new content is a new version.
         old = (run.lookup("url", article.url) if article.url else None) or (
-            run.lookup("origin", article.origin) if raw.id is None else None
+            run.lookup("origin", article.origin) if not candidate.own_id else None
         )
         if old is not None:
             run.delete(old, batch)
-            return "updated", item
-        return "added", item
+            return "updated"
+        return "added"
 
-    def _encode(self, batch: list[PreparedArticle], cache: PendingVectors, resumed: dict[bytes, np.ndarray]) -> None:
-        """Embed `batch` in one encoder pass per token: each chunk is encoded once, giving the chunk's vector and
-        its sentences' (their tokens read in the chunk's context; `Encoder.encode_passages`). Chunks an
-        interrupted run already embedded are taken from `resumed`; every new part is saved to `cache` before the
-        next one starts."""
-        jobs = []  # (item, key, text, spans)
-        for item in batch:
-            for chunk in item.chunks:
-                spans = [
-                    (s.start - chunk.start, s.end - chunk.start)
-                    for s in item.sentences[chunk.first_sentence : chunk.last_sentence + 1]
-                ]
-                jobs.append((item, text_key(chunk.text, spans), chunk.text, spans))
-        known = {key: resumed[key] for _, key, _, _ in jobs if key in resumed}
-        todo = list({key: (text, spans) for _, key, text, spans in jobs if key not in known}.items())
-        for start in range(0, len(todo), self.batch_chunks):
-            part = todo[start : start + self.batch_chunks]
-            encoded = self.encoder.encode_passages([t for _, (t, _) in part], [p for _, (_, p) in part])
-            blocks = [np.vstack([whole[None, :], sentences]) for whole, sentences in encoded]
-            cache.save([k for k, _ in part], blocks)
-            known.update(zip((k for k, _ in part), blocks, strict=True))
-        by_item: dict[str, list[np.ndarray]] = {}
-        for item, key, _, _ in jobs:
-            by_item.setdefault(item.article.id, []).append(known[key])
-        for item in batch:
-            blocks = by_item.get(item.article.id, [])
-            item.chunk_vectors = stack_rows([b[:1] for b in blocks], self.encoder.dimension)
-            item.sentence_vectors = stack_rows([b[1:] for b in blocks], self.encoder.dimension)
+    def encode_parts(self, parts: list[list[tuple[str, Spans]]]) -> Iterator[list[np.ndarray]]:
+        """Embed `parts` one after the other with this process's encoder (a `PartEncoder`)."""
+        for part in parts:
+            yield encode_chunks(self.encoder, [text for text, _ in part], [spans for _, spans in part])
 
 
 class _Embedder:
@@ -421,18 +527,19 @@ class _Embedder:
             self.part, self.chunks = [], 0
 
     def _encode(self, part: list[PreparedArticle]) -> None:
-        self.ingestor._encode(part, self.cache, self.resumed)
-        with self._count_lock:
+        ingestor = self.ingestor
+        embed_articles(
+            part, self.cache, self.resumed, ingestor.encode_parts, ingestor.batch_chunks, ingestor.encoder.dimension
+        )
+        with self._count_lock:  # reported under the lock: the two threads' reports never arrive out of order
             self.embedded += sum(len(item.chunks) for item in part)
-            done, total = self.embedded, self.total_chunks
-        self.stage("embed", done, total)
+            self.stage("embed", self.embedded, self.total_chunks)
 
     def reading_done(self) -> None:
         """Every article is read: the embed and write totals are final (and say so even when nothing is new)."""
         self.reading = False
         with self._count_lock:
-            done, total = self.embedded, self.total_chunks
-        self.stage("embed", done, total)
+            self.stage("embed", self.embedded, self.total_chunks)
         self.stage("write", self.articles_written, self.articles)
 
     def finish(self) -> None:
@@ -457,8 +564,8 @@ class _FileCount:
         self.total = total
         self.files: set[str] = set()
 
-    def seen(self, record: RawArticle | Problem) -> tuple[int, int]:
-        origin = record.path if isinstance(record, Problem) else record.origin
+    def seen(self, record: Candidate | Problem) -> tuple[int, int]:
+        origin = record.path if isinstance(record, Problem) else record.item.article.origin
         path, _, line = origin.rpartition(":")
         self.files.add(path if line.isdigit() and path else origin)
         # The file being read counts once its next one starts (or reading ends).
@@ -476,10 +583,6 @@ def _open_reader(settings: Settings, model: ModelStamp) -> StoreReader | None:
         return open_store(settings, model)
     except IndexNotFoundError:
         return None
-
-
-def _empty(encoder: Encoder) -> np.ndarray:
-    return np.zeros((0, encoder.dimension), dtype=np.float32)
 
 
 def _same_metadata(a: Article, b: Article) -> bool:

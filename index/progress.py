@@ -79,6 +79,7 @@ class StageFractions:
     def __init__(self, report: Callable[[float, str], None]) -> None:
         self.report = report
         self._done: dict[str, float] = {}
+        self._shown = 0.0
         self._lock = threading.Lock()
 
     def __call__(self, stage: str, done: int, total: int) -> None:
@@ -89,4 +90,7 @@ class StageFractions:
             message = f"{verb}: {done:,} of {total:,} {STAGES.get(stage, 'items')}"
             # Written is the end of the ingest (the new snapshot is live): exactly 1, never a rounding short of it.
             finished = stage == "write" and done >= total
-            self.report(1.0 if finished else min(fraction, 0.99), message)
+            # While files are still being read the embed total grows (1 of 1 chunks, then 1 of 3), so the sum can
+            # dip: the bar holds where it was instead of moving back, and the message says the true counts.
+            self._shown = 1.0 if finished else max(self._shown, min(fraction, 0.99))
+            self.report(self._shown, message)

@@ -159,15 +159,22 @@ def read_inputs(
     Yields:
         A `RawArticle` per article found, a `Problem` per path, file or record that could not be read.
     """
+    for unit in input_units(paths, follow_symlinks=follow_symlinks):
+        if isinstance(unit, Problem):
+            yield unit
+        else:
+            yield from read_file(unit, max_bytes, field_map)
+
+
+def input_units(paths: Sequence[Path], *, follow_symlinks: bool = False) -> Iterator[Path | Problem]:
+    """What `read_inputs` reads, in its order, without reading it: each file to read (`read_file`), and a
+    Problem in its place for each path that does not exist and each folder or link skipped. Reading the files
+    of this sequence in order gives exactly `read_inputs`' records, wherever each file is read."""
     for path in paths:
         if not _exists(path):
             yield Problem(path=str(path), reason="no such file or folder")
             continue
-        for item in _input_items([path], follow_symlinks):
-            if isinstance(item, Problem):
-                yield item
-            else:
-                yield from read_file(item, max_bytes, field_map)
+        yield from _input_items([path], follow_symlinks)
 
 
 def read_file(

@@ -139,7 +139,7 @@ class Assistant:
             store = None
         with self._lock:
             previous, self._store = self._store, store  # questions in flight keep the view they started with
-        del previous  # closed when the last question holding it is done (the local store's files are mapped)
+        del previous  # not closed here: a question in flight may still read it; it goes when the last one is done
 
     def _follow_current(self) -> None:
         """Reload when another process (a `qa ingest` beside a running chat) changed the index."""

@@ -67,11 +67,29 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"qa ingest: {exc}", file=sys.stderr)
         return 2
     settings = _settings(args)
+    paths = [Path(p) for p in args.paths]
     ingestor = Ingestor(load_encoder(settings), settings)
-    report = ingestor.ingest(
-        [Path(p) for p in args.paths], settings.index_dir, rebuild=args.rebuild, show_progress=not args.quiet,
-        field_map=field_map, follow_symlinks=args.follow_symlinks,
-    )  # fmt: skip
+    if args.ray is None:
+        report = ingestor.ingest(
+            paths, settings.index_dir, rebuild=args.rebuild, show_progress=not args.quiet, field_map=field_map,
+            follow_symlinks=args.follow_symlinks,
+        )  # fmt: skip
+    else:
+        try:
+            from index.distributed import ingest_with_ray, is_ray_address  # ray is imported for --ray only
+        except ImportError as exc:
+            print(f"qa ingest: --ray needs Ray ({exc}): pip install 'newsqa[distributed]'", file=sys.stderr)
+            return 2
+
+        address = args.ray or None
+        if address is not None and not is_ray_address(address):
+            # `--ray PATH ...`: the value is the first input, not a cluster address.
+            paths.insert(0, Path(address))
+            address = None
+        report = ingest_with_ray(
+            ingestor, paths, settings.index_dir, address=address, rebuild=args.rebuild,
+            show_progress=not args.quiet, field_map=field_map, follow_symlinks=args.follow_symlinks,
+        )  # fmt: skip
     print(report.summary())
     print(f"index: {settings.index_dir}")
     nothing_in = not (report.added or report.updated or report.unchanged)
@@ -352,6 +370,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "--field", action="append", metavar="FIELD=NAME",
         help="read FIELD (title, text, date, source, author, url, id) from the JSON records' NAME field, for feeds "
         "whose names differ (repeatable): --field title=headline_text --field date=published_at",
+    )  # fmt: skip
+    p.add_argument(
+        "--ray", nargs="?", const="", metavar="ADDRESS",
+        help="read, prepare and embed on a Ray cluster (ADDRESS: auto, host:port or ray://host:port; without it a "
+        "local cluster is started); the driver writes to the configured store",
     )  # fmt: skip
     p.set_defaults(func=cmd_ingest)
 

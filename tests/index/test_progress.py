@@ -101,3 +101,16 @@ def test_the_cli_prints_plain_stage_lines_into_a_pipe(tmp_path: Path) -> None:
     assert "read: 3 of 3 files" in lines and "write: 3 of 3 articles" in lines, lines
     assert any(line.startswith("embed: ") and line.endswith(" chunks") for line in lines)
     assert "\r" not in done.stderr and done.stdout.startswith("3 added")
+
+
+def test_the_overall_fraction_never_moves_back_when_a_total_grows() -> None:
+    said: list[tuple[float, str]] = []
+    fractions = StageFractions(lambda f, m: said.append((f, m)))
+    for event in [("read", 1, 3), ("embed", 1, 1), ("read", 2, 3), ("embed", 1, 3), ("embed", 2, 3), ("read", 3, 3)]:
+        fractions(*event)
+    values = [f for f, _ in said]
+    assert values == sorted(values)
+    assert values[3] == values[2]  # the embed total grew from 1 to 3: the bar holds instead of dropping
+    assert said[3][1] == "embedding: 1 of 3 chunks"  # while the message tells the true count
+    fractions("write", 3, 3)
+    assert said[-1][0] == 1.0
