@@ -1,0 +1,191 @@
+"""Reaching a Milvus index: the address (a milvus-lite folder or a server), the client, and the small records
+the index keeps about itself in its `store` collection (model stamp, version, values seen, write intents)."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from pymilvus import MilvusClient, MilvusException
+from pymilvus.exceptions import ConnectError, ConnectionNotExistException, MilvusUnavailableException
+
+from index.models import IndexMismatchError
+from index.settings import Settings
+from index.storage.api import ModelStamp, StoreUnavailableError
+from index.storage.milvus.schema import COLLECTIONS, MARKER, STORE, create_collections
+
+SERVER_SCHEMES = ("http://", "https://", "tcp://", "grpc://", "unix:")
+MODEL = "model"
+VERSION = "version"
+SEEN = "seen"
+INTENT = "intent:"
+P = ParamSpec("P")
+R = TypeVar("R")
+REBUILD_HINT = "re-ingest your files into a new index with: qa ingest --rebuild PATH"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Connection:
+    """One client of the configured Milvus, and what the index's `store` collection says about it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.uri = settings.milvus_uri or str(Path(settings.index_dir) / "milvus.db")
+        self.token = settings.milvus_token or ""
+        self.server = self.uri.startswith(SERVER_SCHEMES)
+        self.location = _without_credentials(self.uri) if self.server else str(Path(self.uri).resolve())
+        self.client: MilvusClient | None = None
+
+    def exists(self) -> bool:
+        """Whether a milvus-lite folder is there (a server is always assumed to be)."""
+        return self.server or Path(self.uri).exists()
+
+    def open(self) -> MilvusClient:
+        """Connect (starting milvus-lite in this process for a local folder); StoreUnavailableError when the
+        server cannot be reached or the folder is held by another process."""
+        if self.client is not None:
+            return self.client
+        if not self.server:
+            Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.client = MilvusClient(uri=self.uri, token=self.token, timeout=10)
+            # A collection is searchable once loaded; a restarted milvus-lite starts with all released.
+            for name in set(self.client.list_collections()) & set(COLLECTIONS):
+                self.client.load_collection(name)
+        except (MilvusException, OSError, RuntimeError) as exc:
+            self.client = None
+            raise StoreUnavailableError(self.unreachable(exc)) from exc
+        return self.client
+
+    def unreachable(self, exc: Exception) -> str:
+        """What to tell the user when Milvus cannot be reached (at open or later)."""
+        if self.server:
+            return (
+                f"cannot reach Milvus at {self.location} ({_reason(exc)}); check that the server is running and "
+                "that QA_MILVUS_URI (and QA_MILVUS_TOKEN) are right"
+            )
+        return (
+            f"cannot open the milvus-lite index {self.location} ({_reason(exc)}); a milvus-lite folder opens in "
+            f"one process only: serve it to several with `python -m milvus_lite server --data-dir {self.location} "
+            "--port 19530` and set QA_MILVUS_URI=http://127.0.0.1:19530"
+        )
+
+    def has_index(self) -> bool:
+        client = self.open()
+        return all(name in set(client.list_collections()) for name in COLLECTIONS) and self.read(MODEL) is not None
+
+    def create(self, model: ModelStamp) -> None:
+        """Create the collections that are missing and stamp the model (an existing stamp must match)."""
+        client = self.open()
+        create_collections(client, model.dimension, server=self.server)
+        stamp = self.read(MODEL)
+        if stamp is None:
+            self.write(MODEL, {**_stamp(model), "created_at": _now()})
+            self.write(VERSION, {"epoch": secrets.token_hex(6), "number": 0, "updated_at": _now()})
+        else:
+            self.check_model(model)
+
+    def drop(self) -> None:
+        client = self.open()
+        for name in COLLECTIONS:
+            if name in set(client.list_collections()):
+                client.drop_collection(name)
+
+    def check_model(self, model: ModelStamp | None) -> None:
+        """IndexMismatchError when the index's vectors were made by another encoder than `model`."""
+        stamp = self.read(MODEL) or {}
+        if model is None:
+            return
+        where = f"the Milvus index at {self.location}"
+        if stamp.get("sha256") != model.sha256:
+            raise IndexMismatchError(
+                f"{where} was built with model weights {str(stamp.get('sha256'))[:12]}…, but the loaded model is "
+                f"{model.sha256[:12]}…; {REBUILD_HINT}"
+            )
+        if stamp.get("kind") != model.kind:
+            raise IndexMismatchError(
+                f"{where} holds vectors made by the {stamp.get('kind')} encoder, but the loaded one is {model.kind} "
+                f"(QA_ENCODER); {REBUILD_HINT}"
+            )
+        if stamp.get("dimension") != model.dimension:
+            raise IndexMismatchError(
+                f"{where} holds vectors of dimension {stamp.get('dimension')}, the model gives {model.dimension}; "
+                f"{REBUILD_HINT}"
+            )
+
+    # --- the store collection: small JSON records by key -----------------------------------------------
+    def read(self, key: str) -> dict | None:
+        client = self.open()
+        if STORE not in set(client.list_collections()):
+            return None
+        rows = client.get(STORE, ids=[key], output_fields=["value"])
+        return dict(rows[0]["value"]) if rows else None
+
+    def write(self, key: str, value: dict) -> None:
+        self.open().upsert(STORE, [{"pk": key, "value": value, "marker": MARKER}])
+
+    def delete(self, key: str) -> None:
+        self.open().delete(STORE, ids=[key])
+
+    def intents(self) -> list[tuple[str, dict]]:
+        """The records of writes that started and have not finished (oldest first)."""
+        rows = self.open().query(STORE, filter=f'pk like "{INTENT}%"', output_fields=["pk", "value"], limit=16_384)
+        return sorted((row["pk"], dict(row["value"])) for row in rows)
+
+    def version(self) -> str:
+        found = self.read(VERSION) or {}
+        return f"{found.get('epoch', '-')}-{found.get('number', 0)}"
+
+    def bump_version(self) -> str:
+        found = self.read(VERSION) or {"epoch": secrets.token_hex(6), "number": 0}
+        found = {**found, "number": int(found.get("number", 0)) + 1, "updated_at": _now()}
+        self.write(VERSION, found)
+        return f"{found['epoch']}-{found['number']}"
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
+
+def reaching(method: Callable[P, R]) -> Callable[P, R]:
+    """Wrap a reader's or writer's method so that losing the Milvus server mid-way raises StoreUnavailableError
+    saying what to check, not pymilvus' error (other errors pass through)."""
+
+    @functools.wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except MilvusException as exc:
+            lost = isinstance(exc, ConnectError | ConnectionNotExistException | MilvusUnavailableException)
+            if not (lost or "Fail connecting" in str(exc) or "UNAVAILABLE" in str(exc).upper()):
+                raise
+            connection: Connection = args[0].connection  # type: ignore[attr-defined]
+            raise StoreUnavailableError(connection.unreachable(exc)) from exc
+
+    return call
+
+
+def _stamp(model: ModelStamp) -> dict:
+    return {"name": model.name, "sha256": model.sha256, "kind": model.kind, "dimension": model.dimension}
+
+
+def _reason(exc: Exception) -> str:
+    return str(getattr(exc, "message", None) or exc).strip() or type(exc).__name__
+
+
+def _without_credentials(uri: str) -> str:
+    """The address with any user:password removed (what `facts().location` shows)."""
+    parts = urlsplit(uri)
+    if parts.username is None and parts.password is None:
+        return uri
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
