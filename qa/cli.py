@@ -41,9 +41,12 @@ _RESET = "\033[0m" if sys.stdout.isatty() else ""
 def _settings(args: argparse.Namespace) -> Settings:
     from index.settings import Settings
 
+    chosen: dict[str, object] = {}
     if getattr(args, "index_dir", None):
-        return Settings(index_dir=Path(args.index_dir))
-    return Settings()
+        chosen["index_dir"] = Path(args.index_dir)
+    if getattr(args, "store", None):
+        chosen["store"] = args.store
+    return Settings(**chosen)  # type: ignore[arg-type]
 
 
 def _assistant(args: argparse.Namespace, auto_ingest: bool = True):  # type: ignore[no-untyped-def]
@@ -263,7 +266,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"qa serve: {exc}", file=sys.stderr)
         return 2
-    serve(host=host, port=port)
+    serve(host=host, port=port, settings=_settings(args))
     return 0
 
 
@@ -327,6 +330,13 @@ EXIT_CODES = """exit codes:
 _HEAVY_COMMANDS = ("eval", "train-scorer", "train-reader")
 
 
+STORE_ARGS = ("--store",)
+STORE_OPTION = {
+    "choices": ("local", "milvus"),
+    "help": "where the index is kept: local segments (FAISS) or Milvus at $QA_MILVUS_URI (default: $QA_STORE or local)",
+}
+
+
 def _index_dir_option() -> argparse.ArgumentParser:
     """--index-dir, accepted before or after the subcommand. SUPPRESS: an absent option after the subcommand must
     not reset a value given before it."""
@@ -335,6 +345,7 @@ def _index_dir_option() -> argparse.ArgumentParser:
         "--index-dir", type=Path, default=argparse.SUPPRESS, help="index directory (default: $QA_INDEX_DIR or the "
         "user data folder)",
     )  # fmt: skip
+    parent.add_argument(*STORE_ARGS, default=argparse.SUPPRESS, **STORE_OPTION)  # type: ignore[arg-type]
     return parent
 
 
@@ -348,6 +359,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--index-dir", type=Path, help="index directory (default: $QA_INDEX_DIR or user data dir)")
+    parser.add_argument(*STORE_ARGS, **STORE_OPTION)  # type: ignore[arg-type]
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
     index_dir = [_index_dir_option()]
 
@@ -461,7 +473,7 @@ def command_of(argv: Sequence[str]) -> str | None:
     """The subcommand named in `argv` (skipping the main options and --index-dir's value), or None."""
     words = iter(argv)
     for word in words:
-        if word == "--index-dir":
+        if word in ("--index-dir", *STORE_ARGS):
             next(words, None)
         elif not word.startswith("-"):
             return word

@@ -550,6 +550,9 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the `qa eval` options to `parser` (the `eval` subcommand's parser, or a stand-alone one)."""
     parser.add_argument("--dataset", choices=DATASETS, default="gold", help="what to run (default: gold)")
     parser.add_argument(
+        "--store", choices=("local", "milvus"), help="build and answer from this store (default: $QA_STORE or local)"
+    )
+    parser.add_argument(
         "--path", type=Path, help="gold JSONL or SQuAD JSON (default: the bundled gold set / ../shared/bench/squad/)"
     )
     parser.add_argument("--limit", type=int, help="a seeded random sample of this many questions (default: all)")
@@ -603,6 +606,7 @@ def run_eval_cli(args: argparse.Namespace, *, encoder: Encoder | None = None) ->
     Returns the exit status: 0 done; 1 hit@1 below --min-hit1, or answer() raised on some question;
     2 the evaluation could not run (missing or malformed file, bad option). `encoder` reuses a loaded model.
     """
+    from index.settings import Settings
     from qa.eval.report import default_report_dir, summary_lines, write_report
 
     if args.limit is not None and args.limit < 1:
@@ -618,6 +622,7 @@ def run_eval_cli(args: argparse.Namespace, *, encoder: Encoder | None = None) ->
             reader=False if args.no_reader else (args.reader or True), time_aware=not args.no_time,
             half=args.half, asked_paragraphs_only=args.asked_paragraphs_only, top_k=args.top_k,
             index_dir=getattr(args, "index_dir", None), rebuild=args.rebuild, progress=not args.quiet,
+            settings=Settings(store=args.store) if getattr(args, "store", None) else None,
         )  # fmt: skip
     except (EvalSetupError, GoldFormatError, ModelError, FileNotFoundError, ValueError) as exc:
         print(f"qa eval: {exc}", file=sys.stderr)
