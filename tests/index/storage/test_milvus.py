@@ -8,9 +8,7 @@ import json
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -35,6 +33,7 @@ from index.storage import (
 )
 from index.storage.milvus import MilvusReader, schema, writer
 from tests.index.storage.conftest import prepare
+from tests.milvus_server import Served, lite_server_at
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -282,36 +281,11 @@ def test_long_texts_and_awkward_ids_go_in_and_come_back_exactly(settings: Settin
             )
 
 
-@dataclass
-class Served:
-    url: str
-    process: subprocess.Popen
-
-
 @pytest.fixture
 def lite_server(tmp_path: Path) -> Iterator[Served]:
     """A milvus-lite server over a fresh folder, on a free local port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(tmp_path / "served"), "--host", "127.0.0.1",
-         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("the milvus-lite server did not start")
-                time.sleep(0.2)
-        yield Served(f"http://127.0.0.1:{port}", server)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with lite_server_at(tmp_path / "served") as served:
+        yield served
 
 
 READ_IN_ANOTHER_PROCESS = """
