@@ -186,8 +186,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=300, help="SQuAD dev questions asked (default: 300)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--index-dir", type=Path, help="build the index here (default: a temporary folder)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default: {DEFAULT_OUT})")
+    parser.add_argument(
+        "--out", type=Path, help=f"JSON results (default: {DEFAULT_OUT}, or scale-milvus.json beside it for milvus)"
+    )
+    parser.add_argument(
+        "--store", choices=("local", "milvus"), default="local",
+        help="the store measured (milvus: a milvus-lite file in the index folder; default local)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    args.out = args.out or (DEFAULT_OUT if args.store == "local" else DEFAULT_OUT.with_name("scale-milvus.json"))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     scratch = Path(tempfile.mkdtemp(prefix="qa-scale-"))
@@ -196,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(index_dir)
     try:
         records, held_out, dev = write_feeds(scratch / "feeds", args.fraction, args.seed)
-        settings = Settings(index_dir=index_dir)
+        settings = Settings(index_dir=index_dir, store=args.store)
         encoder = load_encoder(settings)
         print(f"corpus: {len(records):,} articles (+{len(held_out)} added at the end)", flush=True)
 
