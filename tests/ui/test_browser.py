@@ -247,13 +247,8 @@ FERRY_REPORTS = [
 FERRY_QUESTION = "How many passengers did the harbour ferry carry last month?"
 
 
-def test_the_as_of_date_is_shown_and_changes_the_answer(chromium_path: Path, encoder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The chat shows the date it answers as of (today), "Latest article" moves it to the newest article's date,
-    a typed date moves it anywhere, and "last month" follows it."""
-    from datetime import date
-
-    from playwright.sync_api import expect, sync_playwright
-
+def _ferry_chat(encoder, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A chat over the dated ferry reports alone (no default corpus), served on a free port: (app, url)."""
     from index.settings import Settings
     from qa.assistant import Assistant
     from ui.app import build_app, launch
@@ -262,8 +257,19 @@ def test_the_as_of_date_is_shown_and_changes_the_answer(chromium_path: Path, enc
     feed.write_text("".join(json.dumps(r | {"source": "Port News"}) + "\n" for r in FERRY_REPORTS), encoding="utf-8")
     assistant = Assistant(Settings(index_dir=tmp_path / "index", corpus_dir=tmp_path / "none"), encoder=encoder)
     assistant.ingest([feed], show_progress=False)
+    assistant.reader  # noqa: B018 - loaded now, as `serve` does, not while the first question waits
     app = build_app(assistant)
-    url = launch(app, "127.0.0.1", free_port(), block=False, quiet=True)
+    return app, launch(app, "127.0.0.1", free_port(), block=False, quiet=True)
+
+
+def test_the_as_of_date_is_shown_and_changes_the_answer(chromium_path: Path, encoder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The chat shows the date it answers as of (today), "Latest article" moves it to the newest article's date,
+    a typed date moves it anywhere, and "last month" follows it."""
+    from datetime import date
+
+    from playwright.sync_api import expect, sync_playwright
+
+    app, url = _ferry_chat(encoder, tmp_path)
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
@@ -323,17 +329,9 @@ def test_dates_layout_and_export_at_phone_and_desktop_width(  # type: ignore[no-
 
     from playwright.sync_api import expect, sync_playwright
 
-    from index.settings import Settings
-    from qa.assistant import Assistant
     from qa.when import read_as_of
-    from ui.app import build_app, launch
 
-    feed = tmp_path / "ferry.jsonl"
-    feed.write_text("".join(json.dumps(r | {"source": "Port News"}) + "\n" for r in FERRY_REPORTS), encoding="utf-8")
-    assistant = Assistant(Settings(index_dir=tmp_path / "index", corpus_dir=tmp_path / "none"), encoder=encoder)
-    assistant.ingest([feed], show_progress=False)
-    app = build_app(assistant)
-    url = launch(app, "127.0.0.1", free_port(), block=False, quiet=True)
+    app, url = _ferry_chat(encoder, tmp_path)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     capfd.readouterr()
     try:
