@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -23,8 +24,10 @@ __all__ = [
     "GoldFormatError",
     "GoldQuestion",
     "SquadSet",
+    "describe_errors",
     "load_gold",
     "load_squad",
+    "numbered_lines",
     "paragraph_id",
     "sample_questions",
     "split_by_id",
@@ -93,13 +96,21 @@ class GoldQuestion(BaseModel):
         return bool(self.answers)
 
 
-def _describe(error: ValidationError) -> str:
+def describe_errors(error: ValidationError) -> str:
     """Pydantic's errors in one line: 'answers: Field required; type: unknown type ...'."""
     parts = []
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"]) or "line"
         parts.append(f"{where}: {item['msg']}")
     return "; ".join(parts)
+
+
+def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """The non-blank lines of a JSONL file with their 1-based line numbers (for errors that name the line)."""
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                yield number, line
 
 
 def load_gold(path: str | Path) -> list[GoldQuestion]:
@@ -111,25 +122,22 @@ def load_gold(path: str | Path) -> list[GoldQuestion]:
     path = Path(path)
     questions: list[GoldQuestion] = []
     seen: dict[str, int] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path} line {number}"
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise GoldFormatError(f"{where}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(data, dict):
-                raise GoldFormatError(f"{where}: expected a JSON object, got {type(data).__name__}")
-            try:
-                question = GoldQuestion.model_validate(data)
-            except ValidationError as exc:
-                raise GoldFormatError(f"{where}: {_describe(exc)}") from exc
-            if question.id in seen:
-                raise GoldFormatError(f"{where}: id {question.id!r} already used on line {seen[question.id]}")
-            seen[question.id] = number
-            questions.append(question)
+    for number, line in numbered_lines(path):
+        where = f"{path} line {number}"
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise GoldFormatError(f"{where}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(data, dict):
+            raise GoldFormatError(f"{where}: expected a JSON object, got {type(data).__name__}")
+        try:
+            question = GoldQuestion.model_validate(data)
+        except ValidationError as exc:
+            raise GoldFormatError(f"{where}: {describe_errors(exc)}") from exc
+        if question.id in seen:
+            raise GoldFormatError(f"{where}: id {question.id!r} already used on line {seen[question.id]}")
+        seen[question.id] = number
+        questions.append(question)
     return questions
 
 

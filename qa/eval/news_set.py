@@ -23,7 +23,7 @@ from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from qa.eval.gold import GoldFormatError, GoldQuestion
+from qa.eval.gold import GoldFormatError, GoldQuestion, describe_errors, numbered_lines
 from qa.eval.results import REPO_ROOT
 
 NEWS = Path(__file__).resolve().parent / "news"
@@ -110,19 +110,15 @@ def load_news(path: str | Path = NEWS / "questions.jsonl") -> list[NewsQuestion]
     path = Path(path)
     questions: list[NewsQuestion] = []
     seen: set[str] = set()
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                question = NewsQuestion.model_validate_json(line)
-            except ValidationError as exc:
-                problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'line'}: {e['msg']}" for e in exc.errors())
-                raise GoldFormatError(f"{path} line {number}: {problems}") from None
-            if question.id in seen:
-                raise GoldFormatError(f"{path} line {number}: id {question.id!r} used twice")
-            seen.add(question.id)
-            questions.append(question)
+    for number, line in numbered_lines(path):
+        try:
+            question = NewsQuestion.model_validate_json(line)
+        except ValidationError as exc:
+            raise GoldFormatError(f"{path} line {number}: {describe_errors(exc)}") from None
+        if question.id in seen:
+            raise GoldFormatError(f"{path} line {number}: id {question.id!r} used twice")
+        seen.add(question.id)
+        questions.append(question)
     return questions
 
 
@@ -291,31 +287,28 @@ def load_news_small(path: str | Path = NEWS_SMALL) -> SmallNewsSet:
     articles: dict[str, dict[str, str | None]] = {}
     questions: list[GoldQuestion] = []
     sources: dict[str, set[str]] = {name: set() for name in SMALL_SOURCES}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
+    for number, line in numbered_lines(path):
+        try:
+            row = json.loads(line)
+            if row["source"] not in SMALL_SOURCES or row["answer_type"] not in SMALL_ANSWER_TYPES:
                 continue
-            try:
-                row = json.loads(line)
-                if row["source"] not in SMALL_SOURCES or row["answer_type"] not in SMALL_ANSWER_TYPES:
-                    continue
-                answers = [] if _flag(row["is_impossible"]) else list(dict.fromkeys(_listed(row["answers"])))
-                article_id = str(row["article_id"])
-                title = row.get("title")
-                articles.setdefault(
-                    article_id,
-                    {
-                        "id": article_id,
-                        "title": title if isinstance(title, str) and title != "None" else "",
-                        "body": str(row["context"]),
-                        "source": str(row["source"]),
-                    },
-                )
-                question = GoldQuestion(
-                    id=str(row["id"]), question=str(row["question"]), answers=answers, article_id=article_id
-                )
-            except (ValueError, KeyError, SyntaxError, ValidationError) as exc:
-                raise GoldFormatError(f"{path} line {number}: {exc}") from None
-            questions.append(question)
-            sources[str(row["source"])].add(question.id)
+            answers = [] if _flag(row["is_impossible"]) else list(dict.fromkeys(_listed(row["answers"])))
+            article_id = str(row["article_id"])
+            title = row.get("title")
+            articles.setdefault(
+                article_id,
+                {
+                    "id": article_id,
+                    "title": title if isinstance(title, str) and title != "None" else "",
+                    "body": str(row["context"]),
+                    "source": str(row["source"]),
+                },
+            )
+            question = GoldQuestion(
+                id=str(row["id"]), question=str(row["question"]), answers=answers, article_id=article_id
+            )
+        except (ValueError, KeyError, SyntaxError, ValidationError) as exc:
+            raise GoldFormatError(f"{path} line {number}: {exc}") from None
+        questions.append(question)
+        sources[str(row["source"])].add(question.id)
     return SmallNewsSet(list(articles.values()), questions, sources)
