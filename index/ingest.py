@@ -34,7 +34,7 @@ from index.encoder import Encoder, stack_rows
 from index.models import Article, IngestReport, Problem, Sentence
 from index.pending import PendingVectors, text_key
 from index.progress import StageBars, StageFractions, StageProgress
-from index.readers import RawArticle, iter_input_files, read_inputs
+from index.readers import RawArticle, input_units, read_units
 from index.sentences import split_sentences
 from index.settings import Settings
 from index.storage import (
@@ -294,19 +294,17 @@ class Ingestor:
         names JSON fields that differ ({"title": "headline_text"}; index.readers.read_inputs). Progress goes to
         `on_stage` (stage, done, total), to `on_progress` (one fraction and a message), and, with
         `show_progress`, to stderr (index.progress.StageBars)."""
-        paths = list(paths)
-        files = sum(1 for _ in iter_input_files(paths, follow_symlinks=follow_symlinks)) + sum(
-            1 for p in paths if not p.exists()
-        )
+        # Listed once: the folders are walked for the read stage's total and then read from the same list.
+        units = list(input_units(list(paths), follow_symlinks=follow_symlinks))
         return self._apply(
-            read_inputs(paths, self.settings.max_file_bytes, field_map, follow_symlinks=follow_symlinks),
+            read_units(units, self.settings.max_file_bytes, field_map),
             self.settings_for(index_dir),
             removals=(),
             rebuild=rebuild,
             show_progress=show_progress,
             on_progress=on_progress,
             on_stage=on_stage,
-            read_total=files,
+            read_total=len(units),
         )
 
     def ingest_records(

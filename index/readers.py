@@ -159,7 +159,14 @@ def read_inputs(
     Yields:
         A `RawArticle` per article found, a `Problem` per path, file or record that could not be read.
     """
-    for unit in input_units(paths, follow_symlinks=follow_symlinks):
+    yield from read_units(input_units(paths, follow_symlinks=follow_symlinks), max_bytes, field_map)
+
+
+def read_units(
+    units: Iterable[Path | Problem], max_bytes: int = DEFAULT_MAX_BYTES, field_map: Mapping[str, str] | None = None
+) -> Iterator[RawArticle | Problem]:
+    """Read what `input_units` listed, in its order: each file's records, each Problem as it is."""
+    for unit in units:
         if isinstance(unit, Problem):
             yield unit
         else:
