@@ -39,9 +39,9 @@ from index.chunks import make_chunks
 from index.encoder import Encoder, load_encoder
 from index.ingest import Ingestor, split_article
 from index.models import Article
-from index.sentences import split_sentences
 from index.settings import Settings
 from index.storage import ChunkRef, SentenceRef, StoreReader, model_stamp, open_store
+from index.text.sentences import split_sentences
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO.parent / "shared" / "bench"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from index.clean import has_content, normalize_line
+from index.text.clean import has_content, normalize_line
 
 __all__ = ["PAGE_BREAK", "Document", "DocumentError", "page_at", "read_docx", "read_pdf"]
 

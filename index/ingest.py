@@ -29,13 +29,11 @@ from typing import Protocol
 import numpy as np
 
 from index.chunks import make_chunks
-from index.dates import time_mentions
 from index.encoder import Encoder, stack_rows
 from index.models import Article, IngestReport, Problem, Sentence
 from index.pending import PendingVectors, text_key
 from index.progress import StageBars, StageFractions, StageProgress
 from index.readers import RawArticle, input_units, read_units
-from index.sentences import split_sentences
 from index.settings import Settings
 from index.storage import (
     IndexNotFoundError,
@@ -50,6 +48,8 @@ from index.storage import (
     open_writer,
     upgradable_articles,
 )
+from index.text.dates import time_mentions
+from index.text.sentences import split_sentences
 
 Progress = Callable[[float, str], None]
 

@@ -20,16 +20,6 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
-from index.clean import (
-    CleanedText,
-    NoArticleTextError,
-    clean_article,
-    clean_body,
-    clean_html,
-    has_content,
-    normalize_line,
-)
-from index.dates import EARLIEST_DATE, LATEST_DATE
 from index.metadata import (
     AUTHOR_KEYS,
     DATE_KEYS,
@@ -44,6 +34,16 @@ from index.metadata import (
 )
 from index.models import Problem
 from index.settings import Settings
+from index.text.clean import (
+    CleanedText,
+    NoArticleTextError,
+    clean_article,
+    clean_body,
+    clean_html,
+    has_content,
+    normalize_line,
+)
+from index.text.dates import EARLIEST_DATE, LATEST_DATE
 
 DOCUMENT_SUFFIXES = frozenset({".pdf", ".docx"})  # binary formats, read by index.documents
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".json", ".jsonl"}) | DOCUMENT_SUFFIXES

@@ -64,7 +64,8 @@ HALVES = ("tune", "test", "all")
 # Files whose code decides what an index holds (cleaning, sentence and chunk boundaries, BM25 tokens); a cached
 # evaluation index is rebuilt when one changes. The store's own layout is covered by index.storage.layout.
 _INDEX_CODE = (
-    "clean.py", "sentences.py", "chunks.py", "lexical.py", "dates.py", "readers.py", "ingest.py", "encoder.py",
+    "text/clean.py", "text/sentences.py", "chunks.py", "text/tokenize.py", "text/dates.py", "readers.py", "ingest.py",
+    "encoder.py",
     "storage/local/segments.py", "storage/local/postings.py",
 )  # fmt: skip
 _MARKER = "eval-index.json"
@@ -192,8 +193,8 @@ def _index_info(index_dir: Path, encoder: Encoder, settings: Settings, stored: d
 
 
 def _squad_records(articles: Sequence[dict[str, str]]) -> Iterator[object]:
-    from index.clean import clean_body
     from index.readers import RawArticle
+    from index.text.clean import clean_body
 
     for article in articles:
         # The same tidying a JSON export of these paragraphs would get from the product's reader.

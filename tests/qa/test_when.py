@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from index.dates import TimeMention
+from index.text.dates import TimeMention
 from qa.models import QuestionTime
 from qa.when import as_of_date, read_time, time_prior
 
