@@ -16,10 +16,10 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from index.documents import page_at
 from index.encoder import Encoder, load_encoder
 from index.ingest import Ingestor, Progress
 from index.models import Article, IndexNotFoundError, IngestReport
+from index.readers.pdf_document import page_at
 from index.settings import Settings
 from index.storage import SentenceRef, StoreReader, TimePreference, model_stamp, open_store
 from index.text.dates import TimeMention, says_its_year

@@ -62,7 +62,7 @@ def _assistant(args: argparse.Namespace, auto_ingest: bool = True):  # type: ign
 def cmd_ingest(args: argparse.Namespace) -> int:
     from index.encoder import load_encoder
     from index.ingest import Ingestor
-    from index.readers import parse_field_map
+    from index.readers.json_records import parse_field_map
 
     try:
         field_map = parse_field_map(args.field or ())
@@ -122,7 +122,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         questions = [args.question]
     narrowed = None
     if args.where:
-        from index.readers import parse_field_map
+        from index.readers.json_records import parse_field_map
         from qa.models import SearchFilter
 
         try:

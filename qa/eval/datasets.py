@@ -61,12 +61,11 @@ DEFAULT_PATHS = {
     "squad-v2.0": BENCH_DIR / "squad" / "dev-v2.0.json",
 }
 HALVES = ("tune", "test", "all")
-# Files whose code decides what an index holds (cleaning, sentence and chunk boundaries, BM25 tokens); a cached
-# evaluation index is rebuilt when one changes. The store's own layout is covered by index.storage.layout.
+# Files and folders whose code decides what an index holds (reading, cleaning, sentence and chunk boundaries, BM25
+# tokens); a cached evaluation index is rebuilt when one changes. The store's own layout is covered by
+# index.storage.layout.
 _INDEX_CODE = (
-    "text/clean.py", "text/sentences.py", "chunks.py", "text/tokenize.py", "text/dates.py", "readers.py", "ingest.py",
-    "encoder.py",
-    "storage/local/segments.py", "storage/local/postings.py",
+    "text", "readers", "chunks.py", "ingest.py", "encoder.py", "storage/local/segments.py", "storage/local/postings.py",
 )  # fmt: skip
 _MARKER = "eval-index.json"
 
@@ -94,8 +93,11 @@ def _index_code_hash() -> str:
 
     folder = Path(index.__file__).parent
     digest = hashlib.sha256()
-    for name in _INDEX_CODE:
-        digest.update(name.encode() + b"\0" + (folder / name).read_bytes())
+    for entry in _INDEX_CODE:
+        path = folder / entry
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            name = file.relative_to(folder).as_posix()
+            digest.update(name.encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()
 
 
