@@ -17,7 +17,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from index.encoder import Encoder, load_encoder
-from index.ingest import Ingestor, Progress
+from index.ingest import Ingestor
+from index.ingest.progress import Progress
 from index.models import Article, IndexNotFoundError, IngestReport
 from index.readers.pdf_document import page_at
 from index.settings import Settings

@@ -79,7 +79,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         )  # fmt: skip
     else:
         try:
-            from index.distributed import ingest_with_ray, is_ray_address  # ray is imported for --ray only
+            from index.ingest.distributed import ingest_with_ray, is_ray_address  # ray is imported for --ray only
         except ImportError as exc:
             print(f"qa ingest: --ray needs Ray ({exc}): pip install 'newsqa[distributed]'", file=sys.stderr)
             return 2

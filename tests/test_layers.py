@@ -21,7 +21,7 @@ CONSUMERS = ("qa", "ui", "benchmarks")
 FORBIDDEN_MODULES = (
     "index.store",
     "index.segments",
-    "index.pending",
+    "index.ingest.pending",
     "index.storage.local",
     "index.storage.milvus",
 )
@@ -66,10 +66,12 @@ def violations(source: str) -> list[str]:
 
 # Inside index/: the index modules a package may import (itself always). text/ is pure string processing (the
 # records and errors of index.models are shared by all); readers turn files into raw articles with it, knowing
-# nothing of ingest, the encoder or the store.
+# nothing of ingest, the encoder or the store; the store knows nothing of ingest; ingest stands on all of them.
 PACKAGE_RULES: dict[str, tuple[str, ...]] = {
     "index.text": ("index.models",),
     "index.readers": ("index.text", "index.models", "index.settings"),
+    "index.storage": ("index.text", "index.readers", "index.models", "index.settings", "index.encoder"),
+    "index.ingest": ("index.text", "index.readers", "index.models", "index.settings", "index.encoder", "index.storage"),
 }
 
 
@@ -116,7 +118,7 @@ def test_consumers_use_only_the_storage_interface(path: Path) -> None:
     [
         "from index.store import IndexStore",
         "import index.segments",
-        "import index.pending as pending",
+        "import index.ingest.pending as pending",
         "from index import store",
         "from index.storage import local",
         "from index.storage.local.reader import LocalReader",
@@ -140,6 +142,12 @@ def test_the_check_catches_each_way_of_importing_internals(source: str) -> None:
 )
 def test_the_check_allows_the_interface(source: str) -> None:
     assert violations(source) == []
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "index" / "ingest").rglob("*.py")), ids=lambda p: p.name)
+def test_ingest_reaches_the_store_only_through_its_interface(path: Path) -> None:
+    found = [v for v in violations(path.read_text(encoding="utf-8")) if not v.split(": ")[1].startswith("index.ingest")]
+    assert found == [], f"{path.relative_to(ROOT)} imports backend internals"
 
 
 def test_each_ruled_package_is_found() -> None:

@@ -65,7 +65,8 @@ HALVES = ("tune", "test", "all")
 # tokens); a cached evaluation index is rebuilt when one changes. The store's own layout is covered by
 # index.storage.layout.
 _INDEX_CODE = (
-    "text", "readers", "chunks.py", "ingest.py", "encoder.py", "storage/local/segments.py", "storage/local/postings.py",
+    "text", "readers", "ingest/prepare.py", "ingest/chunks.py", "ingest/embed.py", "ingest/write.py", "encoder.py",
+    "storage/local/segments.py", "storage/local/postings.py",
 )  # fmt: skip
 _MARKER = "eval-index.json"
 

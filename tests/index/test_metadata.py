@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from index.ingest import content_hash, to_article
+from index.ingest.prepare import content_hash, to_article
 from index.readers import RawArticle, read_inputs
 from index.readers.json_records import parse_field_map
 from index.readers.metadata import Metadata, split_byline, split_front_matter
