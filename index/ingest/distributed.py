@@ -33,7 +33,7 @@ import ray
 import ray.data
 
 from index.encoder import Encoder, load_encoder
-from index.ingest.embed import embed_articles, encode_chunks
+from index.ingest.embed import EmbeddingOwner, embed_articles, encode_chunks
 from index.ingest.ingestor import Ingestor
 from index.ingest.pending import PendingVectors
 from index.ingest.prepare import Candidate, prepare_record
@@ -76,7 +76,7 @@ def ingest_with_ray(
         units = list(input_units(paths, follow_symlinks=follow_symlinks))
         files = sum(isinstance(unit, Path) for unit in units) + sum(1 for p in paths if not p.exists())
 
-        def make_embedder(owner: Ingestor, cache: PendingVectors, stage: StageProgress) -> _ActorEmbedder:
+        def make_embedder(owner: EmbeddingOwner, cache: PendingVectors, stage: StageProgress) -> _ActorEmbedder:
             return _ActorEmbedder(owner, cache, stage, settings)
 
         return ingestor.apply(
@@ -187,7 +187,9 @@ class _ActorEmbedder:
     """The `ArticleEmbedder` of a Ray ingest: gathers the articles to write and, when the ingest writes them,
     embeds their chunks in a pool of `_EncoderActor`s, saving each part to the pending cache as it comes back."""
 
-    def __init__(self, ingestor: Ingestor, cache: PendingVectors, stage: StageProgress, settings: Settings) -> None:
+    def __init__(
+        self, ingestor: EmbeddingOwner, cache: PendingVectors, stage: StageProgress, settings: Settings
+    ) -> None:
         self.ingestor = ingestor
         self.cache = cache
         self.stage = stage

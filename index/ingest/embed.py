@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -20,9 +20,6 @@ from index.encoder import Encoder, stack_rows
 from index.ingest.pending import PendingVectors, text_key
 from index.ingest.progress import StageProgress
 from index.storage import PreparedArticle
-
-if TYPE_CHECKING:
-    from index.ingest.ingestor import Ingestor
 
 Spans = list[tuple[int, int]]
 # Embeds parts of chunks (each a list of (chunk text, its sentences' spans in it)), yielding each part's blocks
@@ -91,8 +88,16 @@ class ArticleEmbedder(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
-# Makes the embedder of one ingest, given the pending cache it saves parts to and the stage progress.
-EmbedderFactory = Callable[["Ingestor", PendingVectors, StageProgress], ArticleEmbedder]
+class EmbeddingOwner(Protocol):
+    """What an embedder reads of the ingest it serves (an `Ingestor`): its encoder, and how many chunks a part
+    holds (read as each part is made, so a caller may change it between ingests)."""
+
+    encoder: Encoder
+    batch_chunks: int
+
+
+# Makes the embedder of one ingest, given the ingest, the pending cache it saves parts to and the stage progress.
+EmbedderFactory = Callable[[EmbeddingOwner, PendingVectors, StageProgress], ArticleEmbedder]
 
 
 class ThreadEmbedder:
@@ -100,7 +105,7 @@ class ThreadEmbedder:
     while the reading thread prepares the next articles (sentence splitting, chunking and time expressions are
     Python; onnxruntime releases the interpreter while it runs, so the two overlap)."""
 
-    def __init__(self, ingestor: Ingestor, cache: PendingVectors, stage: StageProgress | None = None) -> None:
+    def __init__(self, ingestor: EmbeddingOwner, cache: PendingVectors, stage: StageProgress | None = None) -> None:
         self.ingestor = ingestor
         self.cache = cache
         self.stage = stage or (lambda name, done, total: None)
@@ -137,11 +142,16 @@ class ThreadEmbedder:
     def _encode(self, part: list[PreparedArticle]) -> None:
         ingestor = self.ingestor
         embed_articles(
-            part, self.cache, self.resumed, ingestor.encode_parts, ingestor.batch_chunks, ingestor.encoder.dimension
+            part, self.cache, self.resumed, self._encode_parts, ingestor.batch_chunks, ingestor.encoder.dimension
         )
         with self._count_lock:  # reported under the lock: the two threads' reports never arrive out of order
             self.embedded += sum(len(item.chunks) for item in part)
             self.stage("embed", self.embedded, self.total_chunks)
+
+    def _encode_parts(self, parts: list[list[tuple[str, Spans]]]) -> Iterator[list[np.ndarray]]:
+        """Embed `parts` one after the other with this process's encoder (a `PartEncoder`)."""
+        for part in parts:
+            yield encode_chunks(self.ingestor.encoder, [text for text, _ in part], [spans for _, spans in part])
 
     def reading_done(self) -> None:
         """Every article is read: the embed and write totals are final (and say so even when nothing is new)."""

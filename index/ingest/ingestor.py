@@ -17,13 +17,11 @@ are prepared and which `ArticleEmbedder` embeds them; both embed with `embed_art
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
-
 from index.encoder import Encoder
-from index.ingest.embed import EmbedderFactory, Spans, ThreadEmbedder, encode_chunks
+from index.ingest.embed import EmbedderFactory, ThreadEmbedder
 from index.ingest.pending import PendingVectors
 from index.ingest.prepare import Candidate, prepare_record
 from index.ingest.progress import Progress, StageListeners, StageProgress
@@ -189,11 +187,6 @@ class Ingestor:
         stage.close()
         report.seconds = time.perf_counter() - started
         return report
-
-    def encode_parts(self, parts: list[list[tuple[str, Spans]]]) -> Iterator[list[np.ndarray]]:
-        """Embed `parts` one after the other with this process's encoder (a `PartEncoder`)."""
-        for part in parts:
-            yield encode_chunks(self.encoder, [text for text, _ in part], [spans for _, spans in part])
 
 
 def _open_reader(settings: Settings, model: ModelStamp) -> StoreReader | None:
