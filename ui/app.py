@@ -10,11 +10,13 @@ hosts the server was not bound to (DNS rebinding, cross-site origins) and thrott
 from __future__ import annotations
 
 import contextlib
+import difflib
 import inspect
 import json
 import os
+import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from gradio.components.api_component import Api
 from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
+from index.metadata import DATE_KEYS, SOURCE_KEYS, field_key, scalar_text
 from index.readers import SUPPORTED_SUFFIXES
 from index.settings import Settings, config_table
 from qa.assistant import Assistant
@@ -41,9 +44,11 @@ from ui.render import (
     HEAD,
     citation_choices,
     empty_article,
+    render_active_filters,
     render_answer,
     render_article,
     render_corpus_facts,
+    render_field_list,
     render_ingest_result,
     render_notice,
     render_question,
@@ -60,8 +65,13 @@ MAX_TOP_K = 10
 # One limit for a question wherever it comes from: the chat's box and the /ask API.
 MAX_QUESTION_CHARS = 1000
 MAX_HISTORY_CHARS = 200_000
+MAX_WHERE_CHARS = 1000
 MAX_AS_OF_CHARS = 40  # "the last day of the previous month" fits; the box never cuts what was typed shorter
 UPLOAD_CAP_FACTOR = 4  # uploads this many times QA_MAX_FILE_BYTES are stopped by the browser before sending
+
+# Metadata conditions are separated by ";" or a new line, or by "," where the next one starts with "FIELD=": a
+# value may hold commas itself (a list of tags is stored as "ferry, strike").
+_CONDITION_BREAK = re.compile(r"\s*(?:[;\n]|,(?=\s*[^,;=\n]+=))\s*")
 
 _SCROLL_TO_CITED = """() => {
   setTimeout(() => {
@@ -91,6 +101,14 @@ def build_app(
     def source_choices() -> list[tuple[str, str]]:
         return [(f"{name} ({count})", name) for name, count in assistant.stats().sources]
 
+    def field_list() -> str:
+        return render_field_list(assistant.stats().fields)
+
+    def metadata_filter(where: str, label: str) -> dict[str, str]:
+        """The conditions typed in the metadata box (or the API's `where`), checked against the corpus's fields."""
+        where = _text_argument(label, where, MAX_WHERE_CHARS)
+        return metadata_conditions(where, assistant.stats().fields, label) if where.strip() else {}
+
     def show_citation(answers: list[Answer], shown: int, number: str | None) -> str:
         if not answers or number is None:
             return empty_article("Ask a question; the article behind each citation shows here.")
@@ -117,6 +135,7 @@ def build_app(
         date_to: str,
         top_k: float,
         as_of: str,
+        where: str = "",
     ) -> tuple[Any, ...]:
         question = (question or "").strip()
         if not question:
@@ -124,18 +143,28 @@ def build_app(
         try:
             # The box stops longer input in the browser; this stops it when the event is sent by hand.
             question = _text_argument("question", question, MAX_QUESTION_CHARS)
-            narrowed = search_filter(sources, date_from, date_to)
+            fields = metadata_filter(where, "Metadata filter")
+            narrowed = search_filter(sources, date_from, date_to, fields)
             day = read_as_of(as_of, date.today(), latest_dated)
             as_of_date(day)  # a date outside the sane range is refused here, with the reason, not mid-answer
         except ValueError as exc:
-            # Said in the chat, under the conversation so far; the question stays in its box to ask again.
             label = "As of: " if "date the assistant can read" in str(exc) else ""
-            notice = {"role": "assistant", "content": render_notice(f"{label}{exc}")}
-            return gr.skip(), [*chat_messages(answers), notice], gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        answer = assistant.answer(question, history=answers, top_k=int(top_k), search_filter=narrowed, as_of=day)
+            return refused(answers, f"{label}{exc}")
+        try:
+            answer = assistant.answer(question, history=answers, top_k=int(top_k), search_filter=narrowed, as_of=day)
+        except ValueError as exc:
+            if not fields:
+                raise
+            return refused(answers, f"Metadata filter: {exc}")  # an index that keeps no fields cannot apply it
         answers = [*answers, answer]
         citations, article = sources_of(answers, len(answers) - 1)
         return "", chat_messages(answers), answers, len(answers) - 1, citations, article
+
+    def refused(answers: list[Answer], message: str) -> tuple[Any, ...]:
+        """A question not asked: the reason is said in the chat, under the conversation so far, and the question
+        stays in its box to ask again once the filter or date is fixed."""
+        notice = {"role": "assistant", "content": render_notice(message)}
+        return gr.skip(), [*chat_messages(answers), notice], gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
     def respond_to_example(
         answers: list[Answer],
@@ -144,10 +173,11 @@ def build_app(
         date_to: str,
         top_k: float,
         as_of: str,
+        where: str,
         evt: gr.SelectData,
     ) -> tuple[Any, ...]:
         value = evt.value if isinstance(evt.value, dict) else {}
-        return respond(str(value.get("text", "")), answers, sources, date_from, date_to, top_k, as_of)
+        return respond(str(value.get("text", "")), answers, sources, date_from, date_to, top_k, as_of, where)
 
     def select_reply(answers: list[Answer], evt: gr.SelectData) -> tuple[Any, ...]:
         if not answers or not isinstance(evt.index, int):
@@ -178,10 +208,14 @@ def build_app(
             result = render_ingest_result(report, rejected, {str(p): p.name for p in accepted})
         finally:
             discard_uploads(uploads)  # the index keeps the text; the files must not stay downloadable
-        return result, facts(), gr.update(choices=source_choices()), None
+        return result, facts(), gr.update(choices=source_choices()), field_list(), None
 
     def refresh() -> tuple[Any, ...]:
-        return facts(), gr.update(choices=source_choices()), today()
+        return facts(), gr.update(choices=source_choices()), field_list(), today()
+
+    def show_active_filters(sources: list[str] | None, date_from: str, date_to: str, where: str) -> Any:
+        line = render_active_filters(sources or [], date_from or "", date_to or "", where or "")
+        return gr.update(value=line, visible=bool(line))
 
     def latest_dated() -> str | None:
         return assistant.stats().date_to
@@ -208,6 +242,7 @@ def build_app(
         date_from: str = "",
         date_to: str = "",
         as_of: str = "",
+        where: str = "",
     ) -> dict:
         """Answer a question from the corpus with cited sentences, or say it is not found.
 
@@ -220,6 +255,8 @@ def build_app(
             date_to: optional ISO date (YYYY-MM-DD): only articles up to this day.
             as_of: optional day the question is asked as of ("last month" counts from it; articles after it
                 rank last): YYYY-MM-DD, a month ("2019-03"), "last tuesday" or "latest"; empty: today.
+            where: optional metadata conditions FIELD=VALUE (e.g. "category=business"), separated by commas or
+                semicolons; every one must hold. The field must be one the articles have; the value is matched exactly.
 
         Returns:
             The Answer as JSON: question, understood_question, answer_type, found, sentences (text, score, span,
@@ -231,7 +268,10 @@ def build_app(
             sources = _text_argument("sources", sources, MAX_QUESTION_CHARS)
             names = [s.strip() for s in sources.split(",") if s.strip()]
             narrowed = search_filter(
-                names, _text_argument("date_from", date_from, 40), _text_argument("date_to", date_to, 40)
+                names,
+                _text_argument("date_from", date_from, 40),
+                _text_argument("date_to", date_to, 40),
+                metadata_filter(where, "where"),
             )
             try:
                 day = read_as_of(_text_argument("as_of", as_of, MAX_AS_OF_CHARS), date.today(), latest_dated)
@@ -243,7 +283,12 @@ def build_app(
                 raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, not {top_k}")
         except ValueError as exc:
             raise gr.Error(str(exc)) from None
-        answer = assistant.answer(question, history=history, top_k=count, search_filter=narrowed, as_of=day)
+        try:
+            answer = assistant.answer(question, history=history, top_k=count, search_filter=narrowed, as_of=day)
+        except ValueError as exc:
+            if narrowed is None or not narrowed.fields:
+                raise
+            raise gr.Error(f"where: {exc}") from None  # an index that keeps no fields cannot apply it
         return public_answer(answer)
 
     chat_events = {"concurrency_id": "chat", "concurrency_limit": CHAT_WORKERS, "api_visibility": "private"}
@@ -283,6 +328,7 @@ def build_app(
                         max_length=MAX_QUESTION_CHARS,
                     )
                     ask_button = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=1, min_width=80)
+                active_filters = gr.HTML("", visible=False, elem_id="qa-active-filters")
                 with gr.Row(equal_height=False, elem_id="qa-as-of-row"):
                     as_of = gr.Textbox(
                         value="",  # filled in on each page load: a server up since yesterday says today
@@ -331,6 +377,15 @@ def build_app(
                     with gr.Row():
                         date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", elem_id="qa-from")
                         date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", elem_id="qa-to")
+                    where = gr.Textbox(
+                        label="Metadata",
+                        info="FIELD=VALUE, e.g. category=business; several separated by commas or semicolons, "
+                        "all must hold. Applies to every question, follow-ups too, until cleared.",
+                        placeholder="category=business",
+                        elem_id="qa-where",
+                        max_length=MAX_WHERE_CHARS,
+                    )
+                    fields_listed = gr.HTML(field_list(), elem_id="qa-field-list")
                     top_k = gr.Slider(1, 5, value=3, step=1, label="Sentences per answer", elem_id="qa-top-k")
                 with gr.Tab("Add articles", id="upload"):
                     gr.Markdown(
@@ -344,7 +399,7 @@ def build_app(
                     add_button = gr.Button("Add to the corpus", variant="primary", elem_id="qa-add")
                     ingest_result = gr.HTML(elem_id="qa-ingest-result")
 
-        chat_inputs = [question, answers, source_filter, date_from, date_to, top_k, as_of]
+        chat_inputs = [question, answers, source_filter, date_from, date_to, top_k, as_of, where]
         chat_outputs = [question, chatbot, answers, shown, citation, article_view]
         for trigger in (question.submit, ask_button.click):
             trigger(respond, chat_inputs, chat_outputs, **chat_events).then(  # type: ignore[arg-type]
@@ -367,7 +422,7 @@ def build_app(
         add_button.click(
             add_articles,
             [files],
-            [ingest_result, corpus_facts, source_filter, files],
+            [ingest_result, corpus_facts, source_filter, fields_listed, files],
             concurrency_id="ingest",
             concurrency_limit=1,
             api_visibility="private",
@@ -375,7 +430,17 @@ def build_app(
         export_button.click(export, [answers], [exported], **view_events)  # type: ignore[arg-type]
         as_of_latest.click(latest_article_date, None, [as_of], **view_events)  # type: ignore[arg-type]
         as_of_today.click(today, None, [as_of], **view_events)  # type: ignore[arg-type]
-        app.load(refresh, None, [corpus_facts, source_filter, as_of], show_progress="hidden", **view_events)  # type: ignore[arg-type]
+        gr.on(
+            [source_filter.change, date_from.change, date_to.change, where.change],
+            show_active_filters,
+            [source_filter, date_from, date_to, where],
+            [active_filters],
+            show_progress="hidden",
+            **view_events,  # type: ignore[arg-type]
+        )
+        app.load(
+            refresh, None, [corpus_facts, source_filter, fields_listed, as_of], show_progress="hidden", **view_events
+        )  # type: ignore[arg-type]
         gr.api(ask, api_name="ask", concurrency_id="chat", concurrency_limit=CHAT_WORKERS)
         describe_api_parameters(app, "ask", ask)
     app.queue(default_concurrency_limit=1)
@@ -551,16 +616,76 @@ def chat_messages(answers: Sequence[Answer]) -> list[dict[str, str]]:
     return messages
 
 
-def search_filter(sources: Sequence[str] | None, date_from: str | None, date_to: str | None) -> SearchFilter | None:
-    """The filter the user set, or None; raises ValueError with a message for a date that is not YYYY-MM-DD."""
+def search_filter(
+    sources: Sequence[str] | None,
+    date_from: str | None,
+    date_to: str | None,
+    fields: Mapping[str, str] | None = None,
+) -> SearchFilter | None:
+    """The filter the user set, or None; raises ValueError with a message for a date that is not YYYY-MM-DD.
+
+    `fields` are metadata conditions as `metadata_conditions` reads them (field → the value it must have).
+    """
     start = _iso_date(date_from, "From date")
     end = _iso_date(date_to, "To date")
     if start and end and start > end:
         raise ValueError(f"From date {start} is after To date {end}.")
     names = [s for s in sources or [] if s]
-    if not names and not start and not end:
+    if not names and not start and not end and not fields:
         return None
-    return SearchFilter(sources=names or None, date_from=start, date_to=end)
+    return SearchFilter(sources=names or None, date_from=start, date_to=end, fields=dict(fields or {}) or None)
+
+
+def metadata_conditions(
+    text: str, known: Mapping[str, Sequence[str]], label: str = "Metadata filter"
+) -> dict[str, str]:
+    """{field: value} from "category=business; section=markets" (conditions separated by ";", new lines, or ","
+    before the next FIELD=), read as ingest stores metadata: "Section" is `section`, quotes and extra spaces go.
+
+    `known` is the corpus's fields with some of their values (`CorpusStats.fields`): a field no article has is
+    refused with the fields there are, as are a condition without "=" or a value, and one field given two values
+    (every condition must hold, and an article has one value per field). Errors are ValueErrors led by `label`.
+    """
+    conditions: dict[str, str] = {}
+    for condition in _CONDITION_BREAK.split(text.strip()):
+        if not condition:
+            continue
+        name, equals, raw_value = condition.partition("=")
+        field, value = field_key(name), scalar_text(raw_value)
+        if not equals or not field:
+            raise ValueError(f"{label} {condition!r}: write FIELD=VALUE, e.g. {_example_condition(known)}.")
+        if value is None:
+            raise ValueError(f"{label} {condition!r}: give the value after '=', e.g. {_example_condition(known)}.")
+        if conditions.get(field, value) != value:
+            raise ValueError(
+                f"{label}: {field} is given two values ({conditions[field]}, {value}); an article has one value "
+                "per field and every condition must hold."
+            )
+        if field not in known:
+            raise ValueError(f"{label}: {_unknown_field(field, known)}")
+        conditions[field] = value
+    return conditions
+
+
+def _unknown_field(field: str, known: Mapping[str, Sequence[str]]) -> str:
+    """Why `field` cannot be filtered on, and what can be."""
+    if field in SOURCE_KEYS:
+        return f"{field} is not a metadata field; narrow by source with the sources filter."
+    if field in DATE_KEYS:
+        return f"{field} is not a metadata field; narrow by date with the from and to dates."
+    if not known:
+        return f"no article has a field {field!r}: the articles in the corpus hold no metadata fields to filter on."
+    close = difflib.get_close_matches(field, list(known), n=1)
+    guess = f" Did you mean {close[0]}?" if close else ""
+    return f"no article has a field {field!r}.{guess} The corpus's fields: {', '.join(known)}."
+
+
+def _example_condition(known: Mapping[str, Sequence[str]]) -> str:
+    """A condition this corpus could use ("category=business" when it has no fields)."""
+    for name, values in known.items():
+        if values:
+            return f"{name}={values[0]}"
+    return "category=business"
 
 
 def _text_argument(name: str, value: object, limit: int) -> str:
