@@ -108,3 +108,11 @@ def test_the_check_catches_each_way_of_importing_internals(source: str) -> None:
 )
 def test_the_check_allows_the_interface(source: str) -> None:
     assert violations(source) == []
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "ui").rglob("*.py")), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_the_chat_does_not_import_the_evaluation(path: Path) -> None:
+    """ui/ is product: it reads nothing of qa/eval (gold sets, runners, reports), not even for its examples."""
+    found = [f"line {line}: {module}" for line, module, _ in imported(path.read_text(encoding="utf-8"))
+             if module == "qa.eval" or module.startswith("qa.eval.")]  # fmt: skip
+    assert found == [], f"{path.relative_to(ROOT)} imports the evaluation"

@@ -10,18 +10,12 @@ import pytest
 
 from qa.models import Answer, SearchFilter
 from tests.ui.server import free_port
-from ui.app import (
-    MAX_UPLOAD_FILES,
-    auth_from_env,
-    build_app,
-    chat_messages,
-    check_uploads,
-    example_questions,
-    launch,
-    parse_history,
-    public_answer,
-    search_filter,
-)
+from ui.api import public_answer
+from ui.app import build_app, example_questions, launch
+from ui.arguments import parse_history, search_filter
+from ui.handlers import chat_messages
+from ui.server import auth_from_env
+from ui.uploads import MAX_UPLOAD_FILES, check_uploads
 
 QUESTION = "how many kilograms were seized in 2019?"
 
@@ -192,6 +186,16 @@ def test_examples_come_from_the_bundled_gold_set_and_are_answered(seed_assistant
     assert 1 <= len(examples) <= 4
     for question in examples:
         assert seed_assistant.answer(question).found, question
+
+
+def test_the_examples_are_bundled_gold_questions_of_different_kinds() -> None:
+    from qa.eval.gold import BUNDLED_GOLD, load_gold
+    from ui.examples import BUNDLED_CORPUS_EXAMPLES
+
+    gold = {item.question: item for item in load_gold(BUNDLED_GOLD)}
+    chosen = [gold[question] for question in BUNDLED_CORPUS_EXAMPLES]  # each one a gold question
+    assert all(item.answerable and not item.history for item in chosen)
+    assert len({item.type for item in chosen}) == len(chosen), "one example per kind of answer"
 
 
 def test_chat_transcript_alternates_questions_and_replies(seed_assistant) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,10 @@ import pytest
 
 from qa.models import Answer, SearchFilter
 from tests.ui.server import HARBOUR_QUESTION, free_port, harbour_assistant
-from ui.app import build_app, chat_messages, launch, metadata_conditions, public_answer, search_filter
+from ui.api import public_answer
+from ui.app import build_app, launch
+from ui.arguments import metadata_conditions, search_filter
+from ui.handlers import chat_messages
 
 KNOWN = {"category": ["business", "sport"], "section": ["shipping"], "tags": ["ferry, strike"]}
 SKIPPED = {"__type__": "update"}  # gr.skip(): the component keeps what it shows
