@@ -13,7 +13,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,22 @@ def upload_gate(encoder, settings_factory) -> Iterator[tuple[Any, threading.Even
     gate.set()
 
 
+def _asker(page: Any) -> Callable[[str, int], Any]:
+    """ask(question, count): types the question into the chat, sends it, waits for reply `count` and returns it."""
+    from playwright.sync_api import expect
+
+    box = page.locator("#qa-question textarea")
+    replies = page.locator("#qa-chat .qa-reply")
+
+    def ask(question: str, count: int) -> Any:
+        box.fill(question)
+        box.press("Enter")
+        expect(replies).to_have_count(count)
+        return replies.nth(count - 1)
+
+    return ask
+
+
 def test_chat_in_a_real_browser(chromium_path: Path, upload_gate, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect, sync_playwright
 
@@ -114,13 +130,7 @@ def test_chat_in_a_real_browser(chromium_path: Path, upload_gate, tmp_path: Path
             expect(page.locator("#qa-chat")).to_contain_text("How many suspects were arrested last year?")
 
             replies = page.locator("#qa-chat .qa-reply")
-            box = page.locator("#qa-question textarea")
-
-            def ask(question: str, count: int) -> Any:
-                box.fill(question)
-                box.press("Enter")
-                expect(replies).to_have_count(count)
-                return replies.nth(count - 1)
+            ask = _asker(page)
 
             # 1. The seed question: the 720 kilogrammes sentence, its span marked, its numbered citation.
             reply = ask(SEED_QUESTION, 1)
@@ -421,9 +431,14 @@ def test_dates_layout_and_export_at_phone_and_desktop_width(  # type: ignore[no-
             browser.close()
     finally:
         app.close()
+    _assert_no_traceback(capfd)
+    print(f"screenshots: {ARTIFACTS}/chat-start-{width}.png, {ARTIFACTS}/chat-dates-export-{width}.png")
+
+
+def _assert_no_traceback(capfd: pytest.CaptureFixture[str]) -> None:
+    """The server's output since the last read shows no traceback (a refused input is not a crash)."""
     log = capfd.readouterr()
     assert "Traceback" not in log.err and "Traceback" not in log.out, log.err[-2000:]
-    print(f"screenshots: {ARTIFACTS}/chat-start-{width}.png, {ARTIFACTS}/chat-dates-export-{width}.png")
 
 
 WEATHER_REPORT = {
@@ -461,12 +476,7 @@ def test_metadata_filter_box_at_phone_and_desktop_width(  # type: ignore[no-unty
             page.goto(url)
             box = page.locator("#qa-question textarea")
             replies = page.locator("#qa-chat .qa-reply")
-
-            def ask(question: str, count: int) -> Any:
-                box.fill(question)
-                box.press("Enter")
-                expect(replies).to_have_count(count)
-                return replies.nth(count - 1)
+            ask = _asker(page)
 
             def question_box_in_view() -> None:
                 page.evaluate("window.scrollTo(0, 0)")
@@ -539,6 +549,5 @@ def test_metadata_filter_box_at_phone_and_desktop_width(  # type: ignore[no-unty
             browser.close()
     finally:
         app.close()
-    log = capfd.readouterr()
-    assert "Traceback" not in log.err and "Traceback" not in log.out, log.err[-2000:]
+    _assert_no_traceback(capfd)
     print(f"screenshots: {ARTIFACTS}/chat-filter-{width}.png, {ARTIFACTS}/chat-filter-upload-{width}.png")
