@@ -78,6 +78,19 @@ def metadata_conditions(
     return conditions
 
 
+def filtered_search_note(conditions: Mapping[str, str], known: Mapping[str, Sequence[str]]) -> str:
+    """What a reply that found nothing under metadata `conditions` should add: which articles were searched, and,
+    for a value that is not among those listed for its field (`known`), that values match exactly and which are."""
+    searched = "; ".join(f"{name}={value}" for name, value in conditions.items())
+    note = f"Only articles with {searched} were searched."
+    unlisted = [
+        f"{name}: {', '.join(known[name])}" for name, value in conditions.items() if value not in known.get(name, ())
+    ]
+    if unlisted:
+        note += f" Values are matched exactly; the values listed are {'; '.join(unlisted)}."
+    return note
+
+
 def _unknown_field(field: str, known: Mapping[str, Sequence[str]]) -> str:
     """Why `field` cannot be filtered on, and what can be."""
     if field in SOURCE_KEYS:

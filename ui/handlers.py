@@ -26,6 +26,7 @@ from ui.arguments import (
     MAX_QUESTION_CHARS,
     MAX_TOP_K,
     MAX_WHERE_CHARS,
+    filtered_search_note,
     metadata_conditions,
     parse_history,
     search_filter,
@@ -119,7 +120,11 @@ class ChatHandlers:
             return refused(answers, f"Metadata filter: {exc}")  # an index that keeps no fields cannot apply it
         answers = [*answers, answer]
         citations, article = self.sources_of(answers, len(answers) - 1)
-        return "", chat_messages(answers), answers, len(answers) - 1, citations, article
+        messages = chat_messages(answers)
+        if fields and not answer.found:  # say what was searched: a value typed in another case matches nothing
+            note = filtered_search_note(fields, self.assistant.stats().fields)
+            messages.append({"role": "assistant", "content": render_notice(note)})
+        return "", messages, answers, len(answers) - 1, citations, article
 
     def respond_to_example(
         self,

@@ -109,8 +109,23 @@ def test_the_chat_answers_within_the_metadata_filter_follow_ups_too(harbour) -> 
     answers = respond("How many containers did the harbour handle?", [], ["Port News"], "2021-05-01", "", 3, "",
                       "category=business")[2]  # fmt: skip
     assert _cited(answers) == ["harbour-cargo-april"]
-    elsewhere = respond(HARBOUR_QUESTION, [], ["Another Paper"], "", "", 3, "", "category=sport")[2]
+    messages, elsewhere = respond(HARBOUR_QUESTION, [], ["Another Paper"], "", "", 3, "", "category=sport")[1:3]
     assert elsewhere[-1].found is False
+    assert "Only articles with category=sport were searched." in messages[-1]["content"]
+
+
+def test_a_reply_found_nothing_under_a_metadata_filter_says_what_was_searched(harbour) -> None:  # type: ignore[no-untyped-def]
+    """A value is matched exactly: "Sport" finds no article, and the note under the reply lists the values."""
+    respond = _handler(build_app(harbour), "respond")
+    box, messages, answers = respond(HARBOUR_QUESTION, [], None, "", "", 3, "", "category=Sport")[:3]
+    assert box == "" and answers[-1].found is False  # asked and answered: nothing in that category
+    assert len(messages) == 3 and "qa-not-found" in messages[1]["content"]
+    assert messages[2]["content"] == (
+        '<div class="qa-notice" role="alert">Only articles with category=Sport were searched. Values are matched '
+        "exactly; the values listed are category: business, sport.</div>"
+    )
+    found = respond(HARBOUR_QUESTION, answers, None, "", "", 3, "", "category=sport")[1]
+    assert len(found) == 4 and "qa-notice" not in "".join(m["content"] for m in found)  # the note was for that turn
 
 
 def test_a_bad_metadata_filter_is_a_note_under_the_conversation(harbour) -> None:  # type: ignore[no-untyped-def]
