@@ -35,14 +35,13 @@ from index.models import IndexStoreError
 from index.settings import Settings
 from qa.assistant import Assistant
 from qa.models import Answer, SearchFilter
+from ui.arguments import MAX_QUESTION_CHARS, MAX_TOP_K  # the chat's limits, so every way in takes the same
 from ui.guard import LoginThrottle
 
 __all__ = ["API_PREFIX", "ApiAccess", "api_routes"]
 
 API_PREFIX = "/api/v1"
-MAX_QUESTION_CHARS = 1000
 MAX_HISTORY_TURNS = 50
-MAX_TOP_K = 10
 MAX_RECORDS = 1000  # articles per POST /api/v1/articles
 ANSWER_WORKERS = 2  # questions answered at once, like the chat's queue
 log = logging.getLogger(__name__)

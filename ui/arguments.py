@@ -16,7 +16,7 @@ from index.metadata import DATE_KEYS, SOURCE_KEYS, field_key, scalar_text
 from qa.models import Answer, SearchFilter
 
 MAX_TOP_K = 10
-# One limit for a question wherever it comes from: the chat's box and the /ask API.
+# One limit for a question wherever it comes from: the chat's box, the /ask endpoint and the REST API.
 MAX_QUESTION_CHARS = 1000
 MAX_HISTORY_CHARS = 200_000
 MAX_WHERE_CHARS = 1000
