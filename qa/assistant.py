@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from index.encoder import Encoder, load_encoder
 from index.ingest import Ingestor
@@ -66,6 +66,8 @@ class CorpusStats(BaseModel):
     snapshot: str
     updated_at: str
     dense_index: dict[str, str]
+    # Each metadata field the articles hold (category, section, …) with a few of its values, most common first.
+    fields: dict[str, list[str]] = Field(default_factory=dict)
     warning: str | None = None  # the live snapshot is damaged and an earlier one is being served
 
 
@@ -186,7 +188,8 @@ class Assistant:
             articles=facts.articles, sentences=facts.sentences, chunks=facts.chunks,
             sources=facts.sources, date_from=facts.date_from, date_to=facts.date_to, index_dir=str(self.index_dir),
             snapshot=str(facts.details.get("snapshot", facts.version)), updated_at=facts.updated_at,
-            dense_index=dense_index if isinstance(dense_index, dict) else {}, warning=facts.warning,
+            dense_index=dense_index if isinstance(dense_index, dict) else {}, fields=facts.fields,
+            warning=facts.warning,
         )  # fmt: skip
 
     # --- answering --------------------------------------------------------------------------------

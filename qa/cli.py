@@ -250,8 +250,8 @@ def cmd_repair(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.index_dir:
         os.environ["QA_INDEX_DIR"] = str(args.index_dir)
-    from ui.app import allowed_hosts_from_env, auth_from_env, configured_hosts, serve, ui_default
-    from ui.guard import trusted_proxies_from_env
+    from ui.guard import allowed_hosts_from_env, trusted_proxies_from_env
+    from ui.server import auth_from_env, configured_hosts, serve, ui_default
 
     try:
         # Checked here too, so a half-set sign-in, a malformed host list or settings file is one line, not a

@@ -180,3 +180,11 @@ def test_the_package_check_allows_itself_and_what_lies_beneath() -> None:
     assert package_violations(source, "index.text") == []
     assert package_violations(source + "from index.readers.raw import RawArticle\n", "index.readers") == []
     assert package_violations("from index.readers import RawArticle\n", "index.text")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "ui").rglob("*.py")), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_the_chat_does_not_import_the_evaluation(path: Path) -> None:
+    """ui/ is product: it reads nothing of qa/eval (gold sets, runners, reports), not even for its examples."""
+    found = [f"line {line}: {module}" for line, module, _ in imported(path.read_text(encoding="utf-8"))
+             if module == "qa.eval" or module.startswith("qa.eval.")]  # fmt: skip
+    assert found == [], f"{path.relative_to(ROOT)} imports the evaluation"

@@ -59,7 +59,7 @@ class Metadata(BaseModel):
         known: dict[str, str] = {}
         fields: dict[str, str] = {}
         for raw_key, raw_value in pairs.items():
-            key = str(raw_key).strip().lower().replace(" ", "_").replace("-", "_")
+            key = field_key(raw_key)
             value = scalar_text(raw_value)
             if not key or key in skipped or value is None:
                 continue
@@ -75,6 +75,11 @@ class Metadata(BaseModel):
             title=first(TITLE_KEYS), source=first(SOURCE_KEYS), date=first(DATE_KEYS), url=first(URL_KEYS),
             author=first(AUTHOR_KEYS), id=first(ID_KEYS), fields=fields,
         )  # fmt: skip
+
+
+def field_key(name: object) -> str:
+    """A metadata key as it is stored: "Published At", "published-at" and "published_at" are one field."""
+    return str(name).strip().lower().replace(" ", "_").replace("-", "_")
 
 
 def scalar_text(value: object) -> str | None:
