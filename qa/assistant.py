@@ -14,15 +14,16 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from index.dates import TimeMention, says_its_year
-from index.documents import page_at
 from index.encoder import Encoder, load_encoder
-from index.ingest import Ingestor, Progress
+from index.ingest import Ingestor
+from index.ingest.progress import Progress
 from index.models import Article, IndexNotFoundError, IngestReport
+from index.readers.pdf_document import page_at
 from index.settings import Settings
 from index.storage import SentenceRef, StoreReader, TimePreference, model_stamp, open_store
+from index.text.dates import TimeMention, says_its_year
 from qa.cross_encoder import Reading
 from qa.followup import Turn, rewrite
 from qa.models import Answer, AnswerType, Citation, CitedSentence, QuestionTime, SearchFilter, Span
@@ -65,6 +66,8 @@ class CorpusStats(BaseModel):
     snapshot: str
     updated_at: str
     dense_index: dict[str, str]
+    # Each metadata field the articles hold (category, section, …) with a few of its values, most common first.
+    fields: dict[str, list[str]] = Field(default_factory=dict)
     warning: str | None = None  # the live snapshot is damaged and an earlier one is being served
 
 
@@ -185,7 +188,8 @@ class Assistant:
             articles=facts.articles, sentences=facts.sentences, chunks=facts.chunks,
             sources=facts.sources, date_from=facts.date_from, date_to=facts.date_to, index_dir=str(self.index_dir),
             snapshot=str(facts.details.get("snapshot", facts.version)), updated_at=facts.updated_at,
-            dense_index=dense_index if isinstance(dense_index, dict) else {}, warning=facts.warning,
+            dense_index=dense_index if isinstance(dense_index, dict) else {}, fields=facts.fields,
+            warning=facts.warning,
         )  # fmt: skip
 
     # --- answering --------------------------------------------------------------------------------

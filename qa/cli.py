@@ -62,7 +62,7 @@ def _assistant(args: argparse.Namespace, auto_ingest: bool = True):  # type: ign
 def cmd_ingest(args: argparse.Namespace) -> int:
     from index.encoder import load_encoder
     from index.ingest import Ingestor
-    from index.readers import parse_field_map
+    from index.readers.json_records import parse_field_map
 
     try:
         field_map = parse_field_map(args.field or ())
@@ -79,7 +79,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         )  # fmt: skip
     else:
         try:
-            from index.distributed import ingest_with_ray, is_ray_address  # ray is imported for --ray only
+            from index.ingest.distributed import ingest_with_ray, is_ray_address  # ray is imported for --ray only
         except ImportError as exc:
             print(f"qa ingest: --ray needs Ray ({exc}): pip install 'newsqa[distributed]'", file=sys.stderr)
             return 2
@@ -122,7 +122,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         questions = [args.question]
     narrowed = None
     if args.where:
-        from index.readers import parse_field_map
+        from index.readers.json_records import parse_field_map
         from qa.models import SearchFilter
 
         try:
@@ -250,8 +250,8 @@ def cmd_repair(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.index_dir:
         os.environ["QA_INDEX_DIR"] = str(args.index_dir)
-    from ui.app import allowed_hosts_from_env, auth_from_env, configured_hosts, serve, ui_default
-    from ui.guard import trusted_proxies_from_env
+    from ui.guard import allowed_hosts_from_env, trusted_proxies_from_env
+    from ui.server import auth_from_env, configured_hosts, serve, ui_default
 
     try:
         # Checked here too, so a half-set sign-in, a malformed host list or settings file is one line, not a

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.lexical import STOPWORDS, stem, words
+from index.text.tokenize import STOPWORDS, stem, words
 from qa.models import AnswerType, Span
 from qa.question import Question
 

@@ -35,14 +35,13 @@ from index.models import IndexStoreError
 from index.settings import Settings
 from qa.assistant import Assistant
 from qa.models import Answer, SearchFilter
+from ui.arguments import MAX_QUESTION_CHARS, MAX_TOP_K  # the chat's limits, so every way in takes the same
 from ui.guard import LoginThrottle
 
 __all__ = ["API_PREFIX", "ApiAccess", "api_routes"]
 
 API_PREFIX = "/api/v1"
-MAX_QUESTION_CHARS = 1000
 MAX_HISTORY_TURNS = 50
-MAX_TOP_K = 10
 MAX_RECORDS = 1000  # articles per POST /api/v1/articles
 ANSWER_WORKERS = 2  # questions answered at once, like the chat's queue
 log = logging.getLogger(__name__)
@@ -214,6 +213,11 @@ class Stats(BaseModel):
     date_from: str | None = Field(description="Date of the oldest dated article.")
     date_to: str | None = Field(description="Date of the newest dated article.")
     updated_at: str = Field(description="When the index last changed (ISO time).")
+    fields: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="The metadata fields the articles hold (what filters.fields can name), each with a few of its "
+        'values, most common first, e.g. {"category": ["business", "sport"]}.',
+    )
     warning: str | None = Field(description="Set when a damaged index is being served from an earlier snapshot.")
 
 
@@ -337,12 +341,13 @@ def api_routes(
 
     @api.get("/stats", response_model=Stats, dependencies=guarded, responses=_ERRORS, summary="What the index holds")
     def stats() -> Stats:
-        """Counts, sources and the date range of the index."""
+        """Counts, sources, the date range and the metadata fields of the index."""
         facts = assistant.stats()
         return Stats(
             articles=facts.articles, sentences=facts.sentences, chunks=facts.chunks,
             sources=[SourceCount(name=name or "", articles=n) for name, n in facts.sources],
-            date_from=facts.date_from, date_to=facts.date_to, updated_at=facts.updated_at, warning=facts.warning,
+            date_from=facts.date_from, date_to=facts.date_to, updated_at=facts.updated_at, fields=facts.fields,
+            warning=facts.warning,
         )  # fmt: skip
 
     @api.exception_handler(HTTPException)

@@ -48,6 +48,10 @@ CSS = """
 .qa-ingest-ok { color: #2b8a3e; }
 .qa-ingest-problem { color: #c92a2a; }
 .qa-notice { color: #8a4b00; background: #fff4e0; border: 1px solid #f0b866; border-radius: 8px; padding: 0.5em 0.8em; }
+.qa-field-list { font-size: 0.85em; color: var(--body-text-color-subdued); }
+.qa-field-list ul { margin: 0.2em 0 0 0; padding-left: 1.2em; }
+.qa-field-list code { color: var(--body-text-color); }
+.qa-active-filters { font-size: 0.85em; color: var(--body-text-color-subdued); }
 #qa-as-of-row { align-items: flex-end; }
 #qa-as-of-row > button { flex-grow: 0; align-self: flex-end; margin-bottom: 2px; }
 #qa-conversation-row > button { flex-grow: 0; }
@@ -232,6 +236,36 @@ def render_corpus_facts(stats: CorpusStats) -> str:
         f"<strong>{stats.sentences:,}</strong> {_plural(stats.sentences, 'sentence')} · "
         f"sources: {_text(sources)} · dates: {_text(dates)}{damaged}</div>"
     )
+
+
+def render_field_list(fields: dict[str, list[str]], shown_per_field: int = 5) -> str:
+    """The metadata fields the articles hold, each with the few values the index listed (most common first),
+    for the metadata filter; "…" where the index may hold more values than it listed."""
+    if not fields:
+        return (
+            '<div class="qa-field-list qa-empty">The articles hold no metadata fields to filter on. Fields such as '
+            "category or section come with JSON/JSONL records and front matter.</div>"
+        )
+    items = "".join(
+        f"<li><code>{_text(name)}</code>: {_text(', '.join(values))}{', …' if len(values) >= shown_per_field else ''}"
+        "</li>"
+        for name, values in fields.items()
+    )
+    return f'<div class="qa-field-list">Fields in the corpus, with some of their values:<ul>{items}</ul></div>'
+
+
+def render_active_filters(sources: Sequence[str], date_from: str, date_to: str, where: str) -> str:
+    """One line under the question box naming the filters every question is searched with (empty: none)."""
+    parts = [", ".join(sources)] if sources else []
+    if date_from.strip():
+        parts.append(f"from {date_from.strip()}")
+    if date_to.strip():
+        parts.append(f"to {date_to.strip()}")
+    if where.strip():
+        parts.append(" ".join(where.split()))
+    if not parts:
+        return ""
+    return f'<div class="qa-active-filters">Searching only: {_text(" · ".join(parts))} (set in Filters)</div>'
 
 
 def render_ingest_result(

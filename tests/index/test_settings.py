@@ -61,7 +61,7 @@ def test_a_broken_settings_file_is_named(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_the_chat_reads_its_ui_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ui.app import auth_from_env, configured_hosts, ui_default
+    from ui.server import auth_from_env, configured_hosts, ui_default
 
     Path("newsqa.toml").write_text(
         '[ui]\nhost = "0.0.0.0"\nport = 9000\nusername = "ann"\npassword = "s3cret"\n'

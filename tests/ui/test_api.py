@@ -10,18 +10,12 @@ import pytest
 
 from qa.models import Answer, SearchFilter
 from tests.ui.server import free_port
-from ui.app import (
-    MAX_UPLOAD_FILES,
-    auth_from_env,
-    build_app,
-    chat_messages,
-    check_uploads,
-    example_questions,
-    launch,
-    parse_history,
-    public_answer,
-    search_filter,
-)
+from ui.api import public_answer
+from ui.app import build_app, example_questions, launch
+from ui.arguments import parse_history, search_filter
+from ui.handlers import chat_messages
+from ui.server import auth_from_env
+from ui.uploads import MAX_UPLOAD_FILES, check_uploads
 
 QUESTION = "how many kilograms were seized in 2019?"
 
@@ -110,6 +104,11 @@ def test_ask_endpoint_reports_bad_input(client) -> None:  # type: ignore[no-unty
     # What the chat's box takes, the endpoint takes: a date in words, a month, "latest".
     assert client.predict(QUESTION, as_of="1 June 2020", api_name="/ask")["time"]["as_of"] == "2020-06-01"
     assert client.predict(QUESTION, as_of="2019-03", api_name="/ask")["time"]["as_of"] == "2019-03-31"
+    # The bundled article has no metadata fields: a metadata filter is refused with that reason, not answered.
+    with pytest.raises(AppError, match="where: no article has a field 'category': the articles in the corpus hold"):
+        client.predict(QUESTION, where="category=business", api_name="/ask")
+    with pytest.raises(AppError, match="where 'category': write FIELD=VALUE"):
+        client.predict(QUESTION, where="category", api_name="/ask")
 
 
 def test_ask_endpoint_answers_as_of_a_date(client) -> None:  # type: ignore[no-untyped-def]
@@ -126,7 +125,7 @@ def test_ask_endpoint_is_documented_for_clients(client) -> None:  # type: ignore
     api = client.view_api(print_info=False, return_format="dict")
     assert "/ask" in api["named_endpoints"]
     names = [p["parameter_name"] for p in api["named_endpoints"]["/ask"]["parameters"]]
-    assert names == ["question", "history_json", "top_k", "sources", "date_from", "date_to", "as_of"]
+    assert names == ["question", "history_json", "top_k", "sources", "date_from", "date_to", "as_of", "where"]
     # The page's own handlers are not part of the public API.
     assert set(api["named_endpoints"]) == {"/ask"}
 
@@ -187,6 +186,16 @@ def test_examples_come_from_the_bundled_gold_set_and_are_answered(seed_assistant
     assert 1 <= len(examples) <= 4
     for question in examples:
         assert seed_assistant.answer(question).found, question
+
+
+def test_the_examples_are_bundled_gold_questions_of_different_kinds() -> None:
+    from qa.eval.gold import BUNDLED_GOLD, load_gold
+    from ui.examples import BUNDLED_CORPUS_EXAMPLES
+
+    gold = {item.question: item for item in load_gold(BUNDLED_GOLD)}
+    chosen = [gold[question] for question in BUNDLED_CORPUS_EXAMPLES]  # each one a gold question
+    assert all(item.answerable and not item.history for item in chosen)
+    assert len({item.type for item in chosen}) == len(chosen), "one example per kind of answer"
 
 
 def test_chat_transcript_alternates_questions_and_replies(seed_assistant) -> None:  # type: ignore[no-untyped-def]
@@ -252,10 +261,11 @@ def test_the_api_page_describes_each_parameter_of_ask(server_url: str) -> None:
     info = httpx.get(f"{server_url.rstrip('/')}/gradio_api/info", timeout=30).json()
     parameters = info["named_endpoints"]["/ask"]["parameters"]
     names = [p["parameter_name"] for p in parameters]
-    assert names == ["question", "history_json", "top_k", "sources", "date_from", "date_to", "as_of"]
+    assert names == ["question", "history_json", "top_k", "sources", "date_from", "date_to", "as_of", "where"]
     assert [p["label"] for p in parameters] == names
     described = {p["parameter_name"]: p["python_type"]["description"] for p in parameters}
     assert described["question"] == "the question as a user would type it."
     assert "JSON list of questions (strings) or earlier results" in described["history_json"]
     assert '"last tuesday" or "latest"' in described["as_of"]
+    assert 'FIELD=VALUE (e.g. "category=business")' in described["where"]
     assert all(len(text) > 20 for text in described.values()), described

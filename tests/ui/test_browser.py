@@ -13,13 +13,13 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.ui.server import free_port
+from tests.ui.server import HARBOUR_QUESTION, free_port, harbour_assistant
 
 pytestmark = pytest.mark.browser
 
@@ -82,6 +82,22 @@ def upload_gate(encoder, settings_factory) -> Iterator[tuple[Any, threading.Even
     gate.set()
 
 
+def _asker(page: Any) -> Callable[[str, int], Any]:
+    """ask(question, count): types the question into the chat, sends it, waits for reply `count` and returns it."""
+    from playwright.sync_api import expect
+
+    box = page.locator("#qa-question textarea")
+    replies = page.locator("#qa-chat .qa-reply")
+
+    def ask(question: str, count: int) -> Any:
+        box.fill(question)
+        box.press("Enter")
+        expect(replies).to_have_count(count)
+        return replies.nth(count - 1)
+
+    return ask
+
+
 def test_chat_in_a_real_browser(chromium_path: Path, upload_gate, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect, sync_playwright
 
@@ -114,13 +130,7 @@ def test_chat_in_a_real_browser(chromium_path: Path, upload_gate, tmp_path: Path
             expect(page.locator("#qa-chat")).to_contain_text("How many suspects were arrested last year?")
 
             replies = page.locator("#qa-chat .qa-reply")
-            box = page.locator("#qa-question textarea")
-
-            def ask(question: str, count: int) -> Any:
-                box.fill(question)
-                box.press("Enter")
-                expect(replies).to_have_count(count)
-                return replies.nth(count - 1)
+            ask = _asker(page)
 
             # 1. The seed question: the 720 kilogrammes sentence, its span marked, its numbered citation.
             reply = ask(SEED_QUESTION, 1)
@@ -421,6 +431,123 @@ def test_dates_layout_and_export_at_phone_and_desktop_width(  # type: ignore[no-
             browser.close()
     finally:
         app.close()
+    _assert_no_traceback(capfd)
+    print(f"screenshots: {ARTIFACTS}/chat-start-{width}.png, {ARTIFACTS}/chat-dates-export-{width}.png")
+
+
+def _assert_no_traceback(capfd: pytest.CaptureFixture[str]) -> None:
+    """The server's output since the last read shows no traceback (a refused input is not a crash)."""
     log = capfd.readouterr()
     assert "Traceback" not in log.err and "Traceback" not in log.out, log.err[-2000:]
-    print(f"screenshots: {ARTIFACTS}/chat-start-{width}.png, {ARTIFACTS}/chat-dates-export-{width}.png")
+
+
+WEATHER_REPORT = {
+    "id": "harbour-fog", "date": "2021-05-06", "source": "Port News", "desk": "weather",
+    "title": "Fog closes the harbour mouth",
+    "text": "Thick fog closed the harbour mouth for nine hours on Wednesday, the harbour master said.",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1400, 1000)])
+def test_metadata_filter_box_at_phone_and_desktop_width(  # type: ignore[no-untyped-def]
+    chromium_path: Path, encoder, tmp_path: Path, capfd: pytest.CaptureFixture[str], width: int, height: int
+) -> None:
+    """The Filters tab lists the corpus's metadata fields with some of their values; category=sport restricts the
+    answer and its follow-up (named under the question box, which still shows without scrolling), the date filter
+    still applies beside it, a misspelt field is a note in the chat (the conversation and the question kept, no
+    error pop-up, no traceback in the server's output), and an upload that brings a new field lists it and can be
+    filtered on. Screenshots go to test-artifacts/ ($QA_TEST_ARTIFACTS)."""
+    from datetime import date
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from ui.app import build_app, launch
+
+    assistant = harbour_assistant(encoder, tmp_path)
+    app = build_app(assistant)
+    url = launch(app, "127.0.0.1", free_port(), block=False, quiet=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    capfd.readouterr()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(url)
+            box = page.locator("#qa-question textarea")
+            replies = page.locator("#qa-chat .qa-reply")
+            ask = _asker(page)
+
+            def question_box_in_view() -> None:
+                page.evaluate("window.scrollTo(0, 0)")
+                shape = box.bounding_box()
+                assert shape is not None and shape["y"] + shape["height"] <= height, (width, shape)
+
+            as_of = page.locator("#qa-as-of").get_by_role("textbox")
+            expect(as_of).to_have_value(date.today().isoformat())  # the page has loaded (and filled it in)
+            question_box_in_view()
+            page.locator("#qa-as-of-latest").click()  # "in March" is March 2021, the archive's last spring
+            expect(as_of).to_have_value("2021-05-04")
+            page.get_by_role("tab", name="Filters").click()
+            fields = page.locator("#qa-field-list")
+            expect(fields).to_contain_text("category: business, sport")
+            expect(fields).to_contain_text("section: sailing, shipping")
+            where = page.locator("#qa-where").get_by_role("textbox")
+            where.fill("category=sport")
+            active = page.locator("#qa-active-filters")
+            expect(active).to_contain_text("Searching only: category=sport")
+            question_box_in_view()
+
+            # The sports desk's figure, not the business desk's that wins without the filter; the follow-up too.
+            reply = ask(HARBOUR_QUESTION, 1)
+            expect(reply.locator(".qa-sentence").first).to_contain_text("The harbour regatta drew")
+            expect(reply.locator(".qa-citation").first).to_contain_text("Regatta draws a record field")
+            expect(reply.locator(".qa-citation").first).to_contain_text("category: sport")
+            expect(reply).not_to_contain_text("containers")
+            reply = ask("and in April?", 2)
+            expect(reply.locator(".qa-citation").first).to_contain_text("Regatta grows again")
+            expect(reply).not_to_contain_text("containers")
+            page.get_by_role("tab", name="Filters").click()
+            page.wait_for_timeout(300)  # layout settles before the picture
+            page.screenshot(path=str(ARTIFACTS / f"chat-filter-{width}.png"), full_page=True)
+
+            # A date filter beside the metadata one: the business desk, from May on.
+            where.fill("category=business")
+            page.locator("#qa-from").get_by_role("textbox").fill("2021-05-01")
+            expect(active).to_contain_text("Searching only: from 2021-05-01 · category=business")
+            reply = ask("How many containers did the harbour handle?", 3)
+            expect(reply.locator(".qa-citation").first).to_contain_text("Harbour cargo grows again in April")
+            expect(reply.locator(".qa-citation")).to_have_count(1)
+
+            # A misspelt field: a note under the conversation, which stays; the question stays in its box.
+            where.fill("categry=sport")
+            box.fill("and in May?")
+            box.press("Enter")
+            notice = page.locator("#qa-chat .qa-notice")
+            expect(notice).to_contain_text("no article has a field 'categry'. Did you mean category?")
+            expect(notice).to_contain_text("The corpus's fields: category, section.")
+            expect(replies).to_have_count(3)
+            expect(box).to_have_value("and in May?")
+            expect(page.locator(".toast-body")).to_have_count(0)  # no error pop-up
+
+            # An upload that brings a new field: listed once ingested, and a filter on it answers from it.
+            upload = tmp_path / "harbour-weather.jsonl"
+            upload.write_text(json.dumps(WEATHER_REPORT) + "\n", encoding="utf-8")
+            page.get_by_role("tab", name="Add articles").click()
+            page.locator("#qa-files input[type=file]").set_input_files([str(upload)])
+            expect(page.locator("#qa-files tbody tr")).to_have_count(1)
+            page.locator("#qa-add").click()
+            expect(page.locator("#qa-ingest-result")).to_contain_text("1 added", timeout=60_000)
+            page.get_by_role("tab", name="Filters").click()
+            expect(fields).to_contain_text("desk: weather")
+            where.fill("desk=weather")
+            page.locator("#qa-from").get_by_role("textbox").fill("")
+            reply = ask("How long was the harbour mouth closed?", 4)
+            expect(reply.locator(".qa-sentence").first).to_contain_text("Thick fog closed the harbour mouth")
+            expect(notice).to_have_count(0)  # the note was about the earlier try
+            page.screenshot(path=str(ARTIFACTS / f"chat-filter-upload-{width}.png"), full_page=True)
+            browser.close()
+    finally:
+        app.close()
+    _assert_no_traceback(capfd)
+    print(f"screenshots: {ARTIFACTS}/chat-filter-{width}.png, {ARTIFACTS}/chat-filter-upload-{width}.png")

@@ -11,9 +11,11 @@ from qa.models import Answer, AnswerType, Citation, CitedSentence, Span
 from ui.render import (
     NOT_FOUND_TITLE,
     citation_choices,
+    render_active_filters,
     render_answer,
     render_article,
     render_corpus_facts,
+    render_field_list,
     render_ingest_result,
     render_question,
 )
@@ -228,3 +230,20 @@ def test_citations_and_the_sources_panel_show_the_articles_metadata() -> None:
     )  # fmt: skip
     panel = render_article(article, sentence)
     assert "by Jane Roe · Harbour Gazette · 2022-05-03 · sentence 1 · category: business" in panel
+
+
+def test_field_list_names_each_field_with_its_values_escaped() -> None:
+    listed = render_field_list({"category": ["business", "sport"], "desk": ["<b>x</b>", "a", "b", "c", "d"]})
+    assert _visible_text(listed) == (
+        "Fields in the corpus, with some of their values:category: business, sportdesk: <b>x</b>, a, b, c, d, …"
+    )
+    assert "<b>x</b>" not in listed  # values are corpus text: escaped
+    assert "no metadata fields to filter on" in render_field_list({})
+
+
+def test_active_filters_line_names_what_every_question_is_searched_with() -> None:
+    line = render_active_filters(["Port News", "Khmer Times"], " 2021-04-01", "", "category=sport;\n section=x")
+    assert _visible_text(line) == (
+        "Searching only: Port News, Khmer Times · from 2021-04-01 · category=sport; section=x (set in Filters)"
+    )
+    assert render_active_filters([], " ", "", "") == ""

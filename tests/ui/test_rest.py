@@ -158,6 +158,7 @@ def test_stats_and_health(api: httpx.Client) -> None:
     stats = api.get("/api/v1/stats").json()
     assert stats["articles"] == 1 and stats["sources"] == [{"name": "Khmer Times", "articles": 1}]
     assert "index_dir" not in stats  # no server paths
+    assert stats["fields"] == {}  # the bundled article has no metadata fields
     assert api.get("/healthz").json() == {"status": "ok"}
 
 

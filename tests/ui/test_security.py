@@ -324,7 +324,7 @@ def test_the_chat_event_refuses_a_question_longer_than_the_box_allows(server_url
     app = build_app(seed_assistant)
     fn_index = _fn_index(app, "respond")
     with httpx.Client(base_url=server_url, timeout=30) as http:
-        message = _run_event_message(http, fn_index, ["x " * 500_000, [], [], "", "", 3, ""])
+        message = _run_event_message(http, fn_index, ["x " * 500_000, [], [], "", "", 3, "", ""])
     # Refused as a notice in the chat (the conversation kept), never answered.
     said = json.dumps(message)
     assert "question is 999,999 characters long; the limit is 1,000" in said  # once stripped

@@ -45,7 +45,7 @@ class Metadata(BaseModel):
 
     title: str | None = None
     source: str | None = None
-    date: str | None = Field(default=None, description="As written; readers.normalize_date makes it ISO.")
+    date: str | None = Field(default=None, description="As written; index.text.dates.normalize_date makes it ISO.")
     url: str | None = None
     author: str | None = None
     id: str | None = None
@@ -59,7 +59,7 @@ class Metadata(BaseModel):
         known: dict[str, str] = {}
         fields: dict[str, str] = {}
         for raw_key, raw_value in pairs.items():
-            key = str(raw_key).strip().lower().replace(" ", "_").replace("-", "_")
+            key = field_key(raw_key)
             value = scalar_text(raw_value)
             if not key or key in skipped or value is None:
                 continue
@@ -75,6 +75,11 @@ class Metadata(BaseModel):
             title=first(TITLE_KEYS), source=first(SOURCE_KEYS), date=first(DATE_KEYS), url=first(URL_KEYS),
             author=first(AUTHOR_KEYS), id=first(ID_KEYS), fields=fields,
         )  # fmt: skip
+
+
+def field_key(name: object) -> str:
+    """A metadata key as it is stored: "Published At", "published-at" and "published_at" are one field."""
+    return str(name).strip().lower().replace(" ", "_").replace("-", "_")
 
 
 def scalar_text(value: object) -> str | None:
@@ -146,7 +151,7 @@ def split_byline(text: str, parse_date: object = None) -> tuple[dict[str, str], 
     """A leading byline paragraph ("By Jane Roe, Harbour Gazette, 3 May 2022") as {"author", "source", "date"}
     (those it names), and the text without it; ({}, text) when the first paragraph is not a byline.
 
-    `parse_date(text) -> ISO date or None` tells a date part from a source (readers.normalize_date).
+    `parse_date(text) -> ISO date or None` tells a date part from a source (index.text.dates.normalize_date).
     """
     paragraphs = text.split("\n\n", 1)
     first = " ".join(paragraphs[0].split())
