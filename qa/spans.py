@@ -15,7 +15,7 @@ _NUM_WORDS = (
     r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen|"
     r"several|dozens|hundreds|thousands|millions|half|a third|a quarter)"
 )
-_SCALE = r"(?:\s(?:hundred|thousand|million|billion|trillion|bn|mln|m|k)\b)?"
+_SCALE = r"(?:\s?(?:hundred|thousand|million|billion|trillion|bn|mln|m|k)\b)?"
 _UNIT = (
     r"(?:\s?(?:%|percent|per cent|percentage points?|kilogrammes?|kilograms?|kg|grams?|grammes?|tonnes?|tons?|"
     r"pounds?|lbs?|ounces?|km|kilometres?|kilometers?|miles?|metres?|meters?|feet|foot|inches?|cm|mm|acres?|"
