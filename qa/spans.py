@@ -136,8 +136,9 @@ def _fit(sentence: str, candidate: Candidate, question: Question, anchors: list[
         score -= 2.0
     if anchors:
         centre = (candidate.start + candidate.end) / 2
-        # A question word inside the candidate ("720 kilogrammes" for "how many kilogrammes") is as near as can be.
-        inside = any(candidate.start <= a < candidate.end for a in anchors)
+        # The unit a quantity counts, asked in the question ("720 kilogrammes" for "how many kilogrammes"), is as
+        # near as can be: two amounts of the asked unit tie on distance, and the first is kept.
+        inside = quantity and any(candidate.start <= a < candidate.end for a in anchors)
         distance = 0.0 if inside else min(abs(centre - a) for a in anchors) / max(len(sentence), 1)
         # Typed candidates are found by their form; nearness to the question's words matters less for them.
         score -= (1.2 if candidate.answer_type == AnswerType.OTHER else 0.4) * distance
