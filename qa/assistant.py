@@ -10,7 +10,7 @@ import math
 import re
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from qa.reader import Reader, load_reader, reader_span, rerank
 from qa.retrieve import retrieve
 from qa.score import ScoredSentence, ScorerWeights, default_weights, score_sentences
 from qa.spans import extract_span, speaker_of
+from qa.spelling import align_spelling
 from qa.when import (
     DEFAULT_TIME_WEIGHTS,
     as_of_date,
@@ -216,10 +217,12 @@ class Assistant:
             asked = ", ".join(f"{k}={v}" for k, v in search_filter.fields.items())
             raise ValueError(f"this index cannot filter on metadata ({asked}): it does not store articles' fields")
         asked = " ".join(question.split())
+        store = self._store
         understood = rewrite(asked, history)
+        if store is not None:
+            understood = align_spelling(understood, _terms_held_by(store))
         parsed = analyze(understood)
         when = read_time(understood, day) if self.time_aware else QuestionTime(as_of=day)
-        store = self._store
         if not parsed.terms and not parsed.numbers:
             return _abstain(asked, understood, parsed, "Ask a question with at least one content word.", when)
         if store is None or store.facts().sentences == 0:
@@ -372,6 +375,18 @@ def filters_on_fields(store: object) -> bool:
     """Whether a loaded index can restrict a search to articles with given metadata (Filter.fields): a store
     says so with a true `filters_on_fields` attribute."""
     return bool(getattr(store, "filters_on_fields", False))
+
+
+def _terms_held_by(store: StoreReader) -> Callable[[Iterable[str]], set[str]]:
+    """Which of some index terms the store's chunks hold: those rarer than a term no chunk holds are present (BM25's
+    IDF, log(1 + (N - df + 0.5) / (df + 0.5)), is largest at df = 0)."""
+
+    def holds(terms: Iterable[str]) -> set[str]:
+        asked = list(terms)
+        unseen = math.log(1.0 + (store.facts().chunks + 0.5) / 0.5)
+        return {t for t, idf in store.term_weights(asked).items() if idf < unseen - 1e-6}
+
+    return holds
 
 
 def _check_arguments(question: object, history: object, top_k: object, search_filter: object) -> None:

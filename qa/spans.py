@@ -15,7 +15,7 @@ _NUM_WORDS = (
     r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen|"
     r"several|dozens|hundreds|thousands|millions|half|a third|a quarter)"
 )
-_SCALE = r"(?:\s(?:hundred|thousand|million|billion|trillion|bn|mln|m|k)\b)?"
+_SCALE = r"(?:\s?(?:hundred|thousand|million|billion|trillion|bn|mln|m|k)\b)?"
 _UNIT = (
     r"(?:\s?(?:%|percent|per cent|percentage points?|kilogrammes?|kilograms?|kg|grams?|grammes?|tonnes?|tons?|"
     r"pounds?|lbs?|ounces?|km|kilometres?|kilometers?|miles?|metres?|meters?|feet|foot|inches?|cm|mm|acres?|"
@@ -136,7 +136,10 @@ def _fit(sentence: str, candidate: Candidate, question: Question, anchors: list[
         score -= 2.0
     if anchors:
         centre = (candidate.start + candidate.end) / 2
-        distance = min(abs(centre - a) for a in anchors) / max(len(sentence), 1)
+        # The unit a quantity counts, asked in the question ("720 kilogrammes" for "how many kilogrammes"), is as
+        # near as can be: two amounts of the asked unit tie on distance, and the first is kept.
+        inside = quantity and any(candidate.start <= a < candidate.end for a in anchors)
+        distance = 0.0 if inside else min(abs(centre - a) for a in anchors) / max(len(sentence), 1)
         # Typed candidates are found by their form; nearness to the question's words matters less for them.
         score -= (1.2 if candidate.answer_type == AnswerType.OTHER else 0.4) * distance
     after = _described(sentence[candidate.end : candidate.end + 50])

@@ -99,3 +99,17 @@ def test_spans_never_end_in_punctuation_or_space() -> None:
             if span is not None:
                 assert span.text == text[span.start : span.end]
                 assert span.text == span.text.strip(" ,;:.")
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        ("How much did the deal cost?", "The deal cost the firm $2bn, its chief executive said.", "$2bn"),
+        ("How much was raised?", "The concerts raised £456m for charity.", "£456m"),
+        ("How much does the club hope to raise?", "The club is hoping to raise $32m by March.", "$32m"),
+    ],
+)
+def test_an_amount_keeps_the_scale_written_against_it(question: str, sentence: str, expected: str) -> None:
+    # BBC style: "$2bn", "£456m" — the scale is part of the amount, not a word after it.
+    span = extract_span(sentence, analyze(question))
+    assert span is not None and span.text == expected
