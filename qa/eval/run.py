@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -124,16 +125,17 @@ def _retrieval_ranks(assistant: Assistant, understood: str, gold: GoldQuestion, 
     Chunk level: relevant = a chunk of the gold article whose text holds a gold answer (any article's chunk
     when the gold article is not named). A question whose gold article has no such chunk is not scored.
     """
-    from qa.question import analyze
-    from qa.retrieve import retrieve
+    from qa.answering import as_asked
 
     store = assistant.store
-    parsed = analyze(understood)
-    if store is None or store.facts().chunks == 0 or (not parsed.terms and not parsed.numbers):
+    # The answer path's own retrieval stage over the understood question, deeper than answering reads and without
+    # the time preference, as this probe has always measured it.
+    pipeline = dataclasses.replace(assistant.pipeline(), time_aware=False)
+    asked = as_asked(understood, date.today())
+    if store is None or store.facts().chunks == 0 or (not asked.question.terms and not asked.question.numbers):
         # Nothing to search, or a question answer() refuses before retrieval: it counts as retrieving nothing.
         return RetrievalRanks(gold.article_id is not None, None, gold.article_id is None, None)
-    vector = assistant.encoder.encode([understood])[0]
-    refs = retrieve(store, parsed, vector, chunks=RETRIEVAL_CHUNKS).chunks
+    refs = pipeline.retrieve(asked, chunks=RETRIEVAL_CHUNKS).found.chunks
 
     def holds_answer(chunk: ChunkRecord) -> bool:
         text = texts(chunk.article_id)
