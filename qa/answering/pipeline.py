@@ -1,6 +1,6 @@
 """The answer path as one object: understand → retrieve → rank → read → decide and cite.
 
-The product (`qa.assistant.Assistant`), the evaluation's retrieval probe (qa/eval/run.py) and the trainers
+The product (`qa.assistant.Assistant`), the evaluation's retrieval probe (qa/eval/records.py) and the trainers
 (qa/train/) all go through `AnswerPipeline`, so what is evaluated and trained on is what answers.
 """
 
