@@ -183,8 +183,13 @@ def score_sentences(
     weights: ScorerWeights | None = None,
 ) -> list[ScoredSentence]:
     """Candidate sentences with their probability of answering the question, best first."""
+    return weigh(sentence_features(store, question, vector, retrieved), weights)
+
+
+def weigh(scored: list[ScoredSentence], weights: ScorerWeights | None = None) -> list[ScoredSentence]:
+    """Set each sentence's probability of answering from its features; the sentences best first (a new list:
+    `scored` keeps its order)."""
     weights = weights or default_weights()
-    scored = sentence_features(store, question, vector, retrieved)
     if not scored:
         return []
     probabilities = weights.probability(np.stack([s.features for s in scored]))

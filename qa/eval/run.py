@@ -3,7 +3,8 @@
 * `evaluate` asks a list of `GoldQuestion`s of one assistant and returns an `EvalResult` (qa/eval/results.py):
   one `QuestionRecord` per question (what was returned, its span, hit@k, EM/F1, retrieval ranks, latency) and
   the aggregate metrics defined in docs/metrics.md, overall, per question kind and per named subset (SQuAD's
-  tune/test halves).
+  tune/test halves). Each question's record is scored in qa/eval/records.py, the aggregates in
+  qa/eval/summary.py.
 * `run_eval` prepares the dataset and its index (qa/eval/datasets.py) and asks it; `add_eval_arguments` /
   `run_eval_cli` are the `qa eval` command.
 
@@ -20,10 +21,10 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from index.encoder import ModelError
 from qa.eval.datasets import DATASETS, HALVES, EvalSetupError, Half, PreparedDataset, prepare_dataset
@@ -33,37 +34,22 @@ from qa.eval.gold import (
 )
 from qa.eval.metrics import (
     QUESTION_KINDS,
-    abstention_scores,
-    exact_match,
-    percentile,
-    question_kind,
-    sentence_hit_at_k,
-    squad_exact_match,
-    squad_f1,
-    token_f1,
 )
+from qa.eval.records import ArticleTexts, RetrievalRanks, record_of, retrieval_ranks, score_given_sentence
 from qa.eval.results import (
     REPO_ROOT,
-    RETRIEVAL_KS,
-    CalibrationBin,
-    CitationScores,
     EvalResult,
     EvalSettings,
     IndexInfo,
-    KindScores,
     Metrics,
     QuestionRecord,
-    RetrievalScores,
-    ReturnedSentence,
-    SpanScores,
 )
+from qa.eval.summary import breakdown, summarize
 
 if TYPE_CHECKING:
     from index.encoder import Encoder
     from index.settings import Settings
-    from index.storage import ChunkRecord, StoreReader
     from qa.assistant import Assistant
-    from qa.models import Answer
     from qa.reader import Reader
     from qa.score import ScorerWeights
 
@@ -84,179 +70,10 @@ __all__ = [
     "summarize",
 ]
 
-# Retrieval is scored on more chunks than answer() reads (8), so recall@10/@20 show what a wider net would catch.
-RETRIEVAL_CHUNKS = 20
-CALIBRATION_BINS = 10
-
 
 # --------------------------------------------------------------------------------------------------------
 # Asking the questions
 # --------------------------------------------------------------------------------------------------------
-
-
-class _ArticleTexts:
-    """Article texts read once per evaluation (citations and chunks are checked against them)."""
-
-    def __init__(self, store: StoreReader) -> None:
-        self.store = store
-        self._texts: dict[str, str | None] = {}
-
-    def __call__(self, article_id: str) -> str | None:
-        if article_id not in self._texts:
-            found = self.store.articles([article_id])
-            self._texts[article_id] = found[0].text if found else None
-        return self._texts[article_id]
-
-
-class RetrievalRanks(NamedTuple):
-    """Where retrieval put the gold article and the gold chunk (1-based; None: not in the top 20)."""
-
-    article_scored: bool = False
-    article_rank: int | None = None
-    chunk_scored: bool = False
-    chunk_rank: int | None = None
-
-
-def _retrieval_ranks(assistant: Assistant, understood: str, gold: GoldQuestion, texts: _ArticleTexts) -> RetrievalRanks:
-    """Ranks of the gold article and gold chunk for one answerable question.
-
-    Article level: the retrieved chunks' articles, deduplicated in chunk order; relevant = the gold article.
-    Chunk level: relevant = a chunk of the gold article whose text holds a gold answer (any article's chunk
-    when the gold article is not named). A question whose gold article has no such chunk is not scored.
-    """
-    from qa.question import analyze
-    from qa.retrieve import retrieve
-
-    store = assistant.store
-    parsed = analyze(understood)
-    if store is None or store.facts().chunks == 0 or (not parsed.terms and not parsed.numbers):
-        # Nothing to search, or a question answer() refuses before retrieval: it counts as retrieving nothing.
-        return RetrievalRanks(gold.article_id is not None, None, gold.article_id is None, None)
-    vector = assistant.encoder.encode([understood])[0]
-    refs = retrieve(store, parsed, vector, chunks=RETRIEVAL_CHUNKS).chunks
-
-    def holds_answer(chunk: ChunkRecord) -> bool:
-        text = texts(chunk.article_id)
-        return text is not None and sentence_hit_at_k([text[chunk.start : chunk.end]], gold.answers, 1)
-
-    article_rank = None
-    if gold.article_id is not None:
-        ranked_articles = list(dict.fromkeys(r.article_id for r in refs))
-        if gold.article_id in ranked_articles:
-            article_rank = ranked_articles.index(gold.article_id) + 1
-        relevant = {c.ref for c in store.article_parts(gold.article_id)[1] if holds_answer(c)}
-        chunk_scored = bool(relevant)
-    else:
-        relevant = {c.ref for c in store.chunks(refs) if holds_answer(c)}
-        chunk_scored = True
-    chunk_rank = next((i for i, ref in enumerate(refs, start=1) if ref in relevant), None)
-    return RetrievalRanks(gold.article_id is not None, article_rank, chunk_scored, chunk_rank)
-
-
-def _returned(answer: Answer, texts: _ArticleTexts) -> list[ReturnedSentence]:
-    out = []
-    for sentence in answer.sentences if answer.found else []:
-        citation = sentence.citation
-        article_text = texts(citation.article_id)
-        out.append(
-            ReturnedSentence(
-                text=sentence.text,
-                score=sentence.score,
-                article_id=citation.article_id,
-                span=sentence.span.text if sentence.span else None,
-                marked=sentence.marked(),
-                verbatim=article_text is not None and article_text[citation.start : citation.end] == sentence.text,
-            )
-        )
-    return out
-
-
-def _hits(returned: ReturnedSentence, gold: GoldQuestion) -> bool:
-    """A returned sentence answers `gold`: it holds an answer, and when the gold names its sentence, it is that
-    sentence of that article or one of the gold's `also` sentences, the same fact in another report (so a
-    same-subject report of another date never counts, whatever its figure)."""
-    if not sentence_hit_at_k([returned.text], gold.answers, 1):
-        return False
-    if gold.sentence is None:
-        return True
-    mine = " ".join(returned.text.split()).lower()
-    for article_id, sentence in [(gold.article_id, gold.sentence), *gold.also]:
-        wanted = " ".join(sentence.split()).lower()
-        if returned.article_id == article_id and (wanted in mine or mine in wanted):
-            return True
-    return False
-
-
-def _record(
-    gold: GoldQuestion,
-    answer: Answer | None,
-    error: str | None,
-    latency_ms: float,
-    ranks: RetrievalRanks,
-    texts: _ArticleTexts | None,
-    top_k: int,
-) -> QuestionRecord:
-    returned = _returned(answer, texts) if answer is not None and texts is not None else []
-    abstained = answer is None or not answer.found or not returned
-    span_text = returned[0].span if returned else None
-    prediction = "" if abstained else (span_text if span_text is not None else returned[0].text)
-    hit_rank = next((k for k, r in enumerate(returned, start=1) if _hits(r, gold)), None)
-    hit = {k: hit_rank is not None and hit_rank <= k and k <= top_k for k in (1, 3, 5)}
-    citation_correct = None
-    if gold.answerable and gold.article_id is not None and not abstained:
-        citation_correct = returned[0].article_id == gold.article_id and returned[0].verbatim
-    return QuestionRecord(
-        id=gold.id,
-        question=gold.question,
-        understood_question=answer.understood_question if answer is not None else gold.question,
-        history=list(gold.history),
-        kind=question_kind(gold.question),
-        gold_type=gold.type,
-        answer_type=str(answer.answer_type) if answer is not None else "",
-        gold_answers=list(gold.answers),
-        gold_article_id=gold.article_id,
-        answerable=gold.answerable,
-        abstained=abstained,
-        message=answer.message if answer is not None else "",
-        error=error,
-        returned=returned,
-        span_text=span_text,
-        prediction=prediction,
-        hit_rank=hit_rank,
-        hit_at_1=hit[1],
-        hit_at_3=hit[3],
-        hit_at_5=hit[5],
-        squad_em=squad_exact_match(prediction, gold.answers),
-        squad_f1=squad_f1(prediction, gold.answers),
-        em=exact_match(prediction, gold.answers),
-        f1=token_f1(prediction, gold.answers),
-        article_scored=ranks.article_scored and gold.answerable,
-        article_rank=ranks.article_rank if gold.answerable else None,
-        chunk_scored=ranks.chunk_scored and gold.answerable,
-        chunk_rank=ranks.chunk_rank if gold.answerable else None,
-        citation_correct=citation_correct,
-        citations_verbatim=all(r.verbatim for r in returned) if returned else None,
-        top_score=returned[0].score if returned else None,
-        latency_ms=latency_ms,
-    )
-
-
-def _score_given_sentence(assistant: Assistant, store: StoreReader, gold: GoldQuestion, record: QuestionRecord) -> None:
-    """Score the span answering marks in the gold article's first sentence holding the first gold answer (SQuAD
-    dev's answer_start is that first occurrence), apart from retrieval and ranking."""
-    sentence = next(
-        (row.text for row in store.article_parts(gold.article_id or "")[0] if gold.answers[0] in row.text),
-        None,
-    )
-    if sentence is None:
-        return
-    titles = {a.id: a.title for a in store.articles([gold.article_id or ""], text=False)}
-    span = assistant.span_of(gold.question, sentence, titles.get(gold.article_id or "", ""))
-    prediction = span.text if span is not None else sentence
-    record.given_sentence, record.given_span = sentence, prediction
-    record.given_em, record.given_f1 = exact_match(prediction, gold.answers), token_f1(prediction, gold.answers)
-    record.given_squad_em = squad_exact_match(prediction, gold.answers)
-    record.given_squad_f1 = squad_f1(prediction, gold.answers)
 
 
 def _git_commit() -> str | None:
@@ -320,7 +137,7 @@ def evaluate(
         }
     )
     store = assistant.store
-    texts = _ArticleTexts(store) if store is not None else None
+    texts = ArticleTexts(store) if store is not None else None
     # Load lazily-initialised pieces (tokenizer, FAISS pages) before the clock starts: latency is per question.
     assistant.answer("What happened in the news this year?", top_k=top_k)
     started = time.perf_counter()
@@ -336,10 +153,10 @@ def evaluate(
         ranks = RetrievalRanks()
         if gold.answerable and texts is not None:
             understood = answer.understood_question if answer is not None else gold.question
-            ranks = _retrieval_ranks(assistant, understood, gold, texts)
-        record = _record(gold, answer, error, latency_ms, ranks, texts, top_k)
+            ranks = retrieval_ranks(assistant, understood, gold, texts)
+        record = record_of(gold, answer, error, latency_ms, ranks, texts, top_k)
         if gold.answerable and store is not None and gold.article_id is not None:
-            _score_given_sentence(assistant, store, gold, record)
+            score_given_sentence(assistant, store, gold, record)
         records.append(record)
     seconds = time.perf_counter() - started
     chosen = {name: set(ids) for name, ids in (subsets or {}).items()}
@@ -353,136 +170,6 @@ def evaluate(
         seconds=seconds,
         records=records,
     )
-
-
-# --------------------------------------------------------------------------------------------------------
-# Aggregates
-# --------------------------------------------------------------------------------------------------------
-
-
-def _mean(values: Sequence[float]) -> float:
-    return sum(values) / len(values) if values else 0.0
-
-
-def _span_scores(records: Sequence[QuestionRecord]) -> SpanScores:
-    return SpanScores(
-        n=len(records),
-        squad_em=_mean([r.squad_em for r in records]),
-        squad_f1=_mean([r.squad_f1 for r in records]),
-        em=_mean([r.em for r in records]),
-        f1=_mean([r.f1 for r in records]),
-    )
-
-
-def _retrieval_scores(ranks: Sequence[int | None]) -> RetrievalScores:
-    return RetrievalScores(
-        n=len(ranks),
-        recall={str(k): _mean([float(r is not None and r <= k) for r in ranks]) for k in RETRIEVAL_KS},
-        mrr=_mean([1.0 / r if r else 0.0 for r in ranks]),
-    )
-
-
-def _calibration(records: Sequence[QuestionRecord]) -> list[CalibrationBin]:
-    """Answered questions binned by their top sentence's score; each bin's share of hit@1."""
-    bins: list[CalibrationBin] = []
-    answered = [(r.top_score, r.hit_at_1) for r in records if r.top_score is not None]
-    for i in range(CALIBRATION_BINS):
-        low, high = i / CALIBRATION_BINS, (i + 1) / CALIBRATION_BINS
-        last = i == CALIBRATION_BINS - 1  # the top bin includes a score of exactly 1
-        inside = [(s, hit) for s, hit in answered if low <= s < high or (last and s == high)]
-        if inside:
-            bins.append(
-                CalibrationBin(
-                    low=low,
-                    high=high,
-                    n=len(inside),
-                    mean_score=_mean([s for s, _ in inside]),
-                    hit_at_1=_mean([float(hit) for _, hit in inside]),
-                )
-            )
-    return bins
-
-
-def summarize(records: Sequence[QuestionRecord], top_k: int = 5) -> Metrics:
-    """Aggregate metrics over `records` (see docs/metrics.md); sentence metrics over answerable questions only."""
-    answerable = [r for r in records if r.answerable]
-    unanswerable = [r for r in records if not r.answerable]
-    latencies = [r.latency_ms for r in records]
-    cited = [r for r in records if r.citation_correct is not None]
-    checked = [r for r in records if r.citations_verbatim is not None]
-    return Metrics(
-        n_questions=len(records),
-        n_answerable=len(answerable),
-        n_unanswerable=len(unanswerable),
-        n_errors=sum(r.error is not None for r in records),
-        hit_at={
-            str(k): _mean([float(r.hit_rank is not None and r.hit_rank <= k) for r in answerable])
-            for k in range(1, top_k + 1)
-        },
-        spans={
-            "all": _span_scores(records),
-            "answerable": _span_scores(answerable),
-            "unanswerable": _span_scores(unanswerable),
-        },
-        retrieval={
-            "article": _retrieval_scores([r.article_rank for r in answerable if r.article_scored]),
-            "chunk": _retrieval_scores([r.chunk_rank for r in answerable if r.chunk_scored]),
-        },
-        abstention=abstention_scores(records),
-        citation=CitationScores(
-            n_scored=len(cited),
-            correct=_mean([float(bool(r.citation_correct)) for r in cited]),
-            n_checked=len(checked),
-            verbatim=_mean([float(bool(r.citations_verbatim)) for r in checked]),
-        ),
-        latency_ms={
-            "p50": percentile(latencies, 50) if latencies else 0.0,
-            "p95": percentile(latencies, 95) if latencies else 0.0,
-            "mean": _mean(latencies),
-            "max": max(latencies, default=0.0),
-        },
-        calibration=_calibration(records),
-        given_sentence=_given_scores(records),
-    )
-
-
-def _given_scores(records: Sequence[QuestionRecord]) -> SpanScores | None:
-    given = [r for r in records if r.given_em is not None]
-    if not given:
-        return None
-    return SpanScores(
-        n=len(given),
-        squad_em=_mean([r.given_squad_em or 0.0 for r in given]),
-        squad_f1=_mean([r.given_squad_f1 or 0.0 for r in given]),
-        em=_mean([r.given_em or 0.0 for r in given]),
-        f1=_mean([r.given_f1 or 0.0 for r in given]),
-    )
-
-
-def breakdown(
-    records: Sequence[QuestionRecord],
-    group_of: Callable[[QuestionRecord], str | None],
-    order: Sequence[str] = (),
-) -> dict[str, KindScores]:
-    """Per-group scores (n, hit@1, hit@3, EM, F1, abstention share); groups in `order` first, then by name."""
-    groups: dict[str, list[QuestionRecord]] = {}
-    for record in records:
-        groups.setdefault(group_of(record) or "unknown", []).append(record)
-    names = [g for g in order if g in groups] + sorted(g for g in groups if g not in order)
-    result = {}
-    for name in names:
-        members = groups[name]
-        answerable = [r for r in members if r.answerable]
-        result[name] = KindScores(
-            n=len(members),
-            n_answerable=len(answerable),
-            hit_at_1=_mean([float(r.hit_at_1) for r in answerable]),
-            hit_at_3=_mean([float(r.hit_at_3) for r in answerable]),
-            em=_mean([r.em for r in members]),
-            f1=_mean([r.f1 for r in members]),
-            abstained=_mean([float(r.abstained) for r in members]),
-        )
-    return result
 
 
 def run_eval(

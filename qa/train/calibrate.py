@@ -1,8 +1,8 @@
 """Fit how the answering path uses the trained cross-encoder, on SQuAD dev's tune half only, and write it into
 qa/reader/reader.json (`qa train-reader calibrate`).
 
-For each tune question the product's own retrieval and linear scorer rank the candidates, and the reader reads
-the best MAX_DEPTH of them. From that:
+For each tune question the answer path's own retrieval and linear scorer (qa/answering/) rank the candidates,
+and the reader reads the best MAX_DEPTH of them. From that:
 - the blend: a logistic regression from (logit of the linear probability, reader logit) to "this sentence holds
   a gold answer", over SQuAD v1.1 tune questions;
 - the depth: how many candidates the reader reads, the fewest whose blended hit@1 is within DEPTH_SLACK of the
@@ -23,6 +23,7 @@ import dataclasses
 import json
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +31,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from index.encoder import load_encoder
+from qa.answering import AnswerPipeline, as_asked
 from qa.eval.gold import GoldQuestion, load_squad
 from qa.eval.metrics import exact_match, sentence_hit_at_k, token_f1
 from qa.models import AnswerType
 from qa.question import analyze
 from qa.reader import READER_DIR, Reader, load_reader, logit, reader_span
-from qa.retrieve import retrieve
-from qa.score import score_sentences
 from qa.spans import extract_span
 
 SQUAD_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "bench" / "squad"
@@ -70,23 +70,26 @@ class Asked:
 
 
 def collect(assistant: Any, reader: Reader, questions: list[GoldQuestion]) -> list[Asked]:
-    """Each question's MAX_DEPTH best candidates under the linear scorer, read by the reader."""
-    store = assistant.store
+    """Each question's MAX_DEPTH best candidates under the linear scorer, read by the reader.
+
+    The candidates are the answer path's own (`AnswerPipeline.candidates`) for the question as asked, without the
+    time prior or a reader (`reader` is the one being calibrated and reads them apart, unblended).
+    """
+    pipeline = AnswerPipeline(
+        encoder=assistant.encoder, store=assistant.store, weights=assistant.weights, time_aware=False
+    )
     out = []
     for q in tqdm(questions, desc="reading candidates"):
-        parsed = analyze(q.question)
-        vector = assistant.encoder.encode([q.question])[0]
-        ranked = score_sentences(store, parsed, vector, retrieve(store, parsed, vector), assistant.weights)
-        top = ranked[:MAX_DEPTH]
-        titles = {a.id: a.title for a in store.articles({s.article_id for s in top}, text=False)}
-        readings = reader.read(q.question, [(titles.get(s.article_id, ""), s.text) for s in top])
+        understood = as_asked(q.question, date.today())
+        top = pipeline.candidates(understood).ranked[:MAX_DEPTH]
+        readings = pipeline.reading.readings(reader, q.question, top)
         candidates = [
             Candidate(
                 s.text, s.score, r.logit, r.start, r.end, bool(q.answers) and sentence_hit_at_k([s.text], q.answers, 1)
             )
             for s, r in zip(top, readings, strict=True)
         ]
-        out.append(Asked(q.question, parsed.answer_type.value, q.answers, candidates))
+        out.append(Asked(q.question, understood.question.answer_type.value, q.answers, candidates))
     return out
 
 

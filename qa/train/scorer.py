@@ -1,11 +1,11 @@
 """Fit the sentence scorer's weights (qa/scorer_weights.json) on the tuning half of SQuAD v1.1.
 
-For every tuning question the product's own retrieval gives candidate sentences and `sentence_features`
-their feature vectors; a sentence is positive when it holds a gold answer (normalised match). Ranking weights
-start from a listwise softmax fit and are then tuned by coordinate ascent directly on hit@1, stopped early on a
-held-out fifth of the tuning questions; one logistic calibration turns the top ranking score into the
-probability that the top sentence answers, so a single threshold drives abstention. The calibration is best
-fitted on SQuAD v2.0 (--calibrate-index), whose unanswerable questions show what an unanswered top sentence
+For every tuning question the answer path's own retrieval (qa/answering/) gives candidate sentences and
+`sentence_features` their feature vectors; a sentence is positive when it holds a gold answer (normalised
+match). Ranking weights start from a listwise softmax fit and are then tuned by coordinate ascent directly on
+hit@1, stopped early on a held-out fifth of the tuning questions; one logistic calibration turns the top ranking
+score into the probability that the top sentence answers, so a single threshold drives abstention. The calibration is
+best fitted on SQuAD v2.0 (--calibrate-index), whose unanswerable questions show what an unanswered top sentence
 scores. Only the "tune" titles are used for fitting; the "test" titles are only reported.
 """
 
@@ -16,16 +16,16 @@ import itertools
 import json
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from qa.answering import AnswerPipeline, as_asked
 from qa.eval.gold import GoldQuestion, load_squad
 from qa.eval.metrics import sentence_hit_at_k
-from qa.question import analyze
-from qa.retrieve import retrieve
-from qa.score import FEATURES, sentence_features
+from qa.score import FEATURES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQUAD = REPO_ROOT.parent / "shared" / "bench" / "squad" / "dev-v1.1.json"
@@ -41,13 +41,15 @@ class Group:
 
 
 def collect_groups(assistant, questions: list[GoldQuestion], progress: bool = True) -> list[Group]:  # type: ignore[no-untyped-def]
-    """Retrieve candidates for each question and label them by whether they hold a gold answer."""
+    """Each question's candidates, as the answer path retrieves them (`AnswerPipeline.candidates`) for the question
+    as asked, with their features in retrieval order, labelled by whether they hold a gold answer."""
     groups = []
-    store = assistant.store
+    # Features only: neither the reader nor the time prior changes them.
+    pipeline = AnswerPipeline(
+        encoder=assistant.encoder, store=assistant.store, weights=assistant.weights, time_aware=False
+    )
     for q in tqdm(questions, desc="features", disable=not progress):
-        parsed = analyze(q.question)
-        vector = assistant.encoder.encode([q.question])[0]
-        scored = sentence_features(store, parsed, vector, retrieve(store, parsed, vector))
+        scored = pipeline.candidates(as_asked(q.question, date.today())).scored
         if not scored:
             continue
         labels = np.array([sentence_hit_at_k([s.text], q.answers, 1) for s in scored], dtype=np.float64)

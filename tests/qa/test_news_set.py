@@ -114,8 +114,8 @@ def test_news_small_reads_the_span_and_unanswerable_parts() -> None:
 
 def test_another_report_of_the_same_answer_counts_only_where_listed() -> None:
     from qa.eval.gold import GoldQuestion
+    from qa.eval.records import hits
     from qa.eval.results import ReturnedSentence
-    from qa.eval.run import _hits
 
     gold = GoldQuestion(
         id="q",
@@ -129,8 +129,8 @@ def test_another_report_of_the_same_answer_counts_only_where_listed() -> None:
     def returned(article_id: str, text: str) -> ReturnedSentence:
         return ReturnedSentence(text=text, score=0.9, article_id=article_id, span=None, marked=text, verbatim=True)
 
-    assert _hits(returned("bbc-sport-348", gold.sentence or ""), gold)
-    assert _hits(returned("bbc-sport-307", gold.also[0][1]), gold)
+    assert hits(returned("bbc-sport-348", gold.sentence or ""), gold)
+    assert hits(returned("bbc-sport-307", gold.also[0][1]), gold)
     # The same name in an article not listed, or in a listed article's other sentence, is not a hit.
-    assert not _hits(returned("bbc-sport-999", gold.also[0][1]), gold)
-    assert not _hits(returned("bbc-sport-307", "Mike Ruddock named his team."), gold)
+    assert not hits(returned("bbc-sport-999", gold.also[0][1]), gold)
+    assert not hits(returned("bbc-sport-307", "Mike Ruddock named his team."), gold)
