@@ -19,9 +19,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from index.models import IndexStoreError
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = REPO_ROOT / "corpus"
+from newsqa.paths import CORPUS_DIR as DEFAULT_CORPUS
 
 
 def _default_index_dir() -> Path:

@@ -32,10 +32,9 @@ from index.storage import (
     open_writer,
 )
 from index.storage.milvus import MilvusReader, schema, writer
+from newsqa.paths import REPO_ROOT
 from tests.index.storage.conftest import prepare
 from tests.milvus_server import Served, lite_server_at
-
-REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -309,7 +308,7 @@ def test_a_lite_server_serves_writers_and_readers_in_other_processes(
     def read_elsewhere() -> dict:
         done = subprocess.run(
             [sys.executable, "-c", READ_IN_ANOTHER_PROCESS, lite_server.url, json.dumps(list(model.__dict__.values()))],
-            capture_output=True, text=True, cwd=REPO, timeout=120, check=True,
+            capture_output=True, text=True, cwd=REPO_ROOT, timeout=120, check=True,
         )  # fmt: skip
         return json.loads(done.stdout.strip().splitlines()[-1])
 
