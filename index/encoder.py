@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.models import IndexStoreError
 from index.settings import Settings
 from index.threads import thread_count
+from newsqa.errors import NewsQAError
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -38,7 +38,7 @@ EXPORT_FORMAT = 1  # bump when the export or quantisation recipe changes: cached
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-class ModelError(IndexStoreError):
+class ModelError(NewsQAError):
     """The packaged embedding model is missing or is not the expected file."""
 
 

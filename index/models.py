@@ -7,6 +7,7 @@ import re
 from pydantic import BaseModel, Field
 
 from index.dates import TimeMention
+from newsqa.errors import NewsQAError
 
 
 class Article(BaseModel):
@@ -92,7 +93,7 @@ class IngestReport(BaseModel):
         return "\n".join([text, *(f"  skipped {p}" for p in self.problems)])
 
 
-class IndexStoreError(Exception):
+class IndexStoreError(NewsQAError):
     """Base of the index's errors: the message says what to do."""
 
 

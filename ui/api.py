@@ -31,8 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Mount, Route
 
-from index.models import IndexStoreError
 from index.settings import Settings
+from newsqa.errors import NewsQAError
 from qa.assistant import Assistant
 from qa.models import Answer, SearchFilter
 from ui.arguments import MAX_QUESTION_CHARS, MAX_TOP_K  # the chat's limits, so every way in takes the same
@@ -358,8 +358,8 @@ def api_routes(
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"error": _validation_message(exc)}, status_code=422)
 
-    @api.exception_handler(IndexStoreError)
-    async def index_error(request: Request, exc: IndexStoreError) -> JSONResponse:
+    @api.exception_handler(NewsQAError)  # the index's or a model's: unavailable until someone acts on the message
+    async def product_error(request: Request, exc: NewsQAError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=503)
 
     @api.exception_handler(Exception)
@@ -374,7 +374,7 @@ def api_routes(
     async def healthz(request: Request) -> JSONResponse:
         try:
             warning = assistant.stats().warning
-        except IndexStoreError as exc:
+        except NewsQAError as exc:
             return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
         return JSONResponse(Health(status="degraded" if warning else "ok").model_dump())
 

@@ -1,5 +1,5 @@
 """The `qa` command line: its parser (one subcommand per command group's module), and `main`, which runs the
-subcommand named and turns the index's errors into exit code 2."""
+subcommand named and turns the product's errors into exit code 2."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def command_of(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `qa` console script; returns the exit code."""
-    from index.models import IndexStoreError
+    from newsqa.errors import NewsQAError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     command = command_of(argv)
@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.func(args))
-    except IndexStoreError as exc:
+    except NewsQAError as exc:  # the index's, a model's: the message says what to do
         print(f"qa: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
