@@ -29,10 +29,14 @@ Period = str  # "day" | "week" | "month" | "quarter" | "year"
 EARLIEST_DATE = date(1500, 1, 1)
 LATEST_DATE = date(2500, 12, 31)
 
-_MONTHS = (
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
-).split()
+# The month names, in order, and their abbreviations: the one list that reading dates (here and in the readers'
+# metadata) and marking them in answers (qa.spans) go by.
+MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december",
+)  # fmt: skip
+MONTH_ABBREVIATIONS = ("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec")
+_MONTHS = [*MONTH_NAMES, *MONTH_ABBREVIATIONS]
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 _DEICTIC = {"yesterday", "today", "tomorrow", "tonight"}
 _UNITS = {"week", "month", "year", "weekend"}

@@ -28,6 +28,11 @@ class Article(BaseModel):
     )
 
 
+# An article's own fields, in the model's order, without `fields` (its open metadata, kept apart): what a store
+# keeps in an article's row and reads back.
+ARTICLE_COLUMNS = tuple(name for name in Article.model_fields if name != "fields")
+
+
 class Sentence(BaseModel):
     """A sentence of an article, with character offsets into `Article.text`."""
 
@@ -95,14 +100,6 @@ class IngestReport(BaseModel):
 
 class IndexStoreError(NewsQAError):
     """Base of the index's errors: the message says what to do."""
-
-
-class IngestError(IndexStoreError):
-    """One input could not be read; carries the file and line."""
-
-    def __init__(self, path: str, reason: str, line: int | None = None) -> None:
-        self.problem = Problem(path=path, line=line, reason=reason)
-        super().__init__(str(self.problem))
 
 
 class IndexMismatchError(IndexStoreError):

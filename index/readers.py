@@ -29,7 +29,7 @@ from index.clean import (
     has_content,
     normalize_line,
 )
-from index.dates import EARLIEST_DATE, LATEST_DATE
+from index.dates import EARLIEST_DATE, LATEST_DATE, MONTH_NAMES
 from index.metadata import (
     AUTHOR_KEYS,
     DATE_KEYS,
@@ -59,20 +59,6 @@ _SOURCE_FIELDS = SOURCE_KEYS
 _AUTHOR_FIELDS = AUTHOR_KEYS
 _ID_FIELDS = ID_KEYS
 
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:$|[T\s])")
 _SLASHED_ISO_DATE = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:$|[T\s])")
 # "07 Jan 2020", "Tue, 07 Jan 2020 10:00 GMT", "26-FEB-1987 15:01:11.79" (Reuters-21578).
@@ -672,7 +658,7 @@ def _month_number(name: str) -> int | None:
     # "Jan", "Sept" and "January" name a month; "Ma", "Monday" or "Janx" do not.
     if len(name) < 3:
         return None
-    return next((number for number, month in enumerate(_MONTHS, start=1) if month.startswith(name)), None)
+    return next((number for number, month in enumerate(MONTH_NAMES, start=1) if month.startswith(name)), None)
 
 
 def _iso(year: int, month: int, day: int) -> str | None:

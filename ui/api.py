@@ -319,11 +319,8 @@ def api_routes(
         article = assistant.article(article_id)
         if article is None:
             raise HTTPException(404, f"no article with id {article_id!r}")
-        return ArticleOut(
-            id=article.id, title=article.title, text=article.text, source=article.source, date=article.date,
-            url=article.url, author=article.author, origin=Path(article.origin).name if article.origin else "",
-            fields=article.fields,
-        )  # fmt: skip
+        shown = article.model_dump(exclude={"origin", "content_hash"})
+        return ArticleOut(**shown, origin=Path(article.origin).name if article.origin else "")
 
     @api.delete(
         "/articles/{article_id}", response_model=Removed, dependencies=guarded, responses=_ERRORS,
