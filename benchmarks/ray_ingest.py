@@ -78,9 +78,9 @@ def main() -> int:
 
     import ray
 
-    from index.distributed import ingest_with_ray
     from index.encoder import load_encoder
     from index.ingest import Ingestor
+    from index.ingest.distributed import ingest_with_ray
     from index.settings import Settings
 
     encoder = load_encoder()

@@ -35,13 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 import numpy as np
 
-from index.chunks import make_chunks
 from index.encoder import Encoder, load_encoder
-from index.ingest import Ingestor, split_article
+from index.ingest import Ingestor
+from index.ingest.chunks import make_chunks
+from index.ingest.prepare import split_article
 from index.models import Article
-from index.sentences import split_sentences
 from index.settings import Settings
 from index.storage import ChunkRef, SentenceRef, StoreReader, model_stamp, open_store
+from index.text.sentences import split_sentences
 from newsqa.paths import BENCHMARK_RESULTS_DIR, NEWS_BENCH_DIR, SQUAD_DIR
 
 DEFAULT_OUT = BENCHMARK_RESULTS_DIR / "scale.json"

@@ -4,7 +4,7 @@
 
 The cases are files of at most QA_MAX_FILE_BYTES (20 MiB) built to cost the most per byte: one line without
 punctuation, Chinese without punctuation, one JSON record or HTML paragraph holding it all, an HTML page of
-600,000 small paragraphs and one with as many tags as index.readers.MAX_HTML_TAGS lets through, the largest
+600,000 small paragraphs and one with as many tags as index.readers.html_page.MAX_HTML_TAGS lets through, the largest
 article accepted (just under QA_MAX_ARTICLE_CHARS, distinct words so that nothing is embedded once for many
 chunks), and a JSON Lines file of such articles (slow: it embeds 20 MB of text, ten minutes or more on two
 cores). Prints one JSON line per case (peak RSS of the ingest process from getrusage, seconds, exit code, the

@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, Field
 
-from index.dates import TimeMention
+from index.text.dates import TimeMention
 from newsqa.errors import NewsQAError
 
 

@@ -6,7 +6,8 @@ callers that know a narrower failure still catch it by its own name where it is 
     ├── IndexStoreError (index.models): the index on disk and its settings
     │   ├── IndexMismatchError, IndexNotFoundError (index.models), IndexCorruptError (index.storage)
     │   ├── StoreUnavailableError (index.storage), SettingsFileError (index.settings, also a ValueError)
-    │   └── NoArticleTextError (index.clean)
+    │   └── NoArticleTextError (index.text.clean)
+    ├── DocumentError (index.readers.document): a PDF or Word file that gives no article text
     ├── ModelError (index.encoder): a packaged model (the encoder, the reader) missing or not the expected file
     └── GoldFormatError (qa.eval.gold, also a ValueError): a gold set that cannot be read
 """

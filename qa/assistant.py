@@ -16,13 +16,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from index.dates import TimeMention, says_its_year
-from index.documents import page_at
 from index.encoder import Encoder, load_encoder
-from index.ingest import Ingestor, Progress
+from index.ingest import Ingestor
+from index.ingest.progress import Progress
 from index.models import Article, IndexNotFoundError, IngestReport
+from index.readers.pdf_document import page_at
 from index.settings import Settings
 from index.storage import SentenceRef, StoreReader, TimePreference, model_stamp, open_store
+from index.text.dates import TimeMention, says_its_year
 from qa.cross_encoder import Reading
 from qa.followup import Turn, rewrite
 from qa.models import Answer, AnswerType, Citation, CitedSentence, QuestionTime, SearchFilter, Span

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.lexical import tokenize
+from index.text.tokenize import tokenize
 from qa.models import Answer, AnswerType
 from qa.question import WH_WORDS, answer_type_of
 

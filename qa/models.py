@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from index.dates import says_its_year
+from index.text.dates import says_its_year
 
 if TYPE_CHECKING:
     from index.storage.api import Filter

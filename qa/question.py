@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from index.lexical import tokenize, words
+from index.text.tokenize import tokenize, words
 from qa.models import AnswerType
 
 _YEAR = re.compile(r"\b(1[6-9]\d\d|20\d\d)s?\b")

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index.lexical import tokenize
 from index.storage import ChunkRef, SentenceRef, StoreReader
+from index.text.tokenize import tokenize
 from qa.question import Question, years_in
 from qa.retrieve import Retrieved
 from qa.spans import answer_type_fit

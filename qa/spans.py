@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.dates import MONTH_ABBREVIATIONS, MONTH_NAMES
-from index.lexical import STOPWORDS, stem, words
+from index.text.dates import MONTH_ABBREVIATIONS, MONTH_NAMES
+from index.text.tokenize import STOPWORDS, stem, words
 from qa.models import AnswerType, Span
 from qa.question import Question
 

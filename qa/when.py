@@ -4,7 +4,7 @@ over candidate sentences that prefers what was reported for that time.
 News questions are about time: "what was the trade surplus last month?" asked on 30 April 1987 means March
 1987, and the article that answers it is the one that reports March (usually published in April), not the
 February report of a month earlier. `read_time` resolves the question's expression against the as-of date
-(index.dates, dateparser underneath); `time_prior` scores a candidate sentence by what its own time expressions
+(index.text.dates, dateparser underneath); `time_prior` scores a candidate sentence by what its own time expressions
 say (resolved at ingest against its article's date, so "last year" in a January 2020 article is 2019), by what
 its article says elsewhere and in its title, by its article's date, and against articles dated after the as-of
 date. It is a preference added to the sentence's log-odds, never a filter: undated articles still answer.
@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from index.dates import EARLIEST_DATE, LATEST_DATE, TimeMention, describe_range, says_its_year, time_mentions
+from index.text.dates import EARLIEST_DATE, LATEST_DATE, TimeMention, describe_range, says_its_year, time_mentions
 from qa.models import QuestionTime
 
 # Words that ask for the newest figure; "recently" also stands for the last 30 days.

@@ -317,3 +317,54 @@ def test_settings_file_example_is_read(block: Block, tmp_path: Path, monkeypatch
     for key, value in data.items():
         if not isinstance(value, dict):
             assert str(getattr(settings, key)) == str(value), key
+
+
+# `index.text.sentences.MAX_SENTENCE_CHARS`, `qa.retrieve.retrieve`, `index/text/dates.py`,
+# `tests/index/test_readers.py::test_…`: code the prose names, in backticks.
+_DOTTED_NAME = re.compile(r"`((?:index|qa|ui)(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
+_REPO_PATH = re.compile(r"`((?:index|qa|ui|benchmarks|scripts|tests|corpus)/[\w./-]*)(?:::[^`]*)?`")
+
+
+def _resolves(dotted: str) -> bool:
+    """Whether `dotted` is a module of this checkout, or a name inside the longest such module that prefixes it
+    (a module found elsewhere, e.g. in another installed copy of the project, does not count)."""
+    import importlib
+    import types
+
+    def ours(module: object) -> bool:
+        file = getattr(module, "__file__", None)
+        return file is not None and Path(file).resolve().is_relative_to(REPO_ROOT)
+
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found: object = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        if not ours(found):
+            continue
+        for name in parts[cut:]:
+            found = getattr(found, name, None)
+            if found is None or (isinstance(found, types.ModuleType) and not ours(found)):
+                return False
+        return True
+    return False
+
+
+def test_the_code_the_docs_name_exists() -> None:
+    """A module moved or a constant renamed leaves no doc pointing at where it was."""
+    named = 0
+    for path in DOCS:
+        text = path.read_text(encoding="utf-8")
+        for dotted in _DOTTED_NAME.findall(text):
+            named += 1
+            assert _resolves(dotted), f"{path.name}: `{dotted}` names no module or name of this project"
+        for relative in _REPO_PATH.findall(text):
+            named += 1
+            assert (REPO_ROOT / relative).exists(), f"{path.name}: `{relative}` is no file or folder of this project"
+    assert named >= 20, "the pattern finds no names: the check would pass whatever the docs say"
+
+
+def test_the_doc_name_check_fails_for_what_is_not_there() -> None:
+    assert _resolves("index.text.sentences.MAX_SENTENCE_CHARS") and _resolves("qa.retrieve")
+    assert not _resolves("index.readers.MAX_HTML_TAGS") and not _resolves("index.lexical.tokenize")

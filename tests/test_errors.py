@@ -10,9 +10,11 @@ import pytest
 
 from index.encoder import ModelError
 from index.models import IndexMismatchError, IndexNotFoundError, IndexStoreError
+from index.readers.document import DocumentError
 from index.settings import SettingsFileError
 from index.storage import StoreUnavailableError
 from index.storage.local.segments import IndexCorruptError
+from index.text.clean import NoArticleTextError
 from newsqa.errors import NewsQAError
 from qa import cli
 from qa.eval.gold import GoldFormatError
@@ -21,7 +23,7 @@ from qa.eval.gold import GoldFormatError
 @pytest.mark.parametrize(
     "error",
     [IndexStoreError, IndexMismatchError, IndexNotFoundError, IndexCorruptError, StoreUnavailableError,
-     SettingsFileError, ModelError, GoldFormatError],
+     SettingsFileError, NoArticleTextError, DocumentError, ModelError, GoldFormatError],
     ids=lambda e: e.__name__,
 )  # fmt: skip
 def test_every_product_error_derives_from_the_root(error: type[Exception]) -> None:

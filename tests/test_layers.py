@@ -1,5 +1,6 @@
 """The layers hold: everything above index/ (qa/ with its evaluation and trainers, ui/, the benchmarks) reaches the
-index only through the storage interface (`index.storage`), never a backend's internals.
+index only through the storage interface (`index.storage`), never a backend's internals; and inside index/, each
+package imports only the packages beneath it (`PACKAGE_RULES`).
 
 Imports are read from each file's syntax tree (plain, `from` and function-level imports, and
 `importlib.import_module` / `__import__` with a literal name), so a comment or a string that merely names a
@@ -20,13 +21,13 @@ CONSUMERS = ("qa", "ui", "benchmarks")
 FORBIDDEN_MODULES = (
     "index.store",
     "index.segments",
-    "index.pending",
+    "index.ingest.pending",
     "index.storage.local",
     "index.storage.milvus",
 )
-# index.lexical is shared for its tokenizer (questions and the index must cut words alike); its BM25 engine is
+# index.text.tokenize is shared for its tokenizer (questions and the index must cut words alike); its BM25 engine is
 # the local backend's.
-FORBIDDEN_NAMES = {"index.lexical": {"Lexical", "Postings", "K1", "B"}}
+FORBIDDEN_NAMES = {"index.text.tokenize": {"Lexical", "Postings", "K1", "B"}}
 
 
 def _forbidden_module(name: str) -> bool:
@@ -63,6 +64,39 @@ def violations(source: str) -> list[str]:
     return sorted(set(bad))
 
 
+# Inside index/: the index modules a package may import (itself always). text/ is pure string processing (the
+# records and errors of index.models are shared by all); readers turn files into raw articles with it, knowing
+# nothing of ingest, the encoder or the store; the store knows nothing of ingest; ingest stands on all of them.
+PACKAGE_RULES: dict[str, tuple[str, ...]] = {
+    "index.text": ("index.models",),
+    "index.readers": ("index.text", "index.models", "index.settings"),
+    "index.storage": ("index.text", "index.readers", "index.models", "index.settings", "index.encoder"),
+    "index.ingest": ("index.text", "index.readers", "index.models", "index.settings", "index.encoder", "index.storage"),
+}
+
+
+def _within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def package_violations(source: str, package: str) -> list[str]:
+    """The imports of `source`, a module of `package`, of index modules that `PACKAGE_RULES` does not allow it."""
+    allowed = (package, *PACKAGE_RULES[package])
+    bad = []
+    for line, module, name in imported(source):
+        if name is not None or not _within(module, "index") or module == "index":
+            continue  # `from a import b` is judged by its a.b entry
+        if not any(_within(module, ok) for ok in allowed):
+            bad.append(f"line {line}: {module}")
+    return sorted(set(bad))
+
+
+def package_files() -> list[tuple[str, Path]]:
+    return sorted(
+        (package, path) for package in PACKAGE_RULES for path in (ROOT / package.replace(".", "/")).rglob("*.py")
+    )
+
+
 def consumer_files() -> list[Path]:
     return sorted(p for folder in CONSUMERS for p in (ROOT / folder).rglob("*.py"))
 
@@ -84,12 +118,12 @@ def test_consumers_use_only_the_storage_interface(path: Path) -> None:
     [
         "from index.store import IndexStore",
         "import index.segments",
-        "import index.pending as pending",
+        "import index.ingest.pending as pending",
         "from index import store",
         "from index.storage import local",
         "from index.storage.local.reader import LocalReader",
         "def f():\n    from index.store import live_name\n",
-        "from index.lexical import tokenize, Lexical",
+        "from index.text.tokenize import tokenize, Lexical",
         "import importlib\nimportlib.import_module('index.storage.milvus')",
     ],
 )
@@ -101,13 +135,51 @@ def test_the_check_catches_each_way_of_importing_internals(source: str) -> None:
     "source",
     [
         "from index.storage import StoreReader, open_store",
-        "from index.lexical import tokenize, words",
+        "from index.text.tokenize import tokenize, words",
         "# from index.store import IndexStore\nx = 'index.segments'",
         "from index.models import Article",
     ],
 )
 def test_the_check_allows_the_interface(source: str) -> None:
     assert violations(source) == []
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "index" / "ingest").rglob("*.py")), ids=lambda p: p.name)
+def test_ingest_reaches_the_store_only_through_its_interface(path: Path) -> None:
+    found = [v for v in violations(path.read_text(encoding="utf-8")) if not v.split(": ")[1].startswith("index.ingest")]
+    assert found == [], f"{path.relative_to(ROOT)} imports backend internals"
+
+
+def test_each_ruled_package_is_found() -> None:
+    assert {package for package, _ in package_files()} == set(PACKAGE_RULES)
+
+
+@pytest.mark.parametrize(
+    ("package", "path"), package_files(), ids=lambda v: v.relative_to(ROOT).as_posix() if isinstance(v, Path) else v
+)
+def test_index_packages_import_only_what_lies_beneath_them(package: str, path: Path) -> None:
+    found = package_violations(path.read_text(encoding="utf-8"), package)
+    assert found == [], f"{path.relative_to(ROOT)} imports above its layer"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from index.ingest import Ingestor",
+        "from index import encoder",
+        "import index.storage",
+        "def f():\n    from index.settings import Settings\n",
+    ],
+)
+def test_the_package_check_catches_an_import_from_above(source: str) -> None:
+    assert package_violations(source, "index.text")
+
+
+def test_the_package_check_allows_itself_and_what_lies_beneath() -> None:
+    source = "from index.text.dates import TimeMention\nfrom index.models import Problem\nimport re\n"
+    assert package_violations(source, "index.text") == []
+    assert package_violations(source + "from index.readers.raw import RawArticle\n", "index.readers") == []
+    assert package_violations("from index.readers import RawArticle\n", "index.text")
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "ui").rglob("*.py")), ids=lambda p: p.relative_to(ROOT).as_posix())

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from index.metadata import DATE_KEYS, SOURCE_KEYS, field_key, scalar_text
+from index.readers.metadata import DATE_KEYS, SOURCE_KEYS, field_key, scalar_text
 from qa.models import Answer, SearchFilter
 
 MAX_TOP_K = 10

@@ -24,8 +24,8 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
-from index.dates import TimeMention
 from index.models import Article, Chunk, IndexStoreError, Sentence
+from index.text.dates import TimeMention
 
 # The sentence number under which an article's title's time expressions are kept (`StoreReader.times`).
 TITLE = -1
@@ -193,7 +193,7 @@ class StoreReader(Protocol):
     def search_words(
         self, terms: Sequence[str], k: int, where: Filter | None = None, prefer: TimePreference | None = None
     ) -> list[Hit]:
-        """The `k` chunks best matching the question's terms (as `index.lexical.tokenize` gives them) by BM25 with
+        """The `k` chunks best matching the question's terms (as `index.text.tokenize.tokenize` gives them) by BM25 with
         collection-wide statistics, best first."""
         ...
 

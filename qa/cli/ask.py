@@ -42,7 +42,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         questions = [args.question]
     narrowed = None
     if args.where:
-        from index.readers import parse_field_map
+        from index.readers.json_records import parse_field_map
         from qa.models import SearchFilter
 
         try:

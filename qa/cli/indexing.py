@@ -14,7 +14,7 @@ from qa.cli.options import AddCommand, open_assistant, settings_of
 def cmd_ingest(args: argparse.Namespace) -> int:
     from index.encoder import load_encoder
     from index.ingest import Ingestor
-    from index.readers import parse_field_map
+    from index.readers.json_records import parse_field_map
 
     try:
         field_map = parse_field_map(args.field or ())
@@ -31,7 +31,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         )  # fmt: skip
     else:
         try:
-            from index.distributed import ingest_with_ray, is_ray_address  # ray is imported for --ray only
+            from index.ingest.distributed import ingest_with_ray, is_ray_address  # ray is imported for --ray only
         except ImportError as exc:
             print(f"qa ingest: --ray needs Ray ({exc}): pip install 'newsqa[distributed]'", file=sys.stderr)
             return 2

@@ -61,10 +61,11 @@ DEFAULT_PATHS = {
     "squad-v2.0": BENCH_DIR / "squad" / "dev-v2.0.json",
 }
 HALVES = ("tune", "test", "all")
-# Files whose code decides what an index holds (cleaning, sentence and chunk boundaries, BM25 tokens); a cached
-# evaluation index is rebuilt when one changes. The store's own layout is covered by index.storage.layout.
+# Files and folders whose code decides what an index holds (reading, cleaning, sentence and chunk boundaries, BM25
+# tokens); a cached evaluation index is rebuilt when one changes. The store's own layout is covered by
+# index.storage.layout.
 _INDEX_CODE = (
-    "clean.py", "sentences.py", "chunks.py", "lexical.py", "dates.py", "readers.py", "ingest.py", "encoder.py",
+    "text", "readers", "ingest/prepare.py", "ingest/chunks.py", "ingest/embed.py", "ingest/write.py", "encoder.py",
     "storage/local/segments.py", "storage/local/postings.py",
 )  # fmt: skip
 _MARKER = "eval-index.json"
@@ -93,8 +94,11 @@ def _index_code_hash() -> str:
 
     folder = Path(index.__file__).parent
     digest = hashlib.sha256()
-    for name in _INDEX_CODE:
-        digest.update(name.encode() + b"\0" + (folder / name).read_bytes())
+    for entry in _INDEX_CODE:
+        path = folder / entry
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            name = file.relative_to(folder).as_posix()
+            digest.update(name.encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()
 
 
@@ -192,8 +196,8 @@ def _index_info(index_dir: Path, encoder: Encoder, settings: Settings, stored: d
 
 
 def _squad_records(articles: Sequence[dict[str, str]]) -> Iterator[object]:
-    from index.clean import clean_body
     from index.readers import RawArticle
+    from index.text.clean import clean_body
 
     for article in articles:
         # The same tidying a JSON export of these paragraphs would get from the product's reader.

@@ -180,8 +180,8 @@ def normalize(text: str) -> str:
 
 def article_sentences(body: str) -> list[str]:
     """The sentences of an article body as the index cleans and splits it, whitespace normalised."""
-    from index.clean import clean_body
-    from index.sentences import split_sentences
+    from index.text.clean import clean_body
+    from index.text.sentences import split_sentences
 
     text = clean_body(body)
     return [normalize(text[start:end]) for start, end in split_sentences(text)]

@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from index.sentences import split_sentences
+from index.text.sentences import split_sentences
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SQUAD_DIR = REPO_ROOT.parent / "shared" / "bench" / "squad"

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.chunks import make_chunks
-from index.clean import clean_article
 from index.encoder import Encoder
-from index.ingest import split_article
+from index.ingest.chunks import make_chunks
+from index.ingest.prepare import split_article
 from index.models import Article, Chunk, Sentence
 from index.settings import DEFAULT_CORPUS
+from index.text.clean import clean_article
 
 SEED = DEFAULT_CORPUS / "khmer-times-sar-kheng-drug-crimes.txt"
 

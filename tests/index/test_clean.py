@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from index.clean import NoArticleTextError, clean_article, clean_body, clean_html
 from index.settings import DEFAULT_CORPUS
+from index.text.clean import NoArticleTextError, clean_article, clean_body, clean_html
 
 DATA = Path(__file__).parent / "data"
 SEED = DEFAULT_CORPUS / "khmer-times-sar-kheng-drug-crimes.txt"

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from index.dates import describe_range, period_range, time_mentions
+from index.text.dates import describe_range, period_range, time_mentions
 
 APRIL_14_1987 = date(1987, 4, 14)
 

@@ -77,11 +77,11 @@ def _content(settings, encoder):  # type: ignore[no-untyped-def]
 
 
 def test_ray_ingest_equals_plain_ingest(ray_cluster, inputs, encoder, settings_factory, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import index.distributed
-    import index.ingest
-    from index.distributed import ingest_with_ray
+    import index.ingest.distributed
+    import index.ingest.ingestor
     from index.ingest import Ingestor
-    from index.pending import PendingVectors
+    from index.ingest.distributed import ingest_with_ray
+    from index.ingest.pending import PendingVectors
     from qa.assistant import Assistant
     from qa.cli import main
 
@@ -89,30 +89,30 @@ def test_ray_ingest_equals_plain_ingest(ray_cluster, inputs, encoder, settings_f
     plain = Ingestor(encoder, plain_settings).ingest(inputs, show_progress=False)
 
     # A Ray ingest that dies before publishing leaves its embedded parts in the pending cache on the driver ...
-    real_open_writer = index.ingest.open_writer
+    real_open_writer = index.ingest.ingestor.open_writer
 
     def dying_writer(*args, **kwargs):  # type: ignore[no-untyped-def]
         writer = real_open_writer(*args, **kwargs)
         writer.commit = lambda: (_ for _ in ()).throw(RuntimeError("killed before commit"))
         return writer
 
-    monkeypatch.setattr(index.ingest, "open_writer", dying_writer)
+    monkeypatch.setattr(index.ingest.ingestor, "open_writer", dying_writer)
     with pytest.raises(RuntimeError, match="killed before commit"):
         ingest_with_ray(Ingestor(encoder, ray_settings), inputs, show_progress=False)
-    monkeypatch.setattr(index.ingest, "open_writer", real_open_writer)
+    monkeypatch.setattr(index.ingest.ingestor, "open_writer", real_open_writer)
     cache = PendingVectors(ray_settings.index_dir, encoder.weights_sha256, encoder.dimension, encoder.kind)
     saved = cache.load()
     assert len(saved) >= 60, "the embedded parts were not kept"
 
     # ... and the re-run resumes from them: no chunk goes to the encoder actors again.
     parts_sent: list[int] = []
-    real_encode_parts = index.distributed._ActorEmbedder._encode_parts
+    real_encode_parts = index.ingest.distributed._ActorEmbedder._encode_parts
 
     def counting(self, parts):  # type: ignore[no-untyped-def]
         parts_sent.append(len(parts))
         return real_encode_parts(self, parts)
 
-    monkeypatch.setattr(index.distributed._ActorEmbedder, "_encode_parts", counting)
+    monkeypatch.setattr(index.ingest.distributed._ActorEmbedder, "_encode_parts", counting)
     distributed = ingest_with_ray(Ingestor(encoder, ray_settings), inputs, show_progress=False)
     assert parts_sent == [0]
     assert not cache.load(), "the pending cache outlived the commit"

@@ -1,13 +1,13 @@
-"""PDF and Word articles (index/documents.py): their text and metadata read, a PDF's pages named in citations, and
-files without text refused with a reason."""
+"""PDF and Word articles (index/readers/pdf_document.py, word_document.py): their text and metadata read, a PDF's
+pages named in citations, and files without text refused with a reason."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from index.documents import page_at
 from index.models import Problem
 from index.readers import RawArticle, read_inputs
+from index.readers.pdf_document import page_at
 
 PAGE_ONE = [
     "Harbour City police seized 310 kilogrammes of heroin in 2018, the force said in its annual report.",

@@ -412,7 +412,7 @@ def test_an_ingest_that_crashed_resumes_without_embedding_finished_batches_again
 def test_one_input_is_bounded_an_unpunctuated_run_becomes_bounded_sentences_and_a_huge_article_is_refused(
     encoder: Encoder, settings_factory: SettingsFactory, tmp_path: Path
 ) -> None:
-    from index.sentences import MAX_SENTENCE_CHARS
+    from index.text.sentences import MAX_SENTENCE_CHARS
 
     settings = settings_factory(max_article_chars=60_000)
     folder = tmp_path / "in"

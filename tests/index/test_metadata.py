@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from index.ingest import content_hash, to_article
-from index.metadata import Metadata, split_byline, split_front_matter
-from index.readers import RawArticle, normalize_date, parse_field_map, read_inputs
+from index.ingest.prepare import content_hash, to_article
+from index.readers import RawArticle, read_inputs
+from index.readers.json_records import parse_field_map
+from index.readers.metadata import Metadata, split_byline, split_front_matter
+from index.text.dates import normalize_date
 
 BODY = (
     "The harbour ferry strike ended on Tuesday after workers accepted a 4 per cent pay rise, the union said. "

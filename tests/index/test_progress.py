@@ -1,4 +1,4 @@
-"""Honest ingest progress (index/progress.py): one stage at a time — read, embed, write — each with its total,
+"""Honest ingest progress (index/ingest/progress.py): one stage at a time — read, embed, write — each with its total,
 as bars on a terminal, plain lines elsewhere, and one real fraction for the chat."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from index.ingest import Ingestor
-from index.progress import StageBars, StageFractions
+from index.ingest.progress import StageBars, StageFractions
 from index.settings import Settings
 from newsqa.paths import REPO_ROOT
 

@@ -17,12 +17,17 @@ import pytest
 from index.models import Problem, printable
 from index.readers import (
     DEFAULT_MAX_BYTES,
+    READERS,
+    SUPPORTED_SUFFIXES,
+    FormatReader,
     RawArticle,
     iter_input_files,
-    normalize_date,
     read_inputs,
+    reader_for,
+    registry,
 )
 from index.settings import DEFAULT_CORPUS, Settings
+from index.text.dates import normalize_date
 
 DATA = Path(__file__).parent / "data"
 SEED = DEFAULT_CORPUS / "khmer-times-sar-kheng-drug-crimes.txt"
@@ -582,3 +587,34 @@ def test_an_html_page_with_more_tags_than_any_article_page_is_skipped_quickly(tm
     assert time.perf_counter() - started < 2, "refused before the HTML is parsed"
     assert problem.reason.startswith("an HTML page of 60,006 tags, more than an article page has")
     assert problem.reason.endswith("(the limit is 50,000); save the article's text as .txt")
+
+
+def test_every_supported_suffix_has_the_reader_of_its_format() -> None:
+    by_module = {
+        ".txt": "plain_text", ".md": "plain_text", ".html": "html_page", ".htm": "html_page",
+        ".json": "json_records", ".jsonl": "json_records", ".pdf": "pdf_document", ".docx": "word_document",
+    }  # fmt: skip
+    assert set(by_module) == SUPPORTED_SUFFIXES == {s for reader in READERS for s in reader.suffixes}
+    for suffix, module in by_module.items():
+        for name in (f"story{suffix}", f"STORY{suffix.upper()}"):
+            reader = reader_for(Path(name))
+            assert reader is not None and reader.read.__module__ == f"index.readers.{module}", name
+    assert reader_for(Path("story.csv")) is None and reader_for(Path("README")) is None
+
+
+def test_a_new_format_is_read_once_its_reader_is_registered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def read_note(path: Path, data: bytes, field_map: object = None) -> Iterator[RawArticle | Problem]:
+        title, _, body = data.decode().partition("\n")
+        yield RawArticle(title=title, text=body.strip(), origin=str(path))
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "a.note").write_text("Ferry news\n" + STORY, encoding="utf-8")
+    (folder / "b.txt").write_text(STORY, encoding="utf-8")
+    assert [p.name for p in iter_input_files([folder])] == ["b.txt"]  # not a format yet: left out of folders
+
+    monkeypatch.setitem(registry._BY_SUFFIX, ".note", FormatReader("note", frozenset({".note"}), read_note))
+    articles, problems = read(folder)
+    assert problems == []
+    assert [Path(a.origin).name for a in articles] == ["a.note", "b.txt"]
+    assert (articles[0].title, articles[0].text) == ("Ferry news", STORY)

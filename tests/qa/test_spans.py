@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from index.clean import clean_article
-from index.sentences import split_sentences
 from index.settings import DEFAULT_CORPUS
+from index.text.clean import clean_article
+from index.text.sentences import split_sentences
 from qa.models import AnswerType
 from qa.question import analyze
 from qa.spans import answer_type_fit, extract_span

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from index.dates import TimeMention
+from index.text.dates import TimeMention
 from qa.models import QuestionTime
 from qa.when import as_of_date, read_time, time_prior
 
@@ -191,7 +191,7 @@ def test_an_as_of_at_the_ends_of_the_calendar_is_refused_with_the_range_not_an_o
 
 
 def test_an_article_date_outside_any_archive_is_no_date(tmp_path: Path) -> None:
-    from index.readers import normalize_date
+    from index.text.dates import normalize_date
 
     assert normalize_date("9999-12-31") is None and normalize_date("0001-01-01") is None
     assert normalize_date("1987-04-30") == "1987-04-30"

@@ -4,7 +4,7 @@ Each segment stores its postings (`Postings`: term → documents and term counts
 question is scored over all segments at once with collection-wide statistics (`Lexical`: document frequencies,
 document count and mean length summed over the segments), so adding a segment never rewrites the others and a
 document scores the same whichever segment holds it. The scoring is BM25 as Lucene computes it (k1 1.5, b 0.75),
-over the terms of `index.lexical.tokenize`.
+over the terms of `index.text.tokenize.tokenize`.
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-from index.dates import TimeMention
 from index.models import Article
 from index.storage.api import (
     ChunkRecord,
@@ -29,6 +28,7 @@ from index.storage.api import (
 )
 from index.storage.local.snapshots import live_name
 from index.storage.local.store import IndexStore
+from index.text.dates import TimeMention
 
 # A filtered word search scores the whole collection and keeps the allowed chunks among the best
 # WORDS_OVERFETCH × k (what retrieval has always done here); a narrow filter may so find fewer than k.

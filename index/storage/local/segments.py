@@ -26,12 +26,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from index.dates import TimeMention
 from index.encoder import sha256_of, stack_rows
-from index.lexical import tokenize
 from index.models import ARTICLE_COLUMNS, Article, Chunk, IndexMismatchError, IndexStoreError, Sentence
 from index.storage.api import TITLE, PreparedArticle
 from index.storage.local.postings import Postings
+from index.text.dates import TimeMention
+from index.text.tokenize import tokenize
 
 SEGMENTS = "segments"
 SEGMENT_PREFIX = "seg-"

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from index.dates import TimeMention
 from index.models import Article, IndexNotFoundError, IndexStoreError
 from index.storage.local.postings import Lexical
 from index.storage.local.segments import IndexCorruptError, Segment, reading
@@ -31,6 +30,7 @@ from index.storage.local.snapshots import (
     pointer_problem,
     read_manifest,
 )
+from index.text.dates import TimeMention
 
 
 class IndexStore:

@@ -8,7 +8,7 @@ searches keep each record's best hit once. The corpus facts and term statistics 
 (a caller opens a new reader when `current_version()` moves).
 
 Scores: cosine similarity for vectors (inner product of unit vectors). Words are BM25 over each chunk's terms
-(`index.lexical.tokenize`, so both stores search the same words) with k1 1.5 and b 0.75, scaled to
+(`index.text.tokenize.tokenize`, so both stores search the same words) with k1 1.5 and b 0.75, scaled to
 the local store's Lucene form. Milvus keeps the BM25 statistics itself: a Milvus server over the live rows of
 a collection; milvus-lite per stored segment (a commit flushes what it wrote into one), and, for rows not yet
 flushed, over those that pass the search's filter. On one segment the scores equal the local store's.
@@ -26,7 +26,6 @@ from collections.abc import Collection, Iterator, Sequence
 
 import numpy as np
 
-from index.dates import TimeMention
 from index.models import Article
 from index.storage.api import (
     ChunkRecord,
@@ -55,6 +54,7 @@ from index.storage.milvus.schema import (
     told_expression,
     word_token,
 )
+from index.text.dates import TimeMention
 
 QUERY_LIMIT = 16_384  # the most rows one Milvus query returns
 LOOKUP_BATCH = 500  # ids or refs per `in [...]` expression

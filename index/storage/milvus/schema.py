@@ -66,7 +66,7 @@ def bm25_score(distance: float) -> float:
 
 
 def word_token(term: str) -> str:
-    """A term of `index.lexical.tokenize` as one token of Milvus' standard analyzer: a decimal's "." (the only
+    """A term of `index.text.tokenize.tokenize` as one token of Milvus' standard analyzer: a decimal's "." (the only
     non-word character a term can hold) becomes "_", which that analyzer keeps inside a word and no term of
     `tokenize` contains, so the mapping is one to one."""
     return _NOT_WORD.sub("_", term)

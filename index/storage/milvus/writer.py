@@ -26,7 +26,6 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Iterator, Sequence
 
-from index.lexical import tokenize
 from index.models import IndexStoreError
 from index.storage.api import ModelStamp, PreparedArticle
 from index.storage.milvus.connection import INTENT, SEEN, Connection, reaching
@@ -47,6 +46,7 @@ from index.storage.milvus.schema import (
     sentence_rows,
     time_rows,
 )
+from index.text.tokenize import tokenize
 
 UPSERT_ROWS = 500  # rows per upsert request (a chunk row with its vector is ~2 kB)
 LOOKUP_BATCH = 500

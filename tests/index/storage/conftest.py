@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.chunks import make_chunks
 from index.encoder import Encoder
-from index.ingest import add_times, split_article, to_article
+from index.ingest.chunks import make_chunks
+from index.ingest.prepare import add_times, split_article, to_article
 from index.readers import RawArticle, read_inputs
 from index.settings import DEFAULT_CORPUS, Settings
 from index.storage import ModelStamp, PreparedArticle

@@ -29,7 +29,6 @@ import numpy as np
 import pytest
 
 from index.encoder import Encoder
-from index.lexical import tokenize
 from index.models import Article
 from index.readers import RawArticle
 from index.settings import Settings
@@ -46,6 +45,7 @@ from index.storage import (
     open_store,
     open_writer,
 )
+from index.text.tokenize import tokenize
 from tests.index.storage.conftest import prepare
 
 BACKENDS = ["local", "milvus"]

@@ -15,9 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.dates import TimeMention
 from index.encoder import Encoder
-from index.lexical import tokenize
 from index.models import Article, Chunk, IndexMismatchError, IndexNotFoundError, IndexStoreError, Sentence
 from index.readers import RawArticle
 from index.settings import Settings
@@ -32,6 +30,8 @@ from index.storage import (
     open_writer,
 )
 from index.storage.milvus import MilvusReader, schema, writer
+from index.text.dates import TimeMention
+from index.text.tokenize import tokenize
 from newsqa.paths import REPO_ROOT
 from tests.index.storage.conftest import prepare
 from tests.milvus_server import Served, lite_server_at

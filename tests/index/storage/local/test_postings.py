@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.lexical import tokenize
 from index.storage.local.postings import K1, B, Lexical, Postings
+from index.text.tokenize import tokenize
 
 DOCS = [
     tokenize("Police seized 720 kilogrammes of drugs in 2019."),

@@ -22,8 +22,8 @@ import pytest
 
 from index.encoder import Encoder
 from index.ingest import Ingestor
+from index.ingest.pending import PendingVectors, text_key
 from index.models import IndexMismatchError, IndexNotFoundError, IndexStoreError
-from index.pending import PendingVectors, text_key
 from index.settings import Settings
 from index.storage.local.repair import repair
 from index.storage.local.segments import _SCHEMA, IndexCorruptError

@@ -2,16 +2,16 @@
 reading and the embedding spread over a Ray cluster.
 
 - Reading and preparing: one Ray Data map task per input file reads it (`index.readers.read_file`) and cleans,
-  splits, chunks and finds the time expressions of its articles (`index.ingest.prepare_record`). The results come
-  back to the driver in input order (`preserve_order`), with the listing's Problems (missing paths, skipped links)
-  in their places, so the driver sees exactly what a plain ingest reads.
+  splits, chunks and finds the time expressions of its articles (`index.ingest.prepare.prepare_record`). The
+  results come back to the driver in input order (`preserve_order`), with the listing's Problems (missing paths,
+  skipped links) in their places, so the driver sees exactly what a plain ingest reads.
 - Deciding and writing: on the driver, by the plain ingest's own loop (`Ingestor.apply`): the same
   added/updated/unchanged decisions (nothing unchanged is embedded) and the same `StoreWriter` (the local store
   writes from the driver; with `QA_STORE=milvus` the writes go to Milvus).
 - Embedding: a pool of encoder actors (Ray Data `map_batches` with an actor class that loads the encoder once,
-  `index.encoder.load_encoder`) runs the plain ingest's chunk→passage code (`index.ingest.encode_chunks`); each
-  part that comes back is saved to the pending cache on the driver (`index.ingest.embed_articles`), so a Ray
-  ingest that dies part-way resumes like a plain one.
+  `index.encoder.load_encoder`) runs the plain ingest's chunk→passage code (`index.ingest.embed.encode_chunks`);
+  each part that comes back is saved to the pending cache on the driver (`index.ingest.embed.embed_articles`),
+  so a Ray ingest that dies part-way resumes like a plain one.
 
 Every node must have this package, the model package and the input files at the same paths (a shared folder).
 Only this module imports ray, and only `qa ingest --ray` imports this module.
@@ -33,10 +33,12 @@ import ray
 import ray.data
 
 from index.encoder import Encoder, load_encoder
-from index.ingest import Candidate, Ingestor, embed_articles, encode_chunks, prepare_record
+from index.ingest.embed import EmbeddingOwner, embed_articles, encode_chunks
+from index.ingest.ingestor import Ingestor
+from index.ingest.pending import PendingVectors
+from index.ingest.prepare import Candidate, prepare_record
+from index.ingest.progress import StageProgress
 from index.models import IngestReport, Problem
-from index.pending import PendingVectors
-from index.progress import StageProgress
 from index.readers import input_units, read_file
 from index.settings import Settings
 
@@ -74,7 +76,7 @@ def ingest_with_ray(
         units = list(input_units(paths, follow_symlinks=follow_symlinks))
         files = sum(isinstance(unit, Path) for unit in units) + sum(1 for p in paths if not p.exists())
 
-        def make_embedder(owner: Ingestor, cache: PendingVectors, stage: StageProgress) -> _ActorEmbedder:
+        def make_embedder(owner: EmbeddingOwner, cache: PendingVectors, stage: StageProgress) -> _ActorEmbedder:
             return _ActorEmbedder(owner, cache, stage, settings)
 
         return ingestor.apply(
@@ -185,7 +187,9 @@ class _ActorEmbedder:
     """The `ArticleEmbedder` of a Ray ingest: gathers the articles to write and, when the ingest writes them,
     embeds their chunks in a pool of `_EncoderActor`s, saving each part to the pending cache as it comes back."""
 
-    def __init__(self, ingestor: Ingestor, cache: PendingVectors, stage: StageProgress, settings: Settings) -> None:
+    def __init__(
+        self, ingestor: EmbeddingOwner, cache: PendingVectors, stage: StageProgress, settings: Settings
+    ) -> None:
         self.ingestor = ingestor
         self.cache = cache
         self.stage = stage

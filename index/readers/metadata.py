@@ -45,7 +45,7 @@ class Metadata(BaseModel):
 
     title: str | None = None
     source: str | None = None
-    date: str | None = Field(default=None, description="As written; readers.normalize_date makes it ISO.")
+    date: str | None = Field(default=None, description="As written; index.text.dates.normalize_date makes it ISO.")
     url: str | None = None
     author: str | None = None
     id: str | None = None
@@ -151,7 +151,7 @@ def split_byline(text: str, parse_date: object = None) -> tuple[dict[str, str], 
     """A leading byline paragraph ("By Jane Roe, Harbour Gazette, 3 May 2022") as {"author", "source", "date"}
     (those it names), and the text without it; ({}, text) when the first paragraph is not a byline.
 
-    `parse_date(text) -> ISO date or None` tells a date part from a source (readers.normalize_date).
+    `parse_date(text) -> ISO date or None` tells a date part from a source (index.text.dates.normalize_date).
     """
     paragraphs = text.split("\n\n", 1)
     first = " ".join(paragraphs[0].split())

@@ -15,9 +15,10 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
-__all__ = ["STAGES", "StageBars", "StageFractions", "StageProgress"]
+__all__ = ["STAGES", "FileCount", "Progress", "StageBars", "StageFractions", "StageListeners", "StageProgress"]
 
 StageProgress = Callable[[str, int, int], None]  # (stage, done, total)
+Progress = Callable[[float, str], None]  # (fraction of the whole ingest, message): the chat's single bar
 STAGES = {"read": "files", "embed": "chunks", "write": "articles"}
 # Share of the whole each stage takes in the chat's single bar: embedding is where the time goes.
 _WEIGHTS = {"read": 0.2, "embed": 0.7, "write": 0.1}
@@ -76,7 +77,7 @@ class StageFractions:
     """One overall fraction and message from the stages, for a single progress bar: read, embed and write each
     fill their share (`_WEIGHTS`) by their own done/total."""
 
-    def __init__(self, report: Callable[[float, str], None]) -> None:
+    def __init__(self, report: Progress) -> None:
         self.report = report
         self._done: dict[str, float] = {}
         self._shown = 0.0
@@ -94,3 +95,45 @@ class StageFractions:
             # dip: the bar holds where it was instead of moving back, and the message says the true counts.
             self._shown = 1.0 if finished else max(self._shown, min(fraction, 0.99))
             self.report(self._shown, message)
+
+
+class StageListeners:
+    """One ingest's `StageProgress`: each report goes to every listener — `on_stage` as it is, `on_progress` as one
+    fraction and a message (`StageFractions`), and, with `show_progress`, to stderr (`StageBars`)."""
+
+    def __init__(self, on_stage: StageProgress | None, on_progress: Progress | None, show_progress: bool) -> None:
+        self.listeners: list[StageProgress] = [on_stage] if on_stage else []
+        if on_progress is not None:
+            self.listeners.append(StageFractions(on_progress))
+        self.bars = StageBars() if show_progress else None
+        if self.bars is not None:
+            self.listeners.append(self.bars)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        for listener in self.listeners:
+            listener(stage, done, total)
+
+    def close(self) -> None:
+        if self.bars is not None:
+            self.bars.close()
+
+
+class FileCount:
+    """The read stage's count: files read so far, from the records' origins ("path" or "path:line"), out of
+    `total` (the listing's length, when known)."""
+
+    def __init__(self, total: int | None) -> None:
+        self.total = total
+        self.files: set[str] = set()
+
+    def seen(self, origin: str) -> tuple[int, int]:
+        """(done, total) once a record of `origin` is read."""
+        path, _, line = origin.rpartition(":")
+        self.files.add(path if line.isdigit() and path else origin)
+        # The file being read counts once its next one starts (or reading ends).
+        done = len(self.files) - 1
+        return done, max(self.total or 0, len(self.files))
+
+    def finished(self) -> tuple[int, int]:
+        total = max(self.total or 0, len(self.files))
+        return total, total

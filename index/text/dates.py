@@ -6,6 +6,8 @@ like "we"), resolves each against `reference` (the article's date, or the questi
 inclusive range at the granularity dateparser reports (day, week, month, year) and returns it with its exact
 character offsets in `text`. Relative expressions need a reference; without one only those that name their
 year are kept. Ingest stores the mentions of every sentence; answering matches them against the question's.
+
+`normalize_date(value)` reads the date an input's metadata gives ("2020-01-07", "07 Jan 2020", …) as an ISO day.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ Period = str  # "day" | "week" | "month" | "quarter" | "year"
 EARLIEST_DATE = date(1500, 1, 1)
 LATEST_DATE = date(2500, 12, 31)
 
-# The month names, in order, and their abbreviations: the one list that reading dates (here and in the readers'
+# The month names, in order, and their abbreviations: the one list that reading dates (in text and in
 # metadata) and marking them in answers (qa.spans) go by.
 MONTH_NAMES = (
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
@@ -52,6 +54,13 @@ _EDGE_WORDS |= {"during", "for", "a", "an", "as", "than", "between", "through"}
 _JOINING = _EDGE_WORDS - {"of"}  # words that end an expression when they follow its first word
 _PUNCTUATION = " \t\n,.;:()\"'"
 _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
+
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:$|[T\s])")
+_SLASHED_ISO_DATE = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:$|[T\s])")
+# "07 Jan 2020", "Tue, 07 Jan 2020 10:00 GMT", "26-FEB-1987 15:01:11.79" (Reuters-21578).
+_DAY_MONTH_YEAR = re.compile(r"^(?:[A-Za-z]+\.?,?\s+)?(\d{1,2})(?:st|nd|rd|th)?[\s-]+([A-Za-z]+)\.?,?[\s-]+(\d{4})\b")
+# "January 7, 2020", "Tuesday, Jan. 7th 2020".
+_MONTH_DAY_YEAR = re.compile(r"^(?:[A-Za-z]+,?\s+)?([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b")
 
 
 @dataclass(frozen=True)
@@ -299,3 +308,42 @@ def _windows(text: str) -> list[tuple[int, int]]:
 def _might_name_a_time(text: str) -> bool:
     """A cheap screen before dateparser (which costs ~2 ms a sentence): most sentences name no time."""
     return _CANDIDATE.search(text) is not None
+
+
+def normalize_date(value: object) -> str | None:
+    """Return `value` as an ISO date (YYYY-MM-DD), or None when it is not a date this function knows.
+
+    Accepts "2020-01-07", "2020-01-07T10:00:00Z", "2020/01/07", "07 Jan 2020",
+    "Tue, 07 Jan 2020 10:00:00 GMT", "26-FEB-1987 15:01:11.79" and "January 7, 2020". Numeric day/month
+    orders such as "07/01/2020" are ambiguous and give None.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    for pattern in (_ISO_DATE, _SLASHED_ISO_DATE):
+        if match := pattern.match(text):
+            return _iso(int(match[1]), int(match[2]), int(match[3]))
+    if match := _DAY_MONTH_YEAR.match(text):
+        month = _month_number(match[2])
+        return _iso(int(match[3]), month, int(match[1])) if month else None
+    if match := _MONTH_DAY_YEAR.match(text):
+        month = _month_number(match[1])
+        return _iso(int(match[3]), month, int(match[2])) if month else None
+    return None
+
+
+def _month_number(name: str) -> int | None:
+    name = name.lower()
+    # "Jan", "Sept" and "January" name a month; "Ma", "Monday" or "Janx" do not.
+    if len(name) < 3:
+        return None
+    return next((number for number, month in enumerate(MONTH_NAMES, start=1) if month.startswith(name)), None)
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    try:
+        day_of = date(year, month, day)
+    except ValueError:
+        return None
+    # A date outside any archive's range ("0001-01-01" as a placeholder, "9999-12-31" as "never") is no date.
+    return day_of.isoformat() if EARLIEST_DATE <= day_of <= LATEST_DATE else None
