@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     from index.settings import Settings
     from qa.assistant import Assistant
 
+# `add(name, help text, **add_parser options)`: makes a subcommand's parser, its help text and the exit codes
+# shown alike for every command (`qa.cli.command.build_parser` passes it to each command group).
+AddCommand = Callable[..., argparse.ArgumentParser]
+
 STORE_ARGS = ("--store",)
 STORE_OPTION = {
     "choices": ("local", "milvus"),
@@ -53,8 +57,3 @@ def open_assistant(args: argparse.Namespace, auto_ingest: bool = True) -> Assist
     if warning:
         print(f"qa: warning: {warning}", file=sys.stderr)
     return assistant
-
-
-# `add(name, help text, **add_parser options)`: makes a subcommand's parser, its help text and the exit codes
-# shown alike for every command.
-AddCommand = Callable[..., argparse.ArgumentParser]
