@@ -110,12 +110,14 @@ def sentence_features(
     store: StoreReader, question: Question, vector: np.ndarray, retrieved: Retrieved
 ) -> list[ScoredSentence]:
     """Feature vectors for every candidate sentence of `retrieved`, in retrieval order."""
-    rows = store.sentences(retrieved.sentences, vectors=True)
+    # The candidates and their neighbours (whose words count in a candidate's window) in one read of the store.
+    asked = set(retrieved.sentences)
+    neighbours = sorted({SentenceRef(r.article_id, r.number + d) for r in asked for d in (-1, 1)} - asked)
+    read = store.sentences([*retrieved.sentences, *neighbours], vectors=True)
+    rows = [r for r in read if r.ref in asked]
     if not rows:
         return []
-    asked = {r.ref for r in rows}
-    neighbours = sorted({SentenceRef(r.article_id, r.number + d) for r in rows for d in (-1, 1)} - asked)
-    by_ref = {r.ref: r for r in rows} | {r.ref: r for r in store.sentences(neighbours)}
+    by_ref = {r.ref: r for r in read}
     dense_sentence = np.stack([r.vector for r in rows]) @ vector  # type: ignore[misc]
     chunk_vectors = {c.ref: c.vector for c in store.chunks(list(dict.fromkeys(r.chunk for r in rows)), vectors=True)}
     dense_chunk = np.stack([chunk_vectors[r.chunk] for r in rows]) @ vector  # type: ignore[misc]

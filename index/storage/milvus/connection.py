@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import secrets
+import socket
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +29,19 @@ INTENT = "intent:"
 P = ParamSpec("P")
 R = TypeVar("R")
 REBUILD_HINT = "re-ingest your files into a new index with: qa ingest --rebuild PATH"
+OPEN_ATTEMPTS = 2
+# Each client gets gRPC connections of its own: channels to one address otherwise share them process-wide, so a
+# connection the server dropped fails every new client's first call too, the retry in open() included.
+SERVER_GRPC_OPTIONS = {"grpc.use_local_subchannel_pool": 1}
+# pymilvus' client pings every 10 s (keepalive), but the milvus-lite server keeps gRPC's default policy: pings
+# only every 5 minutes while no call is active, and after the third too early, a GOAWAY "too_many_pings" that
+# drops the connection. An index idle for 75-130 s (the client throttles itself to a ping a minute) then failed
+# to open again in the same process. A server in this same process cannot vanish unnoticed: no pings.
+LITE_GRPC_OPTIONS = {
+    **SERVER_GRPC_OPTIONS,
+    "grpc.keepalive_time_ms": 2**31 - 1,  # gRPC's own default for a client: never
+    "grpc.keepalive_permit_without_calls": 0,
+}
 
 
 def _now() -> str:
@@ -54,15 +69,49 @@ class Connection:
             return self.client
         if not self.server:
             Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(1, OPEN_ATTEMPTS + 1):
+            try:
+                if self.server:
+                    self.client = self._connect(self.uri, SERVER_GRPC_OPTIONS)
+                else:
+                    self.client = self._connect(self._lite_address(), LITE_GRPC_OPTIONS)
+                return self.client
+            except StoreUnavailableError:
+                # Opening writes nothing, so trying once more is safe; it gets a new gRPC connection (and a new
+                # milvus-lite server, if the one for the folder stopped).
+                if attempt == OPEN_ATTEMPTS:
+                    raise
+                time.sleep(0.5)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _connect(self, uri: str, grpc_options: dict[str, int]) -> MilvusClient:
+        """A client of its own (closed with this connection, not kept in pymilvus' shared pool), with the
+        collections loaded."""
+        client = None
         try:
-            self.client = MilvusClient(uri=self.uri, token=self.token, timeout=10)
+            client = MilvusClient(uri=uri, token=self.token, timeout=10, dedicated=True, grpc_options=grpc_options)
             # A collection is searchable once loaded; a restarted milvus-lite starts with all released.
-            for name in set(self.client.list_collections()) & set(COLLECTIONS):
-                self.client.load_collection(name)
+            for name in set(client.list_collections()) & set(COLLECTIONS):
+                client.load_collection(name)
         except (MilvusException, OSError, RuntimeError) as exc:
-            self.client = None
+            if client is not None:
+                client.close()
             raise StoreUnavailableError(self.unreachable(exc)) from exc
-        return self.client
+        return client
+
+    def _lite_address(self) -> str:
+        """The address of this process's milvus-lite server for the folder: started if there is none yet, and
+        started again if the one there no longer accepts connections (pymilvus would keep handing out its port,
+        and every open in this process would be refused until it exits)."""
+        from milvus_lite.server_manager import server_manager_instance  # what pymilvus uses for a .db path
+
+        address = server_manager_instance.start_and_get_uri(self.uri)
+        if address is not None and _refuses(address):
+            server_manager_instance.release_server(self.uri)  # closes its collections and the folder's lock
+            address = server_manager_instance.start_and_get_uri(self.uri)
+        if address is None:
+            raise StoreUnavailableError(self.unreachable(RuntimeError("milvus-lite could not start on the folder")))
+        return address
 
     def unreachable(self, exc: Exception) -> str:
         """What to tell the user when Milvus cannot be reached (at open or later)."""
@@ -171,6 +220,18 @@ def reaching(method: Callable[P, R]) -> Callable[P, R]:
             raise StoreUnavailableError(connection.unreachable(exc)) from exc
 
     return call
+
+
+def _refuses(address: str) -> bool:
+    """Whether nothing listens at a local `http://127.0.0.1:PORT` any more (a slow answer is not a refusal)."""
+    parts = urlsplit(address)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 19530), timeout=5):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
 
 
 def _stamp(model: ModelStamp) -> dict:
