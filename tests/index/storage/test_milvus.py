@@ -287,7 +287,7 @@ def test_a_lite_index_left_idle_for_minutes_opens_again_in_the_same_process(tmp_
     # answered the reopen with a GOAWAY "too_many_pings" and the reopen failed (StoreUnavailableError). 75-130 s
     # of idleness is the window where the strikes have added up (the client throttles its pings to one a minute).
     done = subprocess.run([sys.executable, "-c", IDLE_THEN_REOPEN, str(tmp_path / "index"), "100"],
-                          capture_output=True, text=True, timeout=400, cwd=REPO)  # fmt: skip
+                          capture_output=True, text=True, timeout=400, cwd=REPO_ROOT)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == ["reopened", "0"]
     assert "too_many_pings" not in done.stderr
