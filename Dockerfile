@@ -23,6 +23,7 @@ COPY pyproject.toml README.md ./
 COPY index ./index
 COPY qa ./qa
 COPY ui ./ui
+COPY newsqa ./newsqa
 COPY corpus ./corpus
 RUN pip install -e .
 

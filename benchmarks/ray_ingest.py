@@ -19,8 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-REUTERS = REPO.parent / "shared" / "bench" / "news" / "reuters21578.jsonl"
+from newsqa.paths import BENCHMARK_RESULTS_DIR, NEWS_BENCH_DIR
+
+REUTERS = NEWS_BENCH_DIR / "reuters21578.jsonl"
 QUESTIONS = [
     "How many bags of cocoa arrived in the week ended February 22?",
     "What was the trade surplus in January?",
@@ -69,7 +70,7 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=400)
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--cpus", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "ray_ingest.json")
+    parser.add_argument("--out", type=Path, default=BENCHMARK_RESULTS_DIR / "ray_ingest.json")
     args = parser.parse_args()
     if not REUTERS.is_file():
         print(f"{REUTERS} is missing", file=sys.stderr)

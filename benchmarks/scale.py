@@ -43,10 +43,9 @@ from index.models import Article
 from index.settings import Settings
 from index.storage import ChunkRef, SentenceRef, StoreReader, model_stamp, open_store
 from index.text.sentences import split_sentences
+from newsqa.paths import BENCHMARK_RESULTS_DIR, NEWS_BENCH_DIR, SQUAD_DIR
 
-REPO = Path(__file__).resolve().parents[1]
-BENCH = REPO.parent / "shared" / "bench"
-DEFAULT_OUT = REPO / "benchmarks" / "results" / "scale.json"
+DEFAULT_OUT = BENCHMARK_RESULTS_DIR / "scale.json"
 ADDED = 100  # articles added to the full index at the end
 
 
@@ -78,7 +77,7 @@ def write_feeds(folder: Path, fraction: float, seed: int) -> tuple[list[dict], l
     the dev paragraphs with their questions)."""
     rng = random.Random(seed)
     reuters = []
-    with (BENCH / "news" / "reuters21578.jsonl").open(encoding="utf-8") as handle:
+    with (NEWS_BENCH_DIR / "reuters21578.jsonl").open(encoding="utf-8") as handle:
         for line in handle:
             r = json.loads(line)
             if (r.get("body") or "").strip():
@@ -87,12 +86,12 @@ def write_feeds(folder: Path, fraction: float, seed: int) -> tuple[list[dict], l
                      "date": r.get("date"), "source": "Reuters"}
                 )  # fmt: skip
     bbc = []
-    with (BENCH / "news" / "bbc.jsonl").open(encoding="utf-8") as handle:
+    with (NEWS_BENCH_DIR / "bbc.jsonl").open(encoding="utf-8") as handle:
         for line in handle:
             r = json.loads(line)
             bbc.append({"id": f"bbc-{r['id']}", "title": r.get("title") or "", "body": r["body"], "source": "BBC"})
-    train = _squad_paragraphs(BENCH / "squad" / "train-v1.1.json", "train")
-    dev = _squad_paragraphs(BENCH / "squad" / "dev-v1.1.json", "dev")
+    train = _squad_paragraphs(SQUAD_DIR / "train-v1.1.json", "train")
+    dev = _squad_paragraphs(SQUAD_DIR / "dev-v1.1.json", "dev")
 
     def sample(records: list[dict]) -> list[dict]:
         return records if fraction >= 1 else rng.sample(records, max(1, round(len(records) * fraction)))

@@ -22,9 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+from newsqa.paths import REPORTS_DIR
 from qa.eval.datasets import DEFAULT_PATHS
 from qa.eval.report import summary_lines, write_report
-from qa.eval.results import REPO_ROOT, EvalResult, Metrics
+from qa.eval.results import EvalResult, Metrics
 from qa.eval.run import run_eval
 
 
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"squad_open: missing {', '.join(missing)} (benchmark data lives in ../shared/bench/)", file=sys.stderr)
         return 2
-    out = args.out or REPO_ROOT / "reports" / f"benchmark-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    out = args.out or REPORTS_DIR / f"benchmark-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     encoder = load_encoder()
     summary: dict[str, object] = {}
     for dataset in args.datasets:

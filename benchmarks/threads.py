@@ -19,7 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from newsqa.paths import REPO_ROOT, REPORTS_DIR
+
 SETTINGS = {
     "all CPUs, sleeping waiters (default)": {},
     "1 thread": {"QA_THREADS": "1"},
@@ -34,6 +35,8 @@ QUESTIONS = [
 CHILD = """
 import json, statistics, sys, time
 from pathlib import Path
+
+from newsqa.paths import REPO_ROOT, REPORTS_DIR
 from index.settings import Settings
 from qa.assistant import Assistant
 import torch
@@ -69,7 +72,7 @@ def measure(env: dict[str, str], index_dir: str) -> dict:
             child_env.pop(name, None)
     done = subprocess.run(
         [sys.executable, "-c", CHILD, index_dir, json.dumps(QUESTIONS)],
-        env=child_env, cwd=REPO, capture_output=True, text=True, check=True,
+        env=child_env, cwd=REPO_ROOT, capture_output=True, text=True, check=True,
     )  # fmt: skip
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -77,7 +80,7 @@ def measure(env: dict[str, str], index_dir: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index-dir", default="", help="index to ask (default: the default index)")
-    parser.add_argument("--out", type=Path, default=REPO / "reports" / "threads.json")
+    parser.add_argument("--out", type=Path, default=REPORTS_DIR / "threads.json")
     args = parser.parse_args()
     results = []
     for load in ("quiet", "busy"):

@@ -15,13 +15,13 @@ import statistics
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from newsqa.paths import REPORTS_DIR
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=2, help="times every question is asked each way")
-    parser.add_argument("--out", type=Path, default=REPO / "reports" / "time-latency.json")
+    parser.add_argument("--out", type=Path, default=REPORTS_DIR / "time-latency.json")
     args = parser.parse_args()
 
     from index.encoder import load_encoder

@@ -24,7 +24,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from newsqa.paths import BENCHMARK_RESULTS_DIR, REPO_ROOT
+
 LIMIT = 20 * 1024 * 1024 - 4096  # just under the default QA_MAX_FILE_BYTES
 ARTICLE = 495_000  # just under the default QA_MAX_ARTICLE_CHARS
 LOREM = "lorem ipsum dolor sit amet "
@@ -94,7 +95,7 @@ def measure(name: str, work: Path) -> dict:
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "qa.cli", "--index-dir", str(work / f"index-{name}"), "ingest", str(path)],
-        capture_output=True, text=True, cwd=REPO,
+        capture_output=True, text=True, cwd=REPO_ROOT,
     )  # fmt: skip
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
@@ -111,7 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", choices=sorted(CASES), help="the cases to run (default: all)")
     parser.add_argument("--case", choices=sorted(CASES), help=argparse.SUPPRESS)  # one case, in a child
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "upload_memory.json")
+    parser.add_argument("--out", type=Path, default=BENCHMARK_RESULTS_DIR / "upload_memory.json")
     args = parser.parse_args()
     if args.case:
         with tempfile.TemporaryDirectory() as work:
@@ -119,7 +120,7 @@ def main() -> None:
         return
     results = []
     for name in args.only or list(CASES):
-        done = subprocess.run([sys.executable, __file__, "--case", name], capture_output=True, text=True, cwd=REPO)
+        done = subprocess.run([sys.executable, __file__, "--case", name], capture_output=True, text=True, cwd=REPO_ROOT)
         line = (
             done.stdout.strip().splitlines()[-1]
             if done.stdout.strip()

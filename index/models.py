@@ -7,6 +7,7 @@ import re
 from pydantic import BaseModel, Field
 
 from index.text.dates import TimeMention
+from newsqa.errors import NewsQAError
 
 
 class Article(BaseModel):
@@ -25,6 +26,11 @@ class Article(BaseModel):
         default_factory=dict,
         description="Other scalar metadata the input gives: category, section, tags, language… (name -> value).",
     )
+
+
+# An article's own fields, in the model's order, without `fields` (its open metadata, kept apart): what a store
+# keeps in an article's row and reads back.
+ARTICLE_COLUMNS = tuple(name for name in Article.model_fields if name != "fields")
 
 
 class Sentence(BaseModel):
@@ -92,16 +98,8 @@ class IngestReport(BaseModel):
         return "\n".join([text, *(f"  skipped {p}" for p in self.problems)])
 
 
-class IndexStoreError(Exception):
+class IndexStoreError(NewsQAError):
     """Base of the index's errors: the message says what to do."""
-
-
-class IngestError(IndexStoreError):
-    """One input could not be read; carries the file and line."""
-
-    def __init__(self, path: str, reason: str, line: int | None = None) -> None:
-        self.problem = Problem(path=path, line=line, reason=reason)
-        super().__init__(str(self.problem))
 
 
 class IndexMismatchError(IndexStoreError):

@@ -19,9 +19,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from index.models import IndexStoreError
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = REPO_ROOT / "corpus"
+from newsqa.paths import CORPUS_DIR as DEFAULT_CORPUS
 
 
 def _default_index_dir() -> Path:
@@ -116,7 +114,6 @@ class Settings(BaseSettings):
     model_name: str = "sentence-transformers/all-MiniLM-L6-v2"
     model_sha256: str = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
     chunk_max_tokens: int = Field(default=200, description="Word pieces per chunk; the encoder stops at 256.")
-    encode_batch_size: int = 64
     encoder: Literal["int8", "fp32"] = Field(
         default="int8", description="How the encoder runs in onnxruntime: int8-quantised (fast) or fp32 (exact)."
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from index.text.dates import MONTH_ABBREVIATIONS, MONTH_NAMES
 from index.text.tokenize import STOPWORDS, stem, words
 from qa.models import AnswerType, Span
 from qa.question import Question
@@ -31,9 +32,14 @@ _QUANTITY = re.compile(
     rf"{_SCALE}{_UNIT}",
     re.IGNORECASE,
 )
+# "March", "Mar", "Mar.", "Sept." (capitalised: "may" is a verb). Longer abbreviations first, so "Sept." is read
+# whole rather than as "Sep".
 _MONTH = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-    r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
+    "(?:"
+    + "|".join(name.capitalize() for name in MONTH_NAMES)
+    + "|"
+    + "|".join(rf"{name.capitalize()}\.?" for name in sorted(MONTH_ABBREVIATIONS, key=len, reverse=True))
+    + ")"
 )
 _DATE = re.compile(
     rf"(?:(?:early|late|mid|the end of|the beginning of)\s)?"
@@ -231,7 +237,6 @@ def answer_type_fit(sentence: str, question: Question) -> float:
 _SPEECH = r"(?:said|says|added|told|warned|noted|stated|explained|announced|insisted|urged|argued|claimed)"
 _SPEAKER_BEFORE = re.compile(rf"(?P<name>{_NAME.pattern})(?:,[^,]{{3,120}},)?\s+{_SPEECH}\b")
 _SPEAKER_AFTER = re.compile(rf"(?:{_SPEECH}|[Aa]ccording to(?: an?| the)?)\s+(?P<name>{_NAME.pattern})")
-_PRONOUN_SPEAKER = re.compile(rf"\b(?:he|she|it|they)\s+{_SPEECH}\b", re.I)
 
 
 def speaker_of(sentence: str) -> Span | None:
@@ -248,8 +253,3 @@ def speaker_of(sentence: str) -> Span | None:
             name = re.sub(r"[’']s$", "", name)
             return Span(text=name, start=start, end=start + len(name), answer_type=AnswerType.PERSON)
     return None
-
-
-def attributed_to_pronoun(sentence: str) -> bool:
-    """True for "…,” he said." — the speaker is named in an earlier sentence."""
-    return bool(_PRONOUN_SPEAKER.search(sentence))

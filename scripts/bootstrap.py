@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+# Its own root, not newsqa.paths: this script runs before the project is installed, with only the standard
+# library, to install it.
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+
+from newsqa.paths import CORPUS_DIR
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SEED_ARTICLE = REPO_ROOT / "corpus" / "khmer-times-sar-kheng-drug-crimes.txt"
-SHARED_BENCH = REPO_ROOT.parent / "shared" / "bench"
+SEED_ARTICLE = CORPUS_DIR / "khmer-times-sar-kheng-drug-crimes.txt"
 
 
 @pytest.fixture(scope="session")

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from newsqa.paths import REPO_ROOT
 from qa import cli
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DOCS = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 DOC_PORT = "127.0.0.1:7860"
 

@@ -9,11 +9,11 @@ import importlib.util
 import re
 import shlex
 import tomllib
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from newsqa.paths import REPO_ROOT
+
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 
 

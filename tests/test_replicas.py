@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from newsqa.paths import REPO_ROOT
 from tests.milvus_server import Served, lite_server_at
 from tests.ui.server import free_port
 
-REPO = Path(__file__).resolve().parents[1]
 QUESTION = "how many kilograms were seized in 2019?"
 NEW_ARTICLE = (
     "Harbour authority opens night ferry\n\n"
@@ -38,20 +38,20 @@ def _env(tmp: Path, uri: str, name: str) -> dict[str, str]:
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
         "GRADIO_ANALYTICS_ENABLED": "False",
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": str(REPO_ROOT),
     }
 
 
 def _qa(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "qa.cli", *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "qa.cli", *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600
     )
 
 
 @pytest.fixture
 def replicas(tmp_path: Path) -> Iterator[tuple[Served, list[str], Path]]:
     with lite_server_at(tmp_path / "milvus") as server:
-        loaded = _qa("ingest", "--quiet", str(REPO / "corpus"), env=_env(tmp_path, server.url, "loader"))
+        loaded = _qa("ingest", "--quiet", str(REPO_ROOT / "corpus"), env=_env(tmp_path, server.url, "loader"))
         assert loaded.returncode == 0, loaded.stderr
         processes, urls = [], []
         try:
@@ -63,7 +63,7 @@ def replicas(tmp_path: Path) -> Iterator[tuple[Served, list[str], Path]]:
                     subprocess.Popen(
                         [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)],
                         env=env,
-                        cwd=REPO,
+                        cwd=REPO_ROOT,
                         stdout=log,
                         stderr=subprocess.STDOUT,
                     )

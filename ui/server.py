@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 
 from index.settings import Settings, config_table
 from qa.assistant import Assistant
-from ui.api import ApiAccess
+from ui.api_access import ApiAccess
 from ui.guard import LoginThrottle, RequestGuard, allowed_hosts_from_env, served_hosts, trusted_proxies_from_env
 from ui.layout import build_app
 from ui.render import CSS, HEAD

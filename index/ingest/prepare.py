@@ -50,18 +50,7 @@ def to_article(raw: RawArticle) -> Article:
     # what it always was, so ids and "unchanged" stay as they were.)
     extra = "".join(f"\n{k}: {v}" for k, v in sorted(raw.fields.items()))
     digest = content_hash(raw.title, raw.text + extra)
-    return Article(
-        id=raw.id or digest[:16],
-        title=raw.title,
-        text=raw.text,
-        source=raw.source,
-        date=raw.date,
-        url=raw.url,
-        author=raw.author,
-        origin=raw.origin,
-        content_hash=digest,
-        fields=dict(raw.fields),
-    )
+    return Article(**raw.model_dump(exclude={"id"}), id=raw.id or digest[:16], content_hash=digest)
 
 
 @dataclass

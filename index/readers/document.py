@@ -13,9 +13,10 @@ from index.models import Problem
 from index.readers.raw import RawArticle, title_from_stem
 from index.text.clean import normalize_line
 from index.text.dates import normalize_date
+from newsqa.errors import NewsQAError
 
 
-class DocumentError(Exception):
+class DocumentError(NewsQAError):
     """A PDF or DOCX file that gives no article text; the message says why and what to do."""
 
 

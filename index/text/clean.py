@@ -122,11 +122,6 @@ def normalize_line(line: str) -> str:
     return _INLINE_SPACE.sub(" ", _CONTROL.sub("", _INVISIBLE.sub("", _ESCAPES.sub("", line)))).strip()
 
 
-def normalize_whitespace(text: str) -> str:
-    """Normalise spaces inside lines and make paragraph breaks exactly one blank line; keep line breaks."""
-    return _join_paragraphs(_split_paragraphs(text))
-
-
 def clean_body(text: str) -> str:
     """Tidy a body that is already free of page furniture: whitespace, then trailing "Next Article" teasers.
 

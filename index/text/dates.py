@@ -31,11 +31,14 @@ Period = str  # "day" | "week" | "month" | "quarter" | "year"
 EARLIEST_DATE = date(1500, 1, 1)
 LATEST_DATE = date(2500, 12, 31)
 
-_MONTHS = (
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
-).split()
-_FULL_MONTHS = _MONTHS[:12]  # "january" … "december", in order
+# The month names, in order, and their abbreviations: the one list that reading dates (in text and in
+# metadata) and marking them in answers (qa.spans) go by.
+MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december",
+)  # fmt: skip
+MONTH_ABBREVIATIONS = ("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec")
+_MONTHS = [*MONTH_NAMES, *MONTH_ABBREVIATIONS]
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 _DEICTIC = {"yesterday", "today", "tomorrow", "tonight"}
 _UNITS = {"week", "month", "year", "weekend"}
@@ -334,7 +337,7 @@ def _month_number(name: str) -> int | None:
     # "Jan", "Sept" and "January" name a month; "Ma", "Monday" or "Janx" do not.
     if len(name) < 3:
         return None
-    return next((number for number, month in enumerate(_FULL_MONTHS, start=1) if month.startswith(name)), None)
+    return next((number for number, month in enumerate(MONTH_NAMES, start=1) if month.startswith(name)), None)
 
 
 def _iso(year: int, month: int, day: int) -> str | None:

@@ -18,6 +18,7 @@ from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from newsqa.errors import NewsQAError
 from qa.models import AnswerType
 
 __all__ = [
@@ -51,7 +52,7 @@ def split_by_id(questions: list[GoldQuestion]) -> tuple[list[GoldQuestion], list
     return tune, [q for q in questions if q.id not in picked]
 
 
-class GoldFormatError(ValueError):
+class GoldFormatError(NewsQAError, ValueError):
     """A gold or benchmark file that cannot be read; the message names the file and line."""
 
 

@@ -23,14 +23,13 @@ from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from newsqa.paths import NEWS_BENCH_DIR
 from qa.eval.gold import GoldFormatError, GoldQuestion, describe_errors, numbered_lines
-from qa.eval.results import REPO_ROOT
 
 NEWS = Path(__file__).resolve().parent / "news"
-NEWS_BENCH = REPO_ROOT.parent / "shared" / "bench" / "news"
-BBC = NEWS_BENCH / "bbc.jsonl"
-REUTERS = NEWS_BENCH / "reuters21578.jsonl"
-NEWS_SMALL = NEWS_BENCH / "news-qa-small.jsonl"
+BBC = NEWS_BENCH_DIR / "bbc.jsonl"
+REUTERS = NEWS_BENCH_DIR / "reuters21578.jsonl"
+NEWS_SMALL = NEWS_BENCH_DIR / "news-qa-small.jsonl"
 
 # How a question is asked. Answerable: "quiz" (short, the gold sentence says it outright), "context" (a sentence
 # of context before the question proper), "previous" (the answer or the subject sits in a sentence before the one

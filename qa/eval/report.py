@@ -14,7 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from qa.eval.results import REPO_ROOT, RETRIEVAL_KS, EvalResult, KindScores, Metrics, QuestionRecord
+from newsqa.paths import REPORTS_DIR
+from qa.eval.results import RETRIEVAL_KS, EvalResult, KindScores, Metrics, QuestionRecord
 
 __all__ = ["default_report_dir", "render_markdown", "summary_lines", "worst_failures", "write_report"]
 
@@ -24,7 +25,7 @@ PLOTS = ("hit_at_k.png", "latency.png", "calibration.png")
 
 def default_report_dir(dataset: str) -> Path:
     """reports/<dataset>-<local timestamp>/ under the repository root (the folder is git-ignored)."""
-    return REPO_ROOT / "reports" / f"{dataset}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    return REPORTS_DIR / f"{dataset}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
 def write_report(result: EvalResult, folder: Path) -> Path:

@@ -3,11 +3,11 @@ pydantic models that `qa.eval.run` fills and `qa.eval.report` writes out."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import BaseModel, Field
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+# Re-exported: qa.eval.datasets and qa.eval.run import the checkout's root from here.
+from newsqa.paths import REPO_ROOT as REPO_ROOT
+
 RETRIEVAL_KS = (1, 3, 5, 10, 20)
 
 

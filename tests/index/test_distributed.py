@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import REPO_ROOT, SHARED_BENCH
+from newsqa.paths import NEWS_BENCH_DIR, REPO_ROOT
 
-REUTERS = SHARED_BENCH / "news" / "reuters21578.jsonl"
+REUTERS = NEWS_BENCH_DIR / "reuters21578.jsonl"
 QUESTION = "How many bags of cocoa arrived in the week ended February 22?"
 
 pytestmark = pytest.mark.skipif(not REUTERS.is_file(), reason=f"{REUTERS} is absent (the shared news set)")

@@ -12,8 +12,8 @@ from pathlib import Path
 from index.ingest import Ingestor
 from index.ingest.progress import StageBars, StageFractions
 from index.settings import Settings
+from newsqa.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 STORIES = [
     "Harbour City police seized 310 kilogrammes of heroin in 2018, the force said. The haul was the largest in a "
     "decade.",

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, SHARED_BENCH
+from newsqa.paths import BENCH_DIR, NEWS_BENCH_DIR, REPO_ROOT
 
 
 @pytest.mark.benchmark
 def test_the_scale_benchmark_runs_on_a_sample_and_writes_consistent_numbers(tmp_path: Path) -> None:
-    if not (SHARED_BENCH / "news" / "reuters21578.jsonl").is_file():
-        pytest.skip(f"the benchmark data is not at {SHARED_BENCH}")
+    if not (NEWS_BENCH_DIR / "reuters21578.jsonl").is_file():
+        pytest.skip(f"the benchmark data is not at {BENCH_DIR}")
     out = tmp_path / "scale.json"
     command = [sys.executable, str(REPO_ROOT / "benchmarks" / "scale.py"), "--fraction", "0.02", "--questions", "30"]
     done = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True, timeout=1800)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from newsqa.paths import REPO_ROOT
+
 PROBE = (
     "import index, os, torch, faiss; "
     "print(os.environ['OMP_WAIT_POLICY'], torch.get_num_threads(), faiss.omp_get_max_threads())"
@@ -21,7 +21,7 @@ def probe(**env: str) -> subprocess.CompletedProcess[str]:
     pools = {"QA_THREADS", "OMP_WAIT_POLICY", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
     clean = {k: v for k, v in os.environ.items() if k not in pools}
     return subprocess.run(
-        [sys.executable, "-c", PROBE], env={**clean, **env}, cwd=REPO, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", PROBE], env={**clean, **env}, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
     )
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from newsqa.paths import REPO_ROOT
 from qa import cli
 from qa.assistant import Assistant
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SEED_QUESTION = "how many kilograms were seized in 2019?"
 
 

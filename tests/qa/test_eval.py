@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from newsqa.paths import REPO_ROOT, SQUAD_DIR
 from qa.eval.gold import load_gold
 from qa.eval.metrics import QUESTION_KINDS, sentence_hit_at_k
 from qa.eval.report import render_markdown, worst_failures, write_report
@@ -25,9 +26,8 @@ from qa.eval.run import (
     summarize,
 )
 
-REPO = Path(__file__).parents[2]
-GOLD = REPO / "qa" / "eval" / "goldsets" / "khmer-times.jsonl"
-SQUAD_V1 = REPO.parent / "shared" / "bench" / "squad" / "dev-v1.1.json"
+GOLD = REPO_ROOT / "qa" / "eval" / "goldsets" / "khmer-times.jsonl"
+SQUAD_V1 = SQUAD_DIR / "dev-v1.1.json"
 
 needs_squad = pytest.mark.skipif(
     not SQUAD_V1.exists(), reason=f"SQuAD v1.1 dev file not found at {SQUAD_V1} (benchmark data is not shipped)"
@@ -161,10 +161,10 @@ def test_cli_passes_and_fails_on_min_hit1(encoder, tmp_path: Path, capsys) -> No
 
     # An answerer that never clears its threshold fails the run: a reader that never answers, and without the
     # reader, scorer weights that never answer.
-    weights = json.loads((REPO / "qa" / "scorer_weights.json").read_text(encoding="utf-8"))
+    weights = json.loads((REPO_ROOT / "qa" / "scorer_weights.json").read_text(encoding="utf-8"))
     (tmp_path / "mute.json").write_text(json.dumps(weights | {"threshold": 1.01}), encoding="utf-8")
     mute_reader = tmp_path / "mute-reader"
-    shutil.copytree(REPO / "qa" / "reader", mute_reader)
+    shutil.copytree(REPO_ROOT / "qa" / "reader", mute_reader)
     config = json.loads((mute_reader / "reader.json").read_text(encoding="utf-8"))
     (mute_reader / "reader.json").write_text(json.dumps(config | {"threshold": 1.01}), encoding="utf-8")
     for mute in (["--reader", str(mute_reader)], ["--no-reader", "--weights", str(tmp_path / "mute.json")]):
@@ -178,7 +178,7 @@ def test_cli_passes_and_fails_on_min_hit1(encoder, tmp_path: Path, capsys) -> No
 
 def test_cli_errors_are_clear(encoder, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     broken_reader = tmp_path / "reader"
-    shutil.copytree(REPO / "qa" / "reader", broken_reader)
+    shutil.copytree(REPO_ROOT / "qa" / "reader", broken_reader)
     (broken_reader / "reader.safetensors").unlink()
     assert run_eval_cli(_cli_args("--reader", str(broken_reader), "--quiet"), encoder=encoder) == 2
     assert "reader.safetensors is missing" in capsys.readouterr().err

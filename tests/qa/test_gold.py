@@ -8,19 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from newsqa.paths import CORPUS_DIR, REPO_ROOT, SQUAD_DIR
 from qa.eval.gold import GoldFormatError, GoldQuestion, SquadSet, load_gold, load_squad, split_by_title
 from qa.models import AnswerType
 
-REPO = Path(__file__).parents[2]
-GOLD = REPO / "qa" / "eval" / "goldsets" / "khmer-times.jsonl"
-ARTICLE = REPO / "corpus" / "khmer-times-sar-kheng-drug-crimes.txt"
-BENCH = REPO.parent / "shared" / "bench"
-SQUAD_V1 = BENCH / "squad" / "dev-v1.1.json"
-SQUAD_V2 = BENCH / "squad" / "dev-v2.0.json"
+GOLD = REPO_ROOT / "qa" / "eval" / "goldsets" / "khmer-times.jsonl"
+ARTICLE = CORPUS_DIR / "khmer-times-sar-kheng-drug-crimes.txt"
+SQUAD_V1 = SQUAD_DIR / "dev-v1.1.json"
+SQUAD_V2 = SQUAD_DIR / "dev-v2.0.json"
 
 needs_squad = pytest.mark.skipif(
     not SQUAD_V1.exists() or not SQUAD_V2.exists(),
-    reason=f"SQuAD dev files not found under {BENCH} (benchmark data is not shipped with the repository)",
+    reason=f"SQuAD dev files not found under {SQUAD_DIR} (benchmark data is not shipped with the repository)",
 )
 
 

@@ -12,13 +12,12 @@ The open-corpus benchmark (all 2,067 paragraphs indexed) is opt-in: pytest -m be
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from newsqa.paths import SQUAD_DIR
 from qa.eval.run import EvalResult, run_eval
 
-SQUAD_V1 = Path(__file__).parents[2].parent / "shared" / "bench" / "squad" / "dev-v1.1.json"
+SQUAD_V1 = SQUAD_DIR / "dev-v1.1.json"
 
 pytestmark = pytest.mark.skipif(
     not SQUAD_V1.exists(), reason=f"SQuAD v1.1 dev file not found at {SQUAD_V1} (benchmark data is not shipped)"

@@ -27,7 +27,7 @@ import faiss
 import numpy as np
 
 from index.encoder import sha256_of, stack_rows
-from index.models import Article, Chunk, IndexMismatchError, IndexStoreError, Sentence
+from index.models import ARTICLE_COLUMNS, Article, Chunk, IndexMismatchError, IndexStoreError, Sentence
 from index.storage.api import TITLE, PreparedArticle
 from index.storage.local.postings import Postings
 from index.text.dates import TimeMention
@@ -37,6 +37,8 @@ SEGMENTS = "segments"
 SEGMENT_PREFIX = "seg-"
 VECTOR_DTYPE = np.float16
 _ROWS = "SELECT * FROM {table} WHERE row >= ? AND row < ? ORDER BY row"
+_ARTICLE_ROW = (*ARTICLE_COLUMNS, "position", "first_sentence_row", "n_sentences", "first_chunk_row", "n_chunks")
+_INSERT_ARTICLE = f"INSERT INTO articles ({', '.join(_ARTICLE_ROW)}) VALUES ({', '.join('?' * len(_ARTICLE_ROW))})"
 
 _SCHEMA = """
 CREATE TABLE articles (
@@ -208,11 +210,9 @@ def _write_sqlite(path: Path, articles: Sequence[PreparedArticle]) -> None:
         for position, item in enumerate(articles):
             a = item.article
             db.execute(
-                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    a.id, position, a.title, a.text, a.source, a.date, a.url, a.author, a.origin,
-                    a.content_hash, sentence_row, len(item.sentences), chunk_row, len(item.chunks),
-                ),
+                _INSERT_ARTICLE,
+                (*(getattr(a, name) for name in ARTICLE_COLUMNS), position, sentence_row, len(item.sentences),
+                 chunk_row, len(item.chunks)),
             )  # fmt: skip
             chunk_of_sentence: dict[int, int] = {}
             for offset, c in enumerate(item.chunks):
@@ -257,11 +257,7 @@ def _read_faiss(path: Path) -> faiss.Index:
 
 
 def as_article(row: sqlite3.Row, fields: dict[str, str] | None = None) -> Article:
-    return Article(
-        id=row["id"], title=row["title"], text=row["text"], source=row["source"], date=row["date"],
-        url=row["url"], author=row["author"], origin=row["origin"], content_hash=row["content_hash"],
-        fields=fields or {},
-    )  # fmt: skip
+    return Article(**{name: row[name] for name in ARTICLE_COLUMNS}, fields=fields or {})
 
 
 class Segment:

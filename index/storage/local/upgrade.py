@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from index.models import IndexMismatchError, IndexNotFoundError, IndexStoreError
+from index.models import ARTICLE_COLUMNS, IndexMismatchError, IndexNotFoundError, IndexStoreError
 from index.readers import RawArticle
 from index.storage.local.segments import reading
 from index.storage.local.snapshots import REBUILD_HINT, UPGRADABLE, current_snapshot, read_manifest
@@ -37,9 +37,6 @@ def stored_articles(index_dir: Path) -> Iterator[RawArticle]:
         try:
             db.row_factory = sqlite3.Row
             for row in db.execute("SELECT * FROM articles ORDER BY position"):
-                yield RawArticle(
-                    id=row["id"], title=row["title"], text=row["text"], source=row["source"], date=row["date"],
-                    url=row["url"], author=row["author"], origin=row["origin"],
-                )  # fmt: skip
+                yield RawArticle(**{name: row[name] for name in ARTICLE_COLUMNS if name in RawArticle.model_fields})
         finally:
             db.close()

@@ -17,9 +17,9 @@ from index.ingest.prepare import add_times, split_article, to_article
 from index.readers import RawArticle, read_inputs
 from index.settings import DEFAULT_CORPUS, Settings
 from index.storage import ModelStamp, PreparedArticle
+from newsqa.paths import NEWS_BENCH_DIR
 
-SHARED_BENCH = Path(__file__).resolve().parents[3].parent / "shared" / "bench"
-REUTERS = SHARED_BENCH / "news" / "reuters21578.jsonl"
+REUTERS = NEWS_BENCH_DIR / "reuters21578.jsonl"
 REUTERS_EVERY = 100  # every 100th record: ~200 articles spread over the collection's months
 
 

@@ -32,10 +32,9 @@ from index.storage import (
 from index.storage.milvus import MilvusReader, schema, writer
 from index.text.dates import TimeMention
 from index.text.tokenize import tokenize
+from newsqa.paths import REPO_ROOT
 from tests.index.storage.conftest import prepare
 from tests.milvus_server import Served, lite_server_at
-
-REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -288,7 +287,7 @@ def test_a_lite_index_left_idle_for_minutes_opens_again_in_the_same_process(tmp_
     # answered the reopen with a GOAWAY "too_many_pings" and the reopen failed (StoreUnavailableError). 75-130 s
     # of idleness is the window where the strikes have added up (the client throttles its pings to one a minute).
     done = subprocess.run([sys.executable, "-c", IDLE_THEN_REOPEN, str(tmp_path / "index"), "100"],
-                          capture_output=True, text=True, timeout=400, cwd=REPO)  # fmt: skip
+                          capture_output=True, text=True, timeout=400, cwd=REPO_ROOT)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == ["reopened", "0"]
     assert "too_many_pings" not in done.stderr
@@ -367,7 +366,7 @@ def test_a_lite_server_serves_writers_and_readers_in_other_processes(
     def read_elsewhere() -> dict:
         done = subprocess.run(
             [sys.executable, "-c", READ_IN_ANOTHER_PROCESS, lite_server.url, json.dumps(list(model.__dict__.values()))],
-            capture_output=True, text=True, cwd=REPO, timeout=120, check=True,
+            capture_output=True, text=True, cwd=REPO_ROOT, timeout=120, check=True,
         )  # fmt: skip
         return json.loads(done.stdout.strip().splitlines()[-1])
 

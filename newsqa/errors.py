@@ -1,0 +1,19 @@
+"""The root of the product's errors. Each layer's errors derive from `NewsQAError`, so the `qa` command and the
+REST API catch one class to turn any of them into a message a user can act on (exit code 2, HTTP 503), while
+callers that know a narrower failure still catch it by its own name where it is defined:
+
+    NewsQAError
+    ├── IndexStoreError (index.models): the index on disk and its settings
+    │   ├── IndexMismatchError, IndexNotFoundError (index.models), IndexCorruptError (index.storage)
+    │   ├── StoreUnavailableError (index.storage), SettingsFileError (index.settings, also a ValueError)
+    │   └── NoArticleTextError (index.text.clean)
+    ├── DocumentError (index.readers.document): a PDF or Word file that gives no article text
+    ├── ModelError (index.encoder): a packaged model (the encoder, the reader) missing or not the expected file
+    └── GoldFormatError (qa.eval.gold, also a ValueError): a gold set that cannot be read
+"""
+
+from __future__ import annotations
+
+
+class NewsQAError(Exception):
+    """Base of every error the product raises on purpose: the message says what went wrong and what to do."""
