@@ -17,13 +17,14 @@ from index.storage.local.segments import IndexCorruptError
 from index.text.clean import NoArticleTextError
 from newsqa.errors import NewsQAError
 from qa import cli
+from qa.eval.datasets import EvalSetupError
 from qa.eval.gold import GoldFormatError
 
 
 @pytest.mark.parametrize(
     "error",
     [IndexStoreError, IndexMismatchError, IndexNotFoundError, IndexCorruptError, StoreUnavailableError,
-     SettingsFileError, NoArticleTextError, DocumentError, ModelError, GoldFormatError],
+     SettingsFileError, NoArticleTextError, DocumentError, ModelError, GoldFormatError, EvalSetupError],
     ids=lambda e: e.__name__,
 )  # fmt: skip
 def test_every_product_error_derives_from_the_root(error: type[Exception]) -> None:

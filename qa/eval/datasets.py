@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from index.encoder import sha256_of
+from newsqa.errors import NewsQAError
+from newsqa.paths import NEWS_BENCH_DIR, SQUAD_DIR
 from qa.eval.gold import (
     BUNDLED_GOLD,
     DATED,
@@ -42,23 +44,22 @@ from qa.eval.news_set import (
     load_news_small,
     write_feed,
 )
-from qa.eval.results import REPO_ROOT, EvalSettings, IndexInfo
+from qa.eval.results import EvalSettings, IndexInfo
 
 if TYPE_CHECKING:
     from index.encoder import Encoder
     from index.models import IngestReport
     from index.settings import Settings
 
-BENCH_DIR = REPO_ROOT.parent / "shared" / "bench"
 DATASETS = ("gold", "dated", "news", "news-small", "squad-v1.1", "squad-v2.0")
-REUTERS = BENCH_DIR / "news" / "reuters21578.jsonl"
+REUTERS = NEWS_BENCH_DIR / "reuters21578.jsonl"
 DEFAULT_PATHS = {
     "gold": BUNDLED_GOLD,
     "dated": DATED / "questions.jsonl",
     "news": NEWS / "questions.jsonl",
     "news-small": NEWS_SMALL,
-    "squad-v1.1": BENCH_DIR / "squad" / "dev-v1.1.json",
-    "squad-v2.0": BENCH_DIR / "squad" / "dev-v2.0.json",
+    "squad-v1.1": SQUAD_DIR / "dev-v1.1.json",
+    "squad-v2.0": SQUAD_DIR / "dev-v2.0.json",
 }
 HALVES = ("tune", "test", "all")
 # Files and folders whose code decides what an index holds (reading, cleaning, sentence and chunk boundaries, BM25
@@ -73,8 +74,9 @@ _MARKER = "eval-index.json"
 Half = Literal["tune", "test", "all"]
 
 
-class EvalSetupError(Exception):
-    """The evaluation cannot start (missing file, unusable index folder); the message says what to do."""
+class EvalSetupError(NewsQAError):
+    """The evaluation cannot start (missing file, unusable index folder); the message says what to do. `qa eval`
+    catches it itself, to prefix its message with the command's name; anything else sees a product error."""
 
 
 @dataclass

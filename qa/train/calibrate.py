@@ -31,6 +31,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from index.encoder import load_encoder
+from newsqa.paths import SQUAD_DIR
 from qa.answering import AnswerPipeline, as_asked
 from qa.eval.gold import GoldQuestion, load_squad
 from qa.eval.metrics import exact_match, sentence_hit_at_k, token_f1
@@ -39,7 +40,6 @@ from qa.question import analyze
 from qa.reader import READER_DIR, Reader, load_reader, logit, reader_span
 from qa.spans import extract_span
 
-SQUAD_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "bench" / "squad"
 MAX_DEPTH = 12
 DEPTHS = (4, 6, 8, 10, 12)
 DEPTH_SLACK = 0.005

@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from newsqa.paths import REPO_ROOT, SQUAD_DIR
 from qa.answering import AnswerPipeline, as_asked
 from qa.eval.gold import GoldQuestion, load_squad
 from qa.eval.metrics import sentence_hit_at_k
 from qa.score import FEATURES
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SQUAD = REPO_ROOT.parent / "shared" / "bench" / "squad" / "dev-v1.1.json"
+DEFAULT_SQUAD = SQUAD_DIR / "dev-v1.1.json"
 WEIGHTS_PATH = REPO_ROOT / "qa" / "scorer_weights.json"
 
 

@@ -17,9 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from index.text.sentences import split_sentences
+from newsqa.paths import REPO_ROOT, SQUAD_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SQUAD_DIR = REPO_ROOT.parent / "shared" / "bench" / "squad"
 DEFAULT_OUT = REPO_ROOT / "data" / "train" / "squad-sentences.jsonl.gz"
 
 
