@@ -201,6 +201,10 @@ class StoreReader(Protocol):
         """How rare each term is in the collection's chunks (BM25's IDF), for weighting overlap."""
         ...
 
+    def document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many live chunks hold each term (0: the collection never uses it)."""
+        ...
+
     def sentences(self, refs: Sequence[SentenceRef], *, vectors: bool = False) -> list[SentenceRecord]:
         """The sentences asked for, in the order asked; refs of unknown or deleted articles are left out."""
         ...

@@ -3,7 +3,6 @@ archive's spelling (qa/spelling.py), analyse it (qa/question.py) and read the ti
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -49,12 +48,9 @@ class Understand:
 
 
 def terms_held_by(store: StoreReader) -> Callable[[Iterable[str]], set[str]]:
-    """Which of some index terms the store's chunks hold: those rarer than a term no chunk holds are present (BM25's
-    IDF, log(1 + (N - df + 0.5) / (df + 0.5)), is largest at df = 0)."""
+    """Which of some index terms the store's chunks hold."""
 
     def holds(terms: Iterable[str]) -> set[str]:
-        asked = list(terms)
-        unseen = math.log(1.0 + (store.facts().chunks + 0.5) / 0.5)
-        return {t for t, idf in store.term_weights(asked).items() if idf < unseen - 1e-6}
+        return {t for t, df in store.document_frequencies(list(terms)).items() if df > 0}
 
     return holds

@@ -124,6 +124,9 @@ class LocalReader:
     def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
         return {t: self.store.lexical.idf(t) for t in dict.fromkeys(terms)}
 
+    def document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        return {t: self.store.lexical.df(t) for t in dict.fromkeys(terms)}
+
     def _chunk_hits(self, hits: list[tuple[int, float]]) -> list[Hit]:
         refs = self.store.row_refs([r for r, _ in hits], "chunks")
         return [Hit(ChunkRef(*refs[r]), score) for r, score in hits if r in refs]

@@ -198,25 +198,25 @@ class MilvusReader:
         return _best(((ChunkRef(h["entity"]["article_id"], int(h["entity"]["number"])), bm25_score(h["distance"]))
                       for h in results[0]), k)  # fmt: skip
 
-    @reaching
     def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
         """BM25's IDF of each term, log(1 + (N - df + 0.5) / (df + 0.5)), N the live chunks and df those whose
         words hold the term."""
+        frequencies = self.document_frequencies(terms)
+        total = self._document_frequency.get("", 0)
+        return {t: float(math.log(1.0 + (total - df + 0.5) / (df + 0.5))) for t, df in frequencies.items()}
+
+    @reaching
+    def document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
         unique = [t for t in dict.fromkeys(terms) if t]
         if not unique:
             return {}
         counted = self._document_frequency  # kept for the reader's life, like its facts
         if "" not in counted:
             counted[""] = self._count(CHUNKS)
-        total = counted[""]
-        weights = {}
         new = [term for term in unique if term not in counted]
         if new:
             counted.update(zip(new, self._chunks_holding(new), strict=True))
-        for term in unique:
-            df = counted[term]
-            weights[term] = float(math.log(1.0 + (total - df + 0.5) / (df + 0.5)))
-        return weights
+        return {term: counted[term] for term in unique}
 
     def _chunks_holding(self, terms: list[str]) -> list[int]:
         """How many chunks hold each term: the hits of a BM25 search for the term alone (every chunk holding it

@@ -325,6 +325,14 @@ def test_term_weights_are_bm25_idf(built: Built, reference: Reference) -> None:
         assert weights[term] == pytest.approx(reference.bm25.idf(term), abs=1e-6), term
 
 
+def test_document_frequencies_count_the_chunks_holding_each_term(built: Built, reference: Reference) -> None:
+    terms = tokenize("cocoa Bahia oil prices the 1987 zzzunseenword 1.5")
+    frequencies = built.reader.document_frequencies(terms)
+    assert frequencies == {term: reference.bm25.df[term] for term in terms}
+    assert frequencies["zzzunseenword"] == 0 and frequencies["oil"] > 1
+    assert built.reader.document_frequencies([]) == {}
+
+
 @pytest.mark.parametrize("where", FILTERS, ids=str)
 def test_filtered_searches_return_only_allowed_articles(
     built: Built, reference: Reference, question_vectors: np.ndarray, where: Filter
