@@ -2,9 +2,10 @@
 `QA_MILVUS_URI` — a milvus-lite folder (default `<index dir>/milvus.db`, one process at a time) or a Milvus
 server or cluster (`http://host:19530`, `QA_MILVUS_TOKEN` for credentials), which serves many processes.
 
-Milvus does the sharding, replication and compaction; this package lays out the collections (`schema`),
-searches and reads them (`reader`), writes to them so that any failure can be completed by writing again
-(`writer`), and checks them (`admin`). See each module's docstring.
+Milvus does the sharding, replication and compaction; this package lays out the collections (`schema`) and
+the filter expressions over them (`expressions`), searches and reads them (`reader`: `facts`, `search` and
+`records` over `rows`), writes to them so that any failure can be completed by writing again (`writer`), and
+checks them (`admin`). See each module's docstring.
 """
 
 from __future__ import annotations

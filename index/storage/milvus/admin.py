@@ -7,8 +7,9 @@ from collections import defaultdict
 
 from index.storage.api import ModelStamp
 from index.storage.milvus.connection import MODEL, Connection
+from index.storage.milvus.expressions import literal
 from index.storage.milvus.reader import MilvusReader
-from index.storage.milvus.schema import ARTICLE_PARTS, COLLECTIONS, literal
+from index.storage.milvus.schema import ARTICLE_PARTS, COLLECTIONS
 from index.storage.milvus.writer import drop_other_versions, finish_intents
 
 

@@ -29,6 +29,7 @@ from collections.abc import Collection, Iterator, Sequence
 from index.models import IndexStoreError
 from index.storage.api import ModelStamp, PreparedArticle
 from index.storage.milvus.connection import INTENT, SEEN, Connection, reaching
+from index.storage.milvus.expressions import both, literal, one_of
 from index.storage.milvus.schema import (
     ARTICLE_PARTS,
     ARTICLES,
@@ -37,12 +38,9 @@ from index.storage.milvus.schema import (
     SENTENCES,
     TIMES,
     article_rows,
-    both,
     chunk_rows,
     day_number,
     generation,
-    literal,
-    one_of,
     sentence_rows,
     time_rows,
 )
