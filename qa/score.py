@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index.storage import ChunkRef, SentenceRef, StoreReader
+from index.storage import ChunkRef, SentenceRecord, SentenceRef, StoreReader
 from index.text.tokenize import tokenize
 from qa.question import Question, years_in
 from qa.retrieve import Retrieved
@@ -109,57 +109,26 @@ def _bigrams(terms: list[str]) -> set[tuple[str, str]]:
 def sentence_features(
     store: StoreReader, question: Question, vector: np.ndarray, retrieved: Retrieved
 ) -> list[ScoredSentence]:
-    """Feature vectors for every candidate sentence of `retrieved`, in retrieval order."""
-    # The candidates and their neighbours (whose words count in a candidate's window) in one read of the store.
-    asked = set(retrieved.sentences)
-    neighbours = sorted({SentenceRef(r.article_id, r.number + d) for r in asked for d in (-1, 1)} - asked)
-    read = store.sentences([*retrieved.sentences, *neighbours], vectors=True)
-    rows = [r for r in read if r.ref in asked]
+    """Feature vectors (in the order of FEATURES) for every candidate sentence of `retrieved`, in retrieval
+    order."""
+    rows, by_ref = _read_candidates(store, retrieved)
     if not rows:
         return []
-    by_ref = {r.ref: r for r in read}
-    dense_sentence = np.stack([r.vector for r in rows]) @ vector  # type: ignore[misc]
-    chunk_vectors = {c.ref: c.vector for c in store.chunks(list(dict.fromkeys(r.chunk for r in rows)), vectors=True)}
-    dense_chunk = np.stack([chunk_vectors[r.chunk] for r in rows]) @ vector  # type: ignore[misc]
+    dense_sentence, dense_chunk = _dense_similarities(store, rows, vector)
     best_fused = max(retrieved.chunk_scores.values()) if retrieved.chunk_scores else 1.0
     best_bm25 = max(retrieved.bm25_chunk.values(), default=0.0) or 1.0
-    qbigrams = _bigrams(question.terms)
     idf_of = store.term_weights(question.terms)
+    question_bigrams = _bigrams(question.terms)
     out = []
     for i, row in enumerate(rows):
-        text = row.text
-        terms = tokenize(text)
-        present = set(terms)
-        window = set(present)
-        for d in (-1, 1):
-            near = by_ref.get(SentenceRef(row.article_id, row.number + d))
-            if near is not None:
-                window.update(tokenize(near.text))
-        overlap, missing = _weighted_overlap(question.terms, present, idf_of)
-        window_overlap, _ = _weighted_overlap(question.terms, window, idf_of)
-        bigram = len(qbigrams & _bigrams(terms)) / len(qbigrams) if qbigrams else 0.0
-        numbers = question.numbers
-        numbers_present = len(numbers & present) / len(numbers) if numbers else 0.0
-        sentence_years = years_in(text)
-        year_conflict = float(bool(question.years and sentence_years and not (question.years & sentence_years)))
-        chunk = row.chunk
-        features = np.array(
-            [
-                float(dense_sentence[i]),
-                float(dense_chunk[i]),
-                retrieved.chunk_scores.get(chunk, 0.0) / best_fused,
-                retrieved.bm25_chunk.get(chunk, 0.0) / best_bm25,
-                overlap,
-                window_overlap,
-                bigram,
-                numbers_present,
-                year_conflict,
-                answer_type_fit(text, question),
-                missing,
-                math.log1p(len(terms)),
-            ],
-            dtype=np.float64,
-        )
+        values = {
+            "dense_sentence": float(dense_sentence[i]),
+            "dense_chunk": float(dense_chunk[i]),
+            "fused_rank": retrieved.chunk_scores.get(row.chunk, 0.0) / best_fused,
+            "bm25_chunk": retrieved.bm25_chunk.get(row.chunk, 0.0) / best_bm25,
+            **_text_features(question, row, _neighbour_terms(row, by_ref), idf_of, question_bigrams),
+        }
+        features = np.array([values[name] for name in FEATURES], dtype=np.float64)
         out.append(
             ScoredSentence(
                 ref=row.ref,
@@ -167,12 +136,72 @@ def sentence_features(
                 number=row.number,
                 start=row.start,
                 end=row.end,
-                text=text,
-                chunk=chunk,
+                text=row.text,
+                chunk=row.chunk,
                 features=features,
             )
         )
     return out
+
+
+def _read_candidates(
+    store: StoreReader, retrieved: Retrieved
+) -> tuple[list[SentenceRecord], dict[SentenceRef, SentenceRecord]]:
+    """The candidate sentences (with their vectors), in retrieval order, and every sentence read by its ref: the
+    candidates and their neighbours, whose words count in a candidate's window, in one read of the store."""
+    asked = set(retrieved.sentences)
+    neighbours = sorted({SentenceRef(r.article_id, r.number + d) for r in asked for d in (-1, 1)} - asked)
+    read = store.sentences([*retrieved.sentences, *neighbours], vectors=True)
+    return [r for r in read if r.ref in asked], {r.ref: r for r in read}
+
+
+def _dense_similarities(
+    store: StoreReader, rows: list[SentenceRecord], vector: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate's similarity to the question's `vector`, and its chunk's (one read of the chunks)."""
+    dense_sentence = np.stack([r.vector for r in rows]) @ vector  # type: ignore[misc]
+    chunk_vectors = {c.ref: c.vector for c in store.chunks(list(dict.fromkeys(r.chunk for r in rows)), vectors=True)}
+    dense_chunk = np.stack([chunk_vectors[r.chunk] for r in rows]) @ vector  # type: ignore[misc]
+    return dense_sentence, dense_chunk
+
+
+def _neighbour_terms(row: SentenceRecord, by_ref: dict[SentenceRef, SentenceRecord]) -> list[str]:
+    """The terms of the sentences either side of `row` (those that were read)."""
+    terms: list[str] = []
+    for d in (-1, 1):
+        near = by_ref.get(SentenceRef(row.article_id, row.number + d))
+        if near is not None:
+            terms += tokenize(near.text)
+    return terms
+
+
+def _text_features(
+    question: Question,
+    row: SentenceRecord,
+    neighbour_terms: list[str],
+    idf_of: dict[str, float],
+    question_bigrams: set[tuple[str, str]],
+) -> dict[str, float]:
+    """The features of a candidate's words (and its neighbours'), by name: the question's terms found, word
+    pairs, numbers and years, the answer type's fit and the sentence's length."""
+    terms = tokenize(row.text)
+    present = set(terms)
+    overlap, missing = _weighted_overlap(question.terms, present, idf_of)
+    window_overlap, _ = _weighted_overlap(question.terms, present | set(neighbour_terms), idf_of)
+    numbers = question.numbers
+    sentence_years = years_in(row.text)
+    return {
+        "overlap": overlap,
+        "window_overlap": window_overlap,
+        "bigram_overlap": (
+            len(question_bigrams & _bigrams(terms)) / len(question_bigrams) if question_bigrams else 0.0
+        ),
+        "numbers_present": len(numbers & present) / len(numbers) if numbers else 0.0,
+        "year_conflict": float(bool(question.years and sentence_years and not (question.years & sentence_years))),
+        "answer_type_fit": answer_type_fit(row.text, question),
+        "missing_terms": missing,
+        "log_length": math.log1p(len(terms)),
+    }
 
 
 def score_sentences(
