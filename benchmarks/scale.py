@@ -29,6 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
@@ -41,7 +42,7 @@ from index.ingest.chunks import make_chunks
 from index.ingest.prepare import split_article
 from index.models import Article
 from index.settings import Settings
-from index.storage import ChunkRef, SentenceRef, StoreReader, model_stamp, open_store
+from index.storage import ChunkRef, SentenceRef, StoreFacts, StoreReader, model_stamp, open_store
 from index.text.sentences import split_sentences
 from newsqa.paths import BENCHMARK_RESULTS_DIR, NEWS_BENCH_DIR, SQUAD_DIR
 
@@ -180,7 +181,8 @@ def dense_recall(store: StoreReader, vectors: np.ndarray, k: int = 10) -> dict[s
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, with `out` defaulted by store."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fraction", type=float, default=1.0, help="share of each source to use (default: all)")
     parser.add_argument("--questions", type=int, default=300, help="SQuAD dev questions asked (default: 300)")
@@ -195,6 +197,160 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     args = parser.parse_args(argv)
     args.out = args.out or (DEFAULT_OUT if args.store == "local" else DEFAULT_OUT.with_name("scale-milvus.json"))
+    return args
+
+
+@dataclass
+class Ingested:
+    """The full ingest, measured."""
+
+    articles: int
+    skipped: int
+    tokens: int
+    seconds: float
+    peak_rss_mb: float
+    bytes: int
+
+
+def measure_ingest(encoder: Encoder, settings: Settings, feeds: Path, records: list[dict]) -> Ingested:
+    """Ingest the feeds into the empty index: time, article tokens, peak RSS and the index's size on disk."""
+    started = time.perf_counter()
+    report = Ingestor(encoder, settings).ingest([feeds], show_progress=sys.stderr.isatty())
+    ingest_s = time.perf_counter() - started
+    ingest_rss = _peak_rss_mb()
+    tokens = sum(encoder.count_tokens(_text(r)) for r in records)
+    articles = len(report.added)
+    size = sum(p.stat().st_size for p in Path(settings.index_dir).rglob("*") if p.is_file())
+    print(f"ingest: {articles:,} articles in {ingest_s:.0f} s ({articles / ingest_s:.1f}/s, "
+          f"{tokens / ingest_s:,.0f} tokens/s); {len(report.problems)} skipped; peak RSS {ingest_rss:.0f} MB; "
+          f"index {size / 2**20:.0f} MiB", flush=True)  # fmt: skip
+    return Ingested(articles, len(report.problems), tokens, ingest_s, ingest_rss, size)
+
+
+def measure_encoders(
+    encoder: Encoder, settings: Settings, records: list[dict], seed: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The raw encoder rates on a sample of the same articles: plain fp32 sentence-transformers, and the
+    product's encoder alone."""
+    rng = random.Random(seed)
+    sample_articles = rng.sample(records, min(500, len(records)))
+    sentences = [_text(r)[s:e] for r in sample_articles for s, e in split_sentences(_text(r))][:3000]
+    # Measured right after the ingest, so that the machine is in the same state for all three.
+    baseline = st_fp32_rate(sentences, encoder.count_tokens)
+    print(f"sentence-transformers fp32 alone: {baseline['tokens_per_s']:,.0f} tokens/s", flush=True)
+    product = product_encoder_rate(encoder, settings, [_text(r) for r in sample_articles])
+    print(f"product encoder alone: {product['tokens_per_s']:,.0f} tokens/s", flush=True)
+    return baseline, product
+
+
+def measure_add(encoder: Encoder, settings: Settings, folder: Path, held_out: list[dict]) -> dict[str, float]:
+    """Adding the held-out articles to the full index, against embedding those articles alone."""
+    folder.mkdir()
+    with (folder / "more.jsonl").open("w", encoding="utf-8") as out:
+        for r in held_out:
+            out.write(json.dumps(r) + "\n")
+    started = time.perf_counter()
+    added = Ingestor(encoder, settings).ingest([folder], show_progress=False)
+    add_s = time.perf_counter() - started
+    embed_100_s = embed_seconds(encoder, chunk_jobs(encoder, settings, [r["body"] for r in held_out]))
+    print(f"add {len(added.added)} articles: {add_s:.1f} s; embedding them alone: {embed_100_s:.1f} s "
+          f"({add_s / embed_100_s:.2f}x)", flush=True)  # fmt: skip
+    return {"articles": len(added.added), "seconds": add_s, "embed_seconds": embed_100_s, "ratio": add_s / embed_100_s}
+
+
+@dataclass
+class Answered:
+    """Loading the index, asking it questions, and its dense recall, measured."""
+
+    load_seconds: float
+    facts: StoreFacts
+    questions: dict[str, float]
+    recall: dict[str, float]
+
+
+def measure_questions(encoder: Encoder, settings: Settings, dev: list[dict], questions: int, seed: int) -> Answered:
+    """The index's load time, question latency p50/p95 over SQuAD dev questions (hit@1 as a sanity check), and
+    the dense recall@10 of the first 100 questions."""
+    started = time.perf_counter()
+    store = open_store(settings, model_stamp(encoder))
+    load_s = time.perf_counter() - started
+    facts = store.facts()
+    store.close()
+    from qa.assistant import Assistant
+    from qa.eval.metrics import sentence_hit_at_k
+
+    assistant = Assistant(settings, encoder=encoder, auto_ingest=False)
+    asked = [(q, answers) for p in dev for q, answers in p["questions"]]
+    asked = random.Random(seed).sample(asked, min(questions, len(asked)))
+    assistant.answer(asked[0][0])  # warm-up: the reader's weights
+    latencies, hits = [], 0
+    for question, answers in asked:
+        started = time.perf_counter()
+        answer = assistant.answer(question)
+        latencies.append((time.perf_counter() - started) * 1000)
+        hits += bool(answer.sentences) and sentence_hit_at_k([answer.sentences[0].text], answers, 1)
+    p50 = statistics.median(latencies)
+    p95 = float(np.percentile(latencies, 95))
+    print(f"questions: {len(asked)}, p50 {p50:.0f} ms, p95 {p95:.0f} ms, hit@1 {100 * hits / len(asked):.1f}; "
+          f"load {load_s:.2f} s", flush=True)  # fmt: skip
+    vectors = encoder.encode([q for q, _ in asked[:100]])
+    assert assistant.store is not None
+    recall = dense_recall(assistant.store, vectors)
+    print(f"dense recall@10 vs exact: sentences {recall['sentence']:.3f}, chunks {recall['chunk']:.3f} "
+          f"({facts.details.get('dense_index', facts.backend)})", flush=True)  # fmt: skip
+    asked_section = {"asked": len(asked), "p50_ms": p50, "p95_ms": p95, "hit@1": hits / len(asked)}
+    return Answered(load_s, facts, asked_section, recall)
+
+
+def results_json(
+    fraction: float,
+    ingested: Ingested,
+    rates: tuple[dict[str, float], dict[str, float]],
+    add_100: dict[str, float],
+    answered: Answered,
+    query_rss: float,
+) -> dict:
+    """The results as written to the JSON file."""
+    baseline, product = rates
+    facts = answered.facts
+    tokens_per_s = ingested.tokens / ingested.seconds
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": {"cpus": len(os.sched_getaffinity(0)), "threads": os.environ.get("OMP_NUM_THREADS")},
+        "corpus": {
+            "articles": ingested.articles,
+            "skipped": ingested.skipped,
+            "tokens": ingested.tokens,
+            "sentences": facts.sentences,
+            "chunks": facts.chunks,
+            "fraction": fraction,
+        },
+        "ingest": {
+            "seconds": ingested.seconds,
+            "articles_per_s": ingested.articles / ingested.seconds,
+            "tokens_per_s": tokens_per_s,
+            "encoder_passes_per_token": 1,
+            "vs_sentence_transformers_fp32": tokens_per_s / baseline["tokens_per_s"],
+            "vs_product_encoder_alone": tokens_per_s / product["tokens_per_s"],
+            "peak_rss_mb": ingested.peak_rss_mb,
+        },
+        "raw_rates": {"sentence_transformers_fp32": baseline, "product_encoder": product},
+        "index": {
+            "bytes": ingested.bytes,
+            "backend": facts.backend,
+            "segments": facts.details.get("segments"),
+            "dense_index": facts.details.get("dense_index"),
+        },
+        "add_100": add_100,
+        "load_seconds": answered.load_seconds,
+        "questions": answered.questions,
+        "dense_recall@10": answered.recall,
+        "peak_rss_mb_at_the_end": query_rss,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     scratch = Path(tempfile.mkdtemp(prefix="qa-scale-"))
@@ -206,109 +362,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(index_dir=index_dir, store=args.store)
         encoder = load_encoder(settings)
         print(f"corpus: {len(records):,} articles (+{len(held_out)} added at the end)", flush=True)
-
-        started = time.perf_counter()
-        report = Ingestor(encoder, settings).ingest([scratch / "feeds"], show_progress=sys.stderr.isatty())
-        ingest_s = time.perf_counter() - started
-        ingest_rss = _peak_rss_mb()
-        tokens = sum(encoder.count_tokens(_text(r)) for r in records)
-        articles = len(report.added)
-        size = sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file())
-        print(f"ingest: {articles:,} articles in {ingest_s:.0f} s ({articles / ingest_s:.1f}/s, "
-              f"{tokens / ingest_s:,.0f} tokens/s); {len(report.problems)} skipped; peak RSS {ingest_rss:.0f} MB; "
-              f"index {size / 2**20:.0f} MiB", flush=True)  # fmt: skip
-
-        # The raw encoder rates, on a sample of the same articles.
-        rng = random.Random(args.seed)
-        sample_articles = rng.sample(records, min(500, len(records)))
-        sentences = [_text(r)[s:e] for r in sample_articles for s, e in split_sentences(_text(r))][:3000]
-        # Measured right after the ingest, so that the machine is in the same state for all three.
-        baseline = st_fp32_rate(sentences, encoder.count_tokens)
-        print(f"sentence-transformers fp32 alone: {baseline['tokens_per_s']:,.0f} tokens/s", flush=True)
-        product = product_encoder_rate(encoder, settings, [_text(r) for r in sample_articles])
-        print(f"product encoder alone: {product['tokens_per_s']:,.0f} tokens/s", flush=True)
-
-        # Adding 100 articles to the full index, against embedding those articles alone.
-        add_folder = scratch / "add"
-        add_folder.mkdir()
-        with (add_folder / "more.jsonl").open("w", encoding="utf-8") as out:
-            for r in held_out:
-                out.write(json.dumps(r) + "\n")
-        started = time.perf_counter()
-        added = Ingestor(encoder, settings).ingest([add_folder], show_progress=False)
-        add_s = time.perf_counter() - started
-        embed_100_s = embed_seconds(encoder, chunk_jobs(encoder, settings, [r["body"] for r in held_out]))
-        print(f"add {len(added.added)} articles: {add_s:.1f} s; embedding them alone: {embed_100_s:.1f} s "
-              f"({add_s / embed_100_s:.2f}x)", flush=True)  # fmt: skip
-
-        # Loading, questions, dense recall.
-        started = time.perf_counter()
-        store = open_store(settings, model_stamp(encoder))
-        load_s = time.perf_counter() - started
-        facts = store.facts()
-        store.close()
-        from qa.assistant import Assistant
-        from qa.eval.metrics import sentence_hit_at_k
-
-        assistant = Assistant(settings, encoder=encoder, auto_ingest=False)
-        asked = [(q, answers) for p in dev for q, answers in p["questions"]]
-        asked = random.Random(args.seed).sample(asked, min(args.questions, len(asked)))
-        assistant.answer(asked[0][0])  # warm-up: the reader's weights
-        latencies, hits = [], 0
-        for question, answers in asked:
-            started = time.perf_counter()
-            answer = assistant.answer(question)
-            latencies.append((time.perf_counter() - started) * 1000)
-            hits += bool(answer.sentences) and sentence_hit_at_k([answer.sentences[0].text], answers, 1)
-        p50 = statistics.median(latencies)
-        p95 = float(np.percentile(latencies, 95))
-        print(f"questions: {len(asked)}, p50 {p50:.0f} ms, p95 {p95:.0f} ms, hit@1 {100 * hits / len(asked):.1f}; "
-              f"load {load_s:.2f} s", flush=True)  # fmt: skip
-        vectors = encoder.encode([q for q, _ in asked[:100]])
-        assert assistant.store is not None
-        recall = dense_recall(assistant.store, vectors)
-        print(f"dense recall@10 vs exact: sentences {recall['sentence']:.3f}, chunks {recall['chunk']:.3f} "
-              f"({facts.details.get('dense_index', facts.backend)})", flush=True)  # fmt: skip
-        query_rss = _peak_rss_mb()
-
-        results = {
-            "date": time.strftime("%Y-%m-%d %H:%M"),
-            "machine": {"cpus": len(os.sched_getaffinity(0)), "threads": os.environ.get("OMP_NUM_THREADS")},
-            "corpus": {
-                "articles": articles,
-                "skipped": len(report.problems),
-                "tokens": tokens,
-                "sentences": facts.sentences,
-                "chunks": facts.chunks,
-                "fraction": args.fraction,
-            },
-            "ingest": {
-                "seconds": ingest_s,
-                "articles_per_s": articles / ingest_s,
-                "tokens_per_s": tokens / ingest_s,
-                "encoder_passes_per_token": 1,
-                "vs_sentence_transformers_fp32": (tokens / ingest_s) / baseline["tokens_per_s"],
-                "vs_product_encoder_alone": (tokens / ingest_s) / product["tokens_per_s"],
-                "peak_rss_mb": ingest_rss,
-            },
-            "raw_rates": {"sentence_transformers_fp32": baseline, "product_encoder": product},
-            "index": {
-                "bytes": size,
-                "backend": facts.backend,
-                "segments": facts.details.get("segments"),
-                "dense_index": facts.details.get("dense_index"),
-            },
-            "add_100": {
-                "articles": len(added.added),
-                "seconds": add_s,
-                "embed_seconds": embed_100_s,
-                "ratio": add_s / embed_100_s,
-            },
-            "load_seconds": load_s,
-            "questions": {"asked": len(asked), "p50_ms": p50, "p95_ms": p95, "hit@1": hits / len(asked)},
-            "dense_recall@10": recall,
-            "peak_rss_mb_at_the_end": query_rss,
-        }
+        ingested = measure_ingest(encoder, settings, scratch / "feeds", records)
+        rates = measure_encoders(encoder, settings, records, args.seed)
+        add_100 = measure_add(encoder, settings, scratch / "add", held_out)
+        answered = measure_questions(encoder, settings, dev, args.questions, args.seed)
+        results = results_json(args.fraction, ingested, rates, add_100, answered, _peak_rss_mb())
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         print(f"results: {args.out}")
