@@ -247,8 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         load_s = time.perf_counter() - started
         facts = store.facts()
         store.close()
+        from evaluation.metrics import sentence_hit_at_k
         from qa.assistant import Assistant
-        from qa.eval.metrics import sentence_hit_at_k
 
         assistant = Assistant(settings, encoder=encoder, auto_ingest=False)
         asked = [(q, answers) for p in dev for q, answers in p["questions"]]

@@ -5,7 +5,7 @@ result = answer("how many kilograms were seized in 2019?")
 print(result.sentences[0].marked(), result.sentences[0].citation)
 
 Importing the package loads nothing: the answer types and the assistant are imported on first use, so a part
-that needs only torch (the cross-encoder's trainer, qa/train/reader.py) runs without the rest installed.
+that needs only torch (the cross-encoder's trainer, training/reader.py) runs without the rest installed.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CONSUMERS = ("qa", "ui", "benchmarks")
+CONSUMERS = ("qa", "ui", "evaluation", "training", "cli", "benchmarks")
 
 # Modules that are a backend's engine: segments, snapshots, pending vectors, the backends' own packages.
 FORBIDDEN_MODULES = (
@@ -103,7 +103,7 @@ def consumer_files() -> list[Path]:
 
 def test_the_consumers_are_found() -> None:
     names = {p.relative_to(ROOT).as_posix() for p in consumer_files()}
-    for expected in ("qa/assistant.py", "qa/retrieve.py", "qa/eval/run.py", "qa/train/scorer.py", "ui/app.py",
+    for expected in ("qa/assistant.py", "qa/retrieve.py", "evaluation/run.py", "training/scorer.py", "ui/app.py",
                      "benchmarks/scale.py"):  # fmt: skip
         assert expected in names
 
@@ -184,7 +184,7 @@ def test_the_package_check_allows_itself_and_what_lies_beneath() -> None:
 
 @pytest.mark.parametrize("path", sorted((ROOT / "ui").rglob("*.py")), ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_the_chat_does_not_import_the_evaluation(path: Path) -> None:
-    """ui/ is product: it reads nothing of qa/eval (gold sets, runners, reports), not even for its examples."""
+    """ui/ is product: it reads nothing of evaluation/ (gold sets, runners, reports), not even for its examples."""
     found = [f"line {line}: {module}" for line, module, _ in imported(path.read_text(encoding="utf-8"))
-             if module == "qa.eval" or module.startswith("qa.eval.")]  # fmt: skip
+             if module == "evaluation" or module.startswith("evaluation.")]  # fmt: skip
     assert found == [], f"{path.relative_to(ROOT)} imports the evaluation"

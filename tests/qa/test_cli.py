@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+import cli
 from newsqa.paths import REPO_ROOT
-from qa import cli
 from qa.assistant import Assistant
 
 SEED_QUESTION = "how many kilograms were seized in 2019?"
@@ -107,11 +107,11 @@ def test_index_dir_is_accepted_after_the_subcommand(
 
 
 def _without_torch(code: str, index_dir: Path) -> dict:
-    """Run `code` (which calls qa.cli.main) in a fresh interpreter; report what it returned, printed and loaded."""
+    """Run `code` (which calls cli.main) in a fresh interpreter; report what it returned, printed and loaded."""
     probe = (
         "import json, sys, time\n"
         "started = time.perf_counter()\n"
-        "from qa.cli import main\n"
+        "from cli import main\n"
         f"{code}\n"
         "print(json.dumps({'code': code, 'seconds': time.perf_counter() - started,"
         " 'loaded': sorted(m for m in ('torch', 'transformers', 'sentence_transformers', 'gradio')"
@@ -143,14 +143,14 @@ def test_stats_remove_and_repair_never_import_torch(index_copy: Path) -> None:
         assert "torch" not in result["imported"] and "transformers" not in result["imported"]
         assert result["code"] == (1 if "remove" in code else 0), code
     listing = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "stats", "--articles"], capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "cli", "stats", "--articles"], capture_output=True, text=True, timeout=120,
         env=_env(QA_INDEX_DIR=str(index_copy)), cwd=REPO_ROOT,
     )  # fmt: skip
     article_id = listing.stdout.strip().splitlines()[-1].split()[0]
     result = _without_torch(f"code = main(['remove', {article_id!r}])", index_copy)
     assert result["code"] == 0 and result["loaded"] == []
     stats = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "stats", "--json"], capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "cli", "stats", "--json"], capture_output=True, text=True, timeout=120,
         env=_env(QA_INDEX_DIR=str(index_copy)), cwd=REPO_ROOT,
     )  # fmt: skip
     assert json.loads(stats.stdout)["articles"] == 0
@@ -161,7 +161,7 @@ def test_stats_starts_in_about_a_second(seed_assistant: Assistant) -> None:
     for a busy test machine but fails when the answering stack (torch, ~6 s) is loaded again."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "stats"], capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "cli", "stats"], capture_output=True, text=True, timeout=120,
         env=_env(QA_INDEX_DIR=str(seed_assistant.index_dir)), cwd=REPO_ROOT,
     )  # fmt: skip
     took = time.perf_counter() - started
@@ -186,7 +186,7 @@ def test_ask_answers_a_file_of_questions_as_json_lines(
 
 def test_ask_reads_questions_from_standard_input(seed_assistant: Assistant) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "ask", "-f", "-", "--json"], input=f"{SEED_QUESTION}\n",
+        [sys.executable, "-m", "cli", "ask", "-f", "-", "--json"], input=f"{SEED_QUESTION}\n",
         capture_output=True, text=True, timeout=300, env=_env(QA_INDEX_DIR=str(seed_assistant.index_dir)),
         cwd=REPO_ROOT,
     )  # fmt: skip
@@ -199,7 +199,7 @@ def test_ingest_quiet_prints_only_the_summary(tmp_path: Path) -> None:
     article = tmp_path / "note.txt"
     article.write_text("Harbour City police seized 310 kilogrammes of heroin in 2018, the force said.", "utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "ingest", "--quiet", str(article), "--index-dir", str(tmp_path / "i")],
+        [sys.executable, "-m", "cli", "ingest", "--quiet", str(article), "--index-dir", str(tmp_path / "i")],
         capture_output=True, text=True, timeout=300, env=_env(), cwd=REPO_ROOT,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]

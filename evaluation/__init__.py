@@ -1,0 +1,1 @@
+"""Evaluation: gold questions (``evaluation.gold``) and the metrics that score answers (``evaluation.metrics``)."""
