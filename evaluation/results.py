@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-# Re-exported: evaluation.datasets and evaluation.run import the checkout's root from here.
+# Re-exported: evaluation.run imports the checkout's root from here.
 from newsqa.paths import REPO_ROOT as REPO_ROOT
 
 RETRIEVAL_KS = (1, 3, 5, 10, 20)

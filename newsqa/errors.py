@@ -10,7 +10,7 @@ callers that know a narrower failure still catch it by its own name where it is 
     ├── DocumentError (index.readers.document): a PDF or Word file that gives no article text
     ├── ModelError (index.encoder): a packaged model (the encoder, the reader) missing or not the expected file
     ├── GoldFormatError (evaluation.gold, also a ValueError): a gold set that cannot be read
-    └── EvalSetupError (evaluation.datasets): an evaluation that cannot start (a missing file, an unusable index folder)
+    └── EvalSetupError (evaluation.errors): an evaluation that cannot start (a missing file, an unusable index folder)
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import cli
-from evaluation.datasets import EvalSetupError
+from evaluation.errors import EvalSetupError
 from evaluation.gold import GoldFormatError
 from index.encoder import ModelError
 from index.models import IndexMismatchError, IndexNotFoundError, IndexStoreError
