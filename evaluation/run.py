@@ -5,7 +5,7 @@
   the aggregate metrics defined in docs/metrics.md, overall, per question kind and per named subset (SQuAD's
   tune/test halves). Each question's record is scored in evaluation/records.py, the aggregates in
   evaluation/summary.py.
-* `run_eval` prepares the dataset and its index (evaluation/datasets.py) and asks it; `add_eval_arguments` /
+* `run_eval` prepares the dataset and its index (evaluation/datasets/) and asks it; `add_eval_arguments` /
   `run_eval_cli` are the `qa eval` command.
 
 Reports (Markdown, JSON, plots) are written by `evaluation.report`. Nothing heavy is imported at module load:
@@ -49,6 +49,7 @@ from index.encoder import ModelError
 if TYPE_CHECKING:
     from index.encoder import Encoder
     from index.settings import Settings
+    from index.storage import StoreReader
     from qa.assistant import Assistant
     from qa.reader import Reader
     from qa.score import ScorerWeights
@@ -123,41 +124,16 @@ def evaluate(
     """
     from tqdm.auto import tqdm
 
-    settings = (settings or EvalSettings()).model_copy(
-        update={
-            "top_k": top_k,
-            "model_name": assistant.encoder.name,
-            "model_sha256": assistant.encoder.weights_sha256,
-            "weights_provenance": assistant.weights.provenance,
-            "weights_threshold": assistant.threshold,
-            "reader": _describe_reader(assistant.reader),
-            "time_aware": assistant.time_aware,
-            "git_commit": _git_commit(),
-            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-    )
+    settings = _run_settings(settings or EvalSettings(), assistant, top_k)
     store = assistant.store
     texts = ArticleTexts(store) if store is not None else None
     # Load lazily-initialised pieces (tokenizer, FAISS pages) before the clock starts: latency is per question.
     assistant.answer("What happened in the news this year?", top_k=top_k)
     started = time.perf_counter()
-    records: list[QuestionRecord] = []
-    for gold in tqdm(questions, desc="answering", unit=" q", disable=not progress, dynamic_ncols=True):
-        answer, error = None, None
-        began = time.perf_counter()
-        try:
-            answer = assistant.answer(gold.question, history=list(gold.history) or None, top_k=top_k, as_of=gold.as_of)
-        except Exception as exc:  # one crash must not lose a long run; it is counted and listed
-            error = f"{type(exc).__name__}: {exc}"
-        latency_ms = (time.perf_counter() - began) * 1000
-        ranks = RetrievalRanks()
-        if gold.answerable and texts is not None:
-            understood = answer.understood_question if answer is not None else gold.question
-            ranks = retrieval_ranks(assistant, understood, gold, texts)
-        record = record_of(gold, answer, error, latency_ms, ranks, texts, top_k)
-        if gold.answerable and store is not None and gold.article_id is not None:
-            score_given_sentence(assistant, store, gold, record)
-        records.append(record)
+    records = [
+        _ask(gold, assistant, store, texts, top_k)
+        for gold in tqdm(questions, desc="answering", unit=" q", disable=not progress, dynamic_ncols=True)
+    ]
     seconds = time.perf_counter() - started
     chosen = {name: set(ids) for name, ids in (subsets or {}).items()}
     return EvalResult(
@@ -170,6 +146,45 @@ def evaluate(
         seconds=seconds,
         records=records,
     )
+
+
+def _run_settings(settings: EvalSettings, assistant: Assistant, top_k: int) -> EvalSettings:
+    """`settings` completed with what is being run: the model, the scorer weights, the reader, the commit."""
+    return settings.model_copy(
+        update={
+            "top_k": top_k,
+            "model_name": assistant.encoder.name,
+            "model_sha256": assistant.encoder.weights_sha256,
+            "weights_provenance": assistant.weights.provenance,
+            "weights_threshold": assistant.threshold,
+            "reader": _describe_reader(assistant.reader),
+            "time_aware": assistant.time_aware,
+            "git_commit": _git_commit(),
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+    )
+
+
+def _ask(
+    gold: GoldQuestion, assistant: Assistant, store: StoreReader | None, texts: ArticleTexts | None, top_k: int
+) -> QuestionRecord:
+    """Ask one gold question (only the `answer()` call is timed) and score what came back; `store` is the
+    assistant's store as the run began (the probes of the gold sentence read it)."""
+    answer, error = None, None
+    began = time.perf_counter()
+    try:
+        answer = assistant.answer(gold.question, history=list(gold.history) or None, top_k=top_k, as_of=gold.as_of)
+    except Exception as exc:  # one crash must not lose a long run; it is counted and listed
+        error = f"{type(exc).__name__}: {exc}"
+    latency_ms = (time.perf_counter() - began) * 1000
+    ranks = RetrievalRanks()
+    if gold.answerable and texts is not None:
+        understood = answer.understood_question if answer is not None else gold.question
+        ranks = retrieval_ranks(assistant, understood, gold, texts)
+    record = record_of(gold, answer, error, latency_ms, ranks, texts, top_k)
+    if gold.answerable and store is not None and gold.article_id is not None:
+        score_given_sentence(assistant, store, gold, record)
+    return record
 
 
 def run_eval(
