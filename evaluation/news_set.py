@@ -187,6 +187,10 @@ def article_sentences(body: str) -> list[str]:
     return [normalize(text[start:end]) for start, end in split_sentences(text)]
 
 
+# Each corpus article by id: its title and its sentences as the index cleans and splits them.
+Articles = dict[str, tuple[str, list[str]]]
+
+
 def validate(questions: list[NewsQuestion], corpus: NewsCorpus) -> list[str]:
     """Check the set against its articles; returns the problems found (empty: valid).
 
@@ -198,55 +202,68 @@ def validate(questions: list[NewsQuestion], corpus: NewsCorpus) -> list[str]:
     (a wire re-send would make a second source for the answer) unless it is listed in `also`; each `also`
     sentence is a sentence of another corpus article and holds an answer.
     """
-    problems: list[str] = []
-    articles: dict[str, tuple[str, list[str]]] = {}
+    articles: Articles = {}
     for record in corpus_records(corpus):
         articles[str(record["id"])] = (str(record["title"]), article_sentences(str(record["body"])))
-    gold_sentences: dict[str, set[str]] = {}
+    problems: list[str] = []
+    gold_sentences: dict[str, set[str]] = {}  # each gold (or `also`) sentence: the articles it is gold in
     for q in questions:
-        where = f"{q.id}"
         if q.half != half_of(q.split_key()):
-            problems.append(f"{where}: half {q.half!r}, but its split key {q.split_key()!r} hashes to the other")
+            problems.append(f"{q.id}: half {q.half!r}, but its split key {q.split_key()!r} hashes to the other")
         if not q.answerable:
-            if q.article_id or q.sentence or q.support or not q.kind.startswith("off-corpus"):
-                problems.append(f"{where}: an off-corpus question has no article, sentence or support")
-            if (q.kind == "off-corpus-detail") != (q.near_article is not None):
-                problems.append(f"{where}: near_article is set exactly for off-corpus-detail questions")
-            elif q.near_article is not None and q.near_article not in articles:
-                problems.append(f"{where}: near_article {q.near_article} is not in the corpus")
+            problems += _off_corpus_problems(q, articles)
             continue
-        if q.kind.startswith("off-corpus") or q.near_article is not None:
-            problems.append(f"{where}: an answerable question cannot be of kind {q.kind} or name a near_article")
-        if q.article_id is None or q.sentence is None:
-            problems.append(f"{where}: an answerable question needs article_id and sentence")
-            continue
-        if q.article_id not in articles:
-            problems.append(f"{where}: article {q.article_id} is not in the corpus")
-            continue
-        title, sentences = articles[q.article_id]
-        if q.sentence not in sentences:
-            problems.append(f"{where}: the gold sentence is not a sentence of {q.article_id}: {q.sentence[:80]!r}")
-        problems += [f"{where}: answer {a!r} is not in the gold sentence" for a in q.answers if a not in q.sentence]
-        if q.kind == "previous" and (q.support not in sentences or q.support == q.sentence):
-            problems.append(f"{where}: support must be another sentence of {q.article_id}")
-        if q.kind == "title" and q.support != normalize(title):
-            problems.append(f"{where}: support must be the title of {q.article_id}")
-        if q.kind not in ("previous", "title") and q.support is not None:
-            problems.append(f"{where}: only previous and title questions carry support")
-        if (q.kind == "relative" or q.relative) and q.as_of is None:
-            problems.append(f"{where}: a relative question needs as_of")
-        for other in q.also:
-            if other.article_id == q.article_id or other.sentence not in articles.get(other.article_id, ("", []))[1]:
-                problems.append(f"{where}: also {other.article_id}: not a sentence of another corpus article")
-            elif not any(a in other.sentence for a in q.answers):
-                problems.append(f"{where}: also {other.article_id}: the sentence holds no answer")
-        gold_sentences.setdefault(q.sentence, set()).add(q.article_id)
-        for other in q.also:
-            gold_sentences.setdefault(other.sentence, set()).add(other.article_id)
+        problems += _answerable_problems(q, articles)
+        if q.article_id is not None and q.sentence is not None and q.article_id in articles:
+            gold_sentences.setdefault(q.sentence, set()).add(q.article_id)
+            for other in q.also:
+                gold_sentences.setdefault(other.sentence, set()).add(other.article_id)
     for article_id, (_, sentences) in articles.items():
         for sentence in gold_sentences.keys() & set(sentences):
             if article_id not in gold_sentences[sentence]:
                 problems.append(f"{article_id} repeats the gold sentence {sentence[:60]!r} of another article")
+    return problems
+
+
+def _off_corpus_problems(q: NewsQuestion, articles: Articles) -> list[str]:
+    """An unanswerable question names no article, sentence or support; a detail one names its topic article."""
+    problems = []
+    if q.article_id or q.sentence or q.support or not q.kind.startswith("off-corpus"):
+        problems.append(f"{q.id}: an off-corpus question has no article, sentence or support")
+    if (q.kind == "off-corpus-detail") != (q.near_article is not None):
+        problems.append(f"{q.id}: near_article is set exactly for off-corpus-detail questions")
+    elif q.near_article is not None and q.near_article not in articles:
+        problems.append(f"{q.id}: near_article {q.near_article} is not in the corpus")
+    return problems
+
+
+def _answerable_problems(q: NewsQuestion, articles: Articles) -> list[str]:
+    """An answerable question against its article: the gold sentence, its answers, support, as_of and `also`."""
+    where = q.id
+    problems = []
+    if q.kind.startswith("off-corpus") or q.near_article is not None:
+        problems.append(f"{where}: an answerable question cannot be of kind {q.kind} or name a near_article")
+    if q.article_id is None or q.sentence is None:
+        return [*problems, f"{where}: an answerable question needs article_id and sentence"]
+    if q.article_id not in articles:
+        return [*problems, f"{where}: article {q.article_id} is not in the corpus"]
+    title, sentences = articles[q.article_id]
+    if q.sentence not in sentences:
+        problems.append(f"{where}: the gold sentence is not a sentence of {q.article_id}: {q.sentence[:80]!r}")
+    problems += [f"{where}: answer {a!r} is not in the gold sentence" for a in q.answers if a not in q.sentence]
+    if q.kind == "previous" and (q.support not in sentences or q.support == q.sentence):
+        problems.append(f"{where}: support must be another sentence of {q.article_id}")
+    if q.kind == "title" and q.support != normalize(title):
+        problems.append(f"{where}: support must be the title of {q.article_id}")
+    if q.kind not in ("previous", "title") and q.support is not None:
+        problems.append(f"{where}: only previous and title questions carry support")
+    if (q.kind == "relative" or q.relative) and q.as_of is None:
+        problems.append(f"{where}: a relative question needs as_of")
+    for other in q.also:
+        if other.article_id == q.article_id or other.sentence not in articles.get(other.article_id, ("", []))[1]:
+            problems.append(f"{where}: also {other.article_id}: not a sentence of another corpus article")
+        elif not any(a in other.sentence for a in q.answers):
+            problems.append(f"{where}: also {other.article_id}: the sentence holds no answer")
     return problems
 
 
