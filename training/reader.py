@@ -11,9 +11,10 @@ all candidates come from other articles), and start/end cross-entropy on the mar
 exact. All 6 layers learn; the word-embedding table stays the base model's (frozen), so the product shares it
 with the encoder and ships only the rest (~21 MB in float16).
 
-It needs only torch, transformers and safetensors (the pair format and network come from qa/cross_encoder.py,
-SQuAD's answer normalisation from evaluation/metrics.py, both free of other dependencies),
-so it runs on a GPU machine that has none of the product's other dependencies (docs/training.md):
+The groups are made in training/reader_groups.py. It needs only torch, transformers and safetensors (the pair
+format and network come from qa/cross_encoder.py, SQuAD's answer normalisation and scores from
+evaluation/normalize.py and evaluation/metrics.py, all free of other dependencies), so it runs on a GPU machine
+that has none of the product's other dependencies (docs/training.md):
 
     python -m training.reader --data DATA.jsonl.gz --model MODEL_DIR --out OUT_DIR [--max-seconds N]
 
@@ -23,11 +24,11 @@ and the same command trains on CPU, only far slower (use --limit for a subsample
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import math
 import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,15 @@ import torch
 from safetensors.torch import save_file
 from transformers import AutoModel, AutoTokenizer
 
-from evaluation.metrics import normalize_answer, squad_exact_match, squad_f1
-from qa.cross_encoder import FROZEN, MAX_TOKENS, Reading, decode, encode_pairs, forward, second_segment
+from evaluation.metrics import squad_exact_match, squad_f1
+from evaluation.normalize import normalize_answer
+from qa.cross_encoder import FROZEN, MAX_TOKENS, Reading, decode, encode_pairs, forward
+from training.reader_groups import GROUP, build_groups, collate, embed, load, tokenize_groups
 
-GROUP = 8
+__all__ = [
+    "GROUP", "Network", "build_groups", "build_parser", "collate", "embed", "evaluate", "group_loss", "load", "main",
+    "read", "tokenize_groups", "train", "trained_tensors",
+]  # fmt: skip
 
 
 class Network(torch.nn.Module):
@@ -62,154 +68,8 @@ def trained_tensors(model: Network) -> dict[str, torch.Tensor]:
     }
 
 
-# --- data ----------------------------------------------------------------------------------------------------
-def load(path: Path, limit: int | None) -> tuple[list[dict], list[dict]]:
-    train: list[dict] = []
-    tune: list[dict] = []
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            record = json.loads(line)
-            (train if record["split"] == "train" else tune).append(record)
-    if limit is not None:
-        random.Random(0).shuffle(train)
-        kept, n = [], 0
-        for record in train:
-            if n >= limit:
-                break
-            kept.append(record)
-            n += len(record["qas"])
-        train = kept
-    return train, tune
-
-
-@torch.no_grad()
-def embed(bert: Any, tokenizer: Any, texts: list[str], device: str, batch: int = 512) -> torch.Tensor:
-    """Mean-pooled, normalised base-model vectors: the product's encoder (all-MiniLM-L6-v2)."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out = torch.empty(len(texts), bert.config.hidden_size, device=device, dtype=torch.float16)
-    for at in range(0, len(order), batch):
-        idx = order[at : at + batch]
-        enc = tokenizer([texts[i] for i in idx], truncation=True, max_length=256, padding=True, return_tensors="pt")
-        enc = {k: v.to(device) for k, v in enc.items()}
-        with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16, enabled=device != "cpu"):
-            hidden = bert(**enc).last_hidden_state.float()
-        m = enc["attention_mask"][..., None].float()
-        vectors = torch.nn.functional.normalize((hidden * m).sum(1) / m.sum(1), dim=-1)
-        out[torch.tensor(idx, device=device)] = vectors.half()
-    return out
-
-
-def build_groups(
-    paragraphs: list[dict], bert: Any, tokenizer: Any, device: str, seed: int, mined_pool: int = 32
-) -> list[dict]:
-    """One group per question whose answer sits in one sentence: [marked, negatives...] (GROUP long)."""
-    rng = random.Random(seed)
-    sentences: list[tuple[int, int]] = []  # (paragraph, sentence number)
-    for p, record in enumerate(paragraphs):
-        sentences.extend((p, i) for i in range(len(record["sentences"])))
-    questions = [(p, q) for p, record in enumerate(paragraphs) for q in record["qas"] if q["sentence"] >= 0]
-    t = time.time()
-    sent_vectors = embed(bert, tokenizer, [paragraphs[p]["sentences"][i] for p, i in sentences], device)
-    question_vectors = embed(bert, tokenizer, [q["question"] for _, q in questions], device)
-    paragraph_of = torch.tensor([p for p, _ in sentences], device=device)
-    normalized = [normalize_answer(paragraphs[p]["sentences"][i]) for p, i in sentences]
-    number_of = {pair: n for n, pair in enumerate(sentences)}
-    print(f"embedded {len(sentences)} sentences and {len(questions)} questions in {time.time() - t:.0f} s", flush=True)
-    groups = []
-    for at in range(0, len(questions), 2048):
-        block = questions[at : at + 2048]
-        sims = question_vectors[at : at + 2048].float() @ sent_vectors.float().T
-        own = torch.tensor([p for p, _ in block], device=device)
-        sims[paragraph_of[None, :] == own[:, None]] = -2.0  # the gold paragraph's own sentences come separately
-        nearest = sims.topk(min(mined_pool, sims.shape[1]), dim=1).indices.cpu().tolist()
-        for (p, q), near in zip(block, nearest, strict=True):
-            record = paragraphs[p]
-            answers = [normalize_answer(a) for a in q["answers"] if normalize_answer(a)]
-
-            def holds_answer(n: int, answers: list[str] = answers) -> bool:
-                return any(a in normalized[n] for a in answers)
-
-            marked = (record["title"], record["sentences"][q["sentence"]])
-            own_negatives = [
-                (record["title"], s)
-                for i, s in enumerate(record["sentences"])
-                if i != q["sentence"] and not holds_answer(number_of[p, i])
-            ]
-            rng.shuffle(own_negatives)
-            mined = []
-            for j in near:
-                pj, sj = sentences[j]
-                if not holds_answer(j):
-                    mined.append((paragraphs[pj]["title"], paragraphs[pj]["sentences"][sj]))
-            # Half the negatives from the paragraph itself, the rest (and any shortfall) from the nearest elsewhere.
-            own_negatives = own_negatives[: (GROUP - 1) // 2 + 1]
-            candidates = [marked, *own_negatives, *mined][:GROUP]
-            if len(candidates) < GROUP:
-                continue
-            span = (q["start"], q["end"]) if q["exact"] else None
-            groups.append({"question": q["question"], "candidates": candidates, "span": span})
-    return groups
-
-
-def tokenize_groups(tokenizer: Any, groups: list[dict]) -> list[dict]:
-    """Token ids per group, plus the start/end token of the answer in the marked sentence (or -1)."""
-    out = []
-    for at in range(0, len(groups), 4096):
-        block = groups[at : at + 4096]
-        enc = tokenizer(
-            [g["question"] for g in block for _ in range(GROUP)],
-            [second_segment(t, s)[0] for g in block for t, s in g["candidates"]],
-            truncation="only_second",
-            max_length=MAX_TOKENS,
-            return_offsets_mapping=True,
-        )
-        for n, g in enumerate(block):
-            row = n * GROUP
-            start_token = end_token = -1
-            if g["span"] is not None:
-                shift = second_segment(*g["candidates"][0])[1]
-                a, b = g["span"][0] + shift, g["span"][1] + shift
-                for t, ((x, y), sid) in enumerate(zip(enc["offset_mapping"][row], enc.sequence_ids(row), strict=True)):
-                    if sid != 1 or y <= x:
-                        continue
-                    if start_token < 0 and x <= a < y:
-                        start_token = t
-                    if x < b <= y:
-                        end_token = t
-                if start_token < 0 or end_token < start_token:
-                    start_token = end_token = -1  # truncated away: this group teaches no span
-            out.append(
-                {
-                    "ids": enc["input_ids"][row : row + GROUP],
-                    "types": enc["token_type_ids"][row : row + GROUP],
-                    "start": start_token,
-                    "end": end_token,
-                }
-            )
-    return out
-
-
-def collate(batch: list[dict]) -> dict[str, torch.Tensor]:
-    rows = [ids for g in batch for ids in g["ids"]]
-    types = [t for g in batch for t in g["types"]]
-    width = max(len(r) for r in rows)
-    ids = torch.zeros(len(rows), width, dtype=torch.long)
-    tt = torch.zeros(len(rows), width, dtype=torch.long)
-    mask = torch.zeros(len(rows), width, dtype=torch.long)
-    for i, (r, t) in enumerate(zip(rows, types, strict=True)):
-        ids[i, : len(r)] = torch.tensor(r)
-        tt[i, : len(t)] = torch.tensor(t)
-        mask[i, : len(r)] = 1
-    return {
-        "ids": ids,
-        "types": tt,
-        "mask": mask,
-        "start": torch.tensor([g["start"] for g in batch]),
-        "end": torch.tensor([g["end"] for g in batch]),
-    }
-
-
 def group_loss(model: Network, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+    """The loss of a batch of groups (listwise + pointwise + span, see the module's docstring) and its parts."""
     answerable, start, end = model(batch["ids"], batch["types"], batch["mask"])
     answerable = answerable.float().view(-1, GROUP)
     listwise = torch.nn.functional.cross_entropy(
@@ -281,6 +141,9 @@ def evaluate(
 
 # --- training ------------------------------------------------------------------------------------------------
 def train(args: argparse.Namespace) -> dict[str, Any]:
+    """Fine-tune the cross-encoder as `args` say (`build_parser`): groups from the training file, the training
+    loop, the check on the dev tune half; writes reader.safetensors and train-report.json into `args.out` and
+    returns the report."""
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -295,6 +158,47 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     print(f"tokenized in {time.time() - started:.0f} s", flush=True)
 
     model = Network(bert).to(device)
+    run = optimise(model, data, args, device)
+    metrics = evaluate(model, tokenizer, tune_paragraphs, device, args.eval_questions)
+    print(json.dumps(metrics), flush=True)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    save_file(trained_tensors(model), str(args.out / "reader.safetensors"))
+    report = {
+        "groups": len(groups),
+        "groups_with_span": spans,
+        "group_size": GROUP,
+        "epochs_planned": args.epochs,
+        "steps": run.steps,
+        "steps_per_epoch": run.steps_per_epoch,
+        "batch_groups": args.batch,
+        "lr": args.lr,
+        "seed": args.seed,
+        "max_tokens": MAX_TOKENS,
+        "device": torch.cuda.get_device_name() if device.startswith("cuda") else "cpu",
+        "train_seconds": round(run.seconds, 1),
+        "total_seconds": round(time.time() - started, 1),
+        "tune": metrics,
+        "log": run.log,
+    }
+    (args.out / "train-report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+@dataclass
+class TrainingRun:
+    """What the training loop did: the steps taken (of how many an epoch holds), its seconds and its loss log."""
+
+    steps: int
+    steps_per_epoch: int
+    seconds: float
+    log: list[dict[str, Any]]
+
+
+def optimise(model: Network, data: list[dict], args: argparse.Namespace, device: str) -> TrainingRun:
+    """The training loop: AdamW over shuffled batches of `args.batch` groups, 10 % linear warm-up then linear
+    decay to 0, the word-piece table frozen; with `args.max_seconds` the schedule is fitted to the budget once
+    the speed is known. Logs the losses every 200 steps and at the last."""
     model.bert.get_parameter(FROZEN).requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01, fused=device != "cpu")
@@ -306,71 +210,66 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     step, train_started, log = 0, time.time(), []
     warm = train_started
     while step < planned:
-        order = list(range(len(data)))
-        rng.shuffle(order)
-        batches = [[data[i] for i in order[at : at + args.batch]] for at in range(0, len(order), args.batch)]
-        loader: Any = torch.utils.data.DataLoader(
-            batches,  # type: ignore[arg-type]  # a list is a map-style dataset
-            batch_size=None,
-            collate_fn=collate,
-            num_workers=args.workers,
-        )
-        for cpu_batch in loader:
+        for cpu_batch in _epoch_batches(data, args.batch, args.workers, rng):
             if step >= planned:
                 break
-            batch = {k: v.to(device, non_blocking=True) for k, v in cpu_batch.items()}
             lr = args.lr * min((step + 1) / warmup, max(0.0, (planned - step) / (planned - warmup)))
-            for g in optimizer.param_groups:
-                g["lr"] = lr
-            with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16, enabled=device != "cpu"):
-                loss, parts = group_loss(model, batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
+            loss, parts = _step(model, optimizer, params, cpu_batch, lr, device)
             step += 1
             if step == 10:
                 warm = time.time()
             if step == 40 and args.max_seconds:
-                # Fit the schedule to the time budget once the speed is known (the steps used are recorded).
-                rate = 30 / (time.time() - warm)
-                affordable = step + int(rate * (args.max_seconds - (time.time() - train_started)))
-                if affordable < planned:
-                    print(
-                        f"{rate:.1f} steps/s: {planned} steps do not fit {args.max_seconds} s; using {affordable}",
-                        flush=True,
-                    )
-                    planned = max(affordable, step + 1)
+                planned = _fit_to_budget(step, planned, 30 / (time.time() - warm), args.max_seconds, train_started)
             if step % 200 == 0 or step == planned:
                 log.append(
                     {"step": step, "seconds": round(time.time() - train_started, 1), "loss": loss.item(), **parts}
                 )
                 print(json.dumps(log[-1]), flush=True)
-    train_seconds = time.time() - train_started
-    metrics = evaluate(model, tokenizer, tune_paragraphs, device, args.eval_questions)
-    print(json.dumps(metrics), flush=True)
+    return TrainingRun(step, steps_per_epoch, time.time() - train_started, log)
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    save_file(trained_tensors(model), str(args.out / "reader.safetensors"))
-    report = {
-        "groups": len(groups),
-        "groups_with_span": spans,
-        "group_size": GROUP,
-        "epochs_planned": args.epochs,
-        "steps": step,
-        "steps_per_epoch": steps_per_epoch,
-        "batch_groups": args.batch,
-        "lr": args.lr,
-        "seed": args.seed,
-        "max_tokens": MAX_TOKENS,
-        "device": torch.cuda.get_device_name() if device.startswith("cuda") else "cpu",
-        "train_seconds": round(train_seconds, 1),
-        "total_seconds": round(time.time() - started, 1),
-        "tune": metrics,
-        "log": log,
-    }
-    (args.out / "train-report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    return report
+
+def _epoch_batches(data: list[dict], batch: int, workers: int, rng: random.Random) -> Any:
+    """One epoch of `batch`-group batches in a fresh shuffled order, padded by `workers` processes ahead."""
+    order = list(range(len(data)))
+    rng.shuffle(order)
+    batches = [[data[i] for i in order[at : at + batch]] for at in range(0, len(order), batch)]
+    return torch.utils.data.DataLoader(
+        batches,  # type: ignore[arg-type]  # a list is a map-style dataset
+        batch_size=None,
+        collate_fn=collate,
+        num_workers=workers,
+    )
+
+
+def _step(
+    model: Network,
+    optimizer: torch.optim.Optimizer,
+    params: list[torch.nn.Parameter],
+    cpu_batch: dict[str, torch.Tensor],
+    lr: float,
+    device: str,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """One optimiser step at learning rate `lr` (bf16 autocast on a GPU, gradients clipped to norm 1)."""
+    batch = {k: v.to(device, non_blocking=True) for k, v in cpu_batch.items()}
+    for g in optimizer.param_groups:
+        g["lr"] = lr
+    with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16, enabled=device != "cpu"):
+        loss, parts = group_loss(model, batch)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    optimizer.step()
+    return loss, parts
+
+
+def _fit_to_budget(step: int, planned: int, rate: float, max_seconds: float, train_started: float) -> int:
+    """The steps to plan for once the speed is known (`rate` steps a second, measured over steps 10 to 40):
+    fewer than planned when they do not fit `max_seconds` of training (the steps used are recorded)."""
+    affordable = step + int(rate * (max_seconds - (time.time() - train_started)))
+    if affordable < planned:
+        print(f"{rate:.1f} steps/s: {planned} steps do not fit {max_seconds} s; using {affordable}", flush=True)
+        planned = max(affordable, step + 1)
+    return planned
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,3 +103,17 @@ def test_what_the_trainer_saves_is_what_the_product_loads(data: Path, tmp_path: 
     got = product.read("When did the crisis begin?", candidates)
     assert [(r.start, r.end) for r in got] == [(r.start, r.end) for r in expected]
     assert [r.logit for r in got] == pytest.approx([r.logit for r in expected], abs=1e-5)
+
+
+def test_the_trainer_imports_only_the_cross_encoder_of_the_product() -> None:
+    """`python -m training.reader` runs from a plain copy of the repository on a machine with only torch,
+    transformers and safetensors: of the project it loads qa.cross_encoder (and `qa` itself, which imports nothing
+    on its own), the evaluation's pure-Python answer scoring and its own modules, nothing else."""
+    probe = (
+        "import json, sys, training.reader\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('newsqa', 'index', 'qa', 'ui', 'evaluation', 'training', 'cli'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    loaded = {m for m in json.loads(done.stdout.splitlines()[-1]) if m.split(".")[0] != "training"}
+    assert loaded <= {"qa", "qa.cross_encoder", "evaluation", "evaluation.metrics", "evaluation.normalize"}, loaded
