@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from evaluation.datasets.index_cache import cached_or_built, default_index_dir, has_index, index_info
 from evaluation.datasets.plans import HALVES, Half, Plan, Request
-from evaluation.datasets.registry import DATASETS, REGISTRY
+from evaluation.datasets.registry import DATASETS, REGISTRY, Dataset
 from evaluation.errors import EvalSetupError
 from evaluation.gold import GoldQuestion
 from evaluation.results import EvalSettings, IndexInfo
@@ -49,11 +49,8 @@ def prepare_dataset(
     """Load a dataset's questions and build (or reuse) the index they are asked against.
 
     Args:
-        dataset: a name in `REGISTRY` (registry.py): "gold" (a JSONL gold set over the corpus folder of
-            `settings`, by default the bundled evaluation/goldsets/khmer-times.jsonl over corpus/), "dated"
-            (evaluation/dated/), "news" (the news development set, evaluation/news/), "news-small"
-            (news-qa-small.jsonl's span and unanswerable questions), "squad-v1.1" or "squad-v2.0" (an official
-            dev file).
+        dataset: a name in `REGISTRY` (registry.py): "gold" (by default the bundled gold set over the corpus
+            folder of `settings`), "dated", "news", "news-small", "squad-v1.1" or "squad-v2.0".
         path: the gold JSONL or SQuAD JSON; None for the dataset's default (SQuAD: ../shared/bench/squad/).
         encoder: the loaded encoder (it embeds the index).
         limit, seed: a seeded random sample of the questions, in file order (None: all).
@@ -75,11 +72,7 @@ def prepare_dataset(
     from index.ingest import Ingestor
     from index.settings import Settings
 
-    if dataset not in DATASETS:
-        raise EvalSetupError(f"unknown dataset {dataset!r}; choose one of: {', '.join(DATASETS)}")
-    if half not in HALVES:
-        raise EvalSetupError(f"unknown half {half!r}; choose one of: {', '.join(HALVES)}")
-    entry = REGISTRY[dataset]
+    entry = _entry(dataset, half)
     settings = settings or Settings()
     path = Path(path) if path is not None else entry.default_path
     if not path.is_file():
@@ -92,15 +85,25 @@ def prepare_dataset(
     )
     plan = entry.plan(request)
     temporary = index_dir is None and entry.temporary_index
-    if index_dir is None:
-        index_dir = Path(tempfile.mkdtemp(prefix="qa-eval-")) if temporary else default_index_dir(dataset, plan.key)
+    if temporary:
+        index_dir = Path(tempfile.mkdtemp(prefix="qa-eval-"))
+    folder = Path(index_dir or default_index_dir(dataset, plan.key))
     try:
-        info = _built_index(Path(index_dir), plan, request, rebuild)
+        info = _built_index(folder, plan, request, rebuild)
     except BaseException:
         if temporary:
-            shutil.rmtree(index_dir, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)
         raise
-    return PreparedDataset(plan.questions, Path(index_dir), info, eval_settings, plan.subsets, temporary)
+    return PreparedDataset(plan.questions, folder, info, eval_settings, plan.subsets, temporary)
+
+
+def _entry(dataset: str, half: str) -> Dataset:
+    """The registry's entry for `dataset`, once the dataset and the half asked for are known ones."""
+    if dataset not in DATASETS:
+        raise EvalSetupError(f"unknown dataset {dataset!r}; choose one of: {', '.join(DATASETS)}")
+    if half not in HALVES:
+        raise EvalSetupError(f"unknown half {half!r}; choose one of: {', '.join(HALVES)}")
+    return REGISTRY[dataset]
 
 
 def _built_index(index_dir: Path, plan: Plan, request: Request, rebuild: bool) -> IndexInfo:
