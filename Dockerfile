@@ -22,6 +22,9 @@ RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 COPY pyproject.toml README.md ./
 COPY index ./index
 COPY qa ./qa
+COPY evaluation ./evaluation
+COPY training ./training
+COPY cli ./cli
 COPY ui ./ui
 COPY newsqa ./newsqa
 COPY corpus ./corpus

@@ -276,8 +276,8 @@ def measure_questions(encoder: Encoder, settings: Settings, dev: list[dict], que
     load_s = time.perf_counter() - started
     facts = store.facts()
     store.close()
+    from evaluation.metrics import sentence_hit_at_k
     from qa.assistant import Assistant
-    from qa.eval.metrics import sentence_hit_at_k
 
     assistant = Assistant(settings, encoder=encoder, auto_ingest=False)
     asked = [(q, answers) for p in dev for q, answers in p["questions"]]

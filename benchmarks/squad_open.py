@@ -1,7 +1,7 @@
 """Open-corpus SQuAD benchmark: every dev paragraph is indexed, every question asked against the whole index.
 
 Runs SQuAD v1.1 (all questions, with the tune and test halves reported from the same run) and SQuAD v2.0
-(answerable and unanswerable questions), writes a full report folder per dataset (see `qa.eval.report`) and one
+(answerable and unanswerable questions), writes a full report folder per dataset (see `evaluation.report`) and one
 ``summary.json`` with the headline numbers of each, and prints them.
 
     .venv/bin/python benchmarks/squad_open.py                  # full dev sets (about 1 h on 2 CPU cores)
@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+from evaluation.datasets import DEFAULT_PATHS
+from evaluation.report import summary_lines, write_report
+from evaluation.results import EvalResult, Metrics
+from evaluation.run import run_eval
 from newsqa.paths import REPORTS_DIR
-from qa.eval.datasets import DEFAULT_PATHS
-from qa.eval.report import summary_lines, write_report
-from qa.eval.results import EvalResult, Metrics
-from qa.eval.run import run_eval
 
 
 def headline(metrics: Metrics) -> dict[str, float]:

@@ -24,10 +24,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPORTS_DIR / "time-latency.json")
     args = parser.parse_args()
 
+    from evaluation.datasets import prepare_dataset
     from index.encoder import load_encoder
     from index.settings import Settings
     from qa.assistant import Assistant
-    from qa.eval.datasets import prepare_dataset
 
     settings = Settings()
     encoder = load_encoder(settings)

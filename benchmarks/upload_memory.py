@@ -94,7 +94,7 @@ def measure(name: str, work: Path) -> dict:
     write(path)
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "--index-dir", str(work / f"index-{name}"), "ingest", str(path)],
+        [sys.executable, "-m", "cli", "--index-dir", str(work / f"index-{name}"), "ingest", str(path)],
         capture_output=True, text=True, cwd=REPO_ROOT,
     )  # fmt: skip
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

@@ -9,8 +9,8 @@ callers that know a narrower failure still catch it by its own name where it is 
     │   └── NoArticleTextError (index.text.clean)
     ├── DocumentError (index.readers.document): a PDF or Word file that gives no article text
     ├── ModelError (index.encoder): a packaged model (the encoder, the reader) missing or not the expected file
-    ├── GoldFormatError (qa.eval.gold, also a ValueError): a gold set that cannot be read
-    └── EvalSetupError (qa.eval.datasets): an evaluation that cannot start (a missing file, an unusable index folder)
+    ├── GoldFormatError (evaluation.gold, also a ValueError): a gold set that cannot be read
+    └── EvalSetupError (evaluation.errors): an evaluation that cannot start (a missing file, an unusable index folder)
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ from qa import answer
 result = answer("how many kilograms were seized in 2019?")
 print(result.sentences[0].marked(), result.sentences[0].citation)
 
-Importing the package loads nothing: the answer types and the assistant are imported on first use, so a part
-that needs only torch (the cross-encoder's trainer, qa/train/reader.py) runs without the rest installed.
+Importing the package loads nothing: the answer types and the assistant are imported on first use
+(`__getattr__`), so `import qa` stays fast and the cross-encoder's trainer (training/reader.py), which imports
+qa.cross_encoder and so this package, runs where only torch is installed.
 """
 
 from __future__ import annotations

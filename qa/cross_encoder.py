@@ -4,7 +4,7 @@ reads it, and how its start/end logits become a character span of the sentence.
 A pair is "[CLS] question [SEP] title | sentence [SEP]" (the article's title gives the sentence its topic, which
 pronoun-led sentences lack). The network is all-MiniLM-L6-v2's BERT with one linear head of three outputs: an
 answerability logit read from the mean of the pair's token states, and start and end logits per word piece.
-Shared by the answering path (qa/reader.py) and the trainer (qa/train/reader.py); it needs only torch and a
+Shared by the answering path (qa/reader.py) and the trainer (training/reader.py); it needs only torch and a
 tokenizer, so the trainer also runs on a machine where the rest of the product is not installed.
 """
 

@@ -35,7 +35,7 @@ _REPORTING_LAG = {"day": 7, "week": 14, "month": 45, "quarter": 75, "year": 120}
 
 @dataclass(frozen=True)
 class TimeWeights:
-    """Log-odds added to a candidate sentence. Chosen on the dated set's tune half (qa/eval/dated/) from a small
+    """Log-odds added to a candidate sentence. Chosen on the dated set's tune half (evaluation/dated/) from a small
     grid (sentence 1.5/2/3 × article 1/1.5 × latest 1.5/3 × 7/14 days): what counted was a sentence naming the
     time 0.5 above its article naming it; the latest weight and fading made no difference there."""
 

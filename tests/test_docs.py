@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
+import cli
 from newsqa.paths import REPO_ROOT
-from qa import cli
 
 DOCS = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 DOC_PORT = "127.0.0.1:7860"
@@ -40,11 +40,11 @@ NOT_RUN = {
     "tests/qa/test_dated_regression.py runs it",
     "qa eval --weights /tmp/train/": "needs the weights file `qa train-scorer` writes",
     "qa eval --dataset news": "indexes ~5,200 BBC and Reuters articles (news) or 545 passages for 940 questions "
-    "(news-small, about 5 min) from ../shared/bench; tests/qa/test_news_set.py checks the set and "
+    "(news-small, about 5 min) from ../shared/bench; tests/evaluation/test_news_set.py checks the set and "
     "pytest -m benchmark tests/qa/test_news_benchmark.py runs both",
-    "qa train-reader": "training and calibration need SQuAD and hours of CPU (or a GPU); tests/train covers them",
-    "python -m qa.train.reader": "fine-tunes the reader on a GPU (parsed by the trainer's own parser here)",
-    "python3 -m qa.train.reader": "fine-tunes the reader on a GPU (parsed by the trainer's own parser here)",
+    "qa train-reader": "training and calibration need SQuAD and hours of CPU (or a GPU); tests/training covers them",
+    "python -m training.reader": "fine-tunes the reader on a GPU (parsed by the trainer's own parser here)",
+    "python3 -m training.reader": "fine-tunes the reader on a GPU (parsed by the trainer's own parser here)",
     "cp data/": "copies training outputs that only exist after training",
     "python3 ../shared/tools/device_pack.py": "a packing tool of the GPU machine's workspace, not of this project",
     "pytest tests/": "the test suite itself",
@@ -199,8 +199,8 @@ def test_shell_example_runs(block: Block, command: str, doc_env: dict[str, str])
         except SystemExit as exc:
             pytest.fail(f"{block.id}: `{command}` does not parse (exit {exc.code})")
         assert callable(args.func)
-    if words[:3] in (["python", "-m", "qa.train.reader"], ["python3", "-m", "qa.train.reader"]):
-        from qa.train.reader import build_parser as trainer_parser
+    if words[:3] in (["python", "-m", "training.reader"], ["python3", "-m", "training.reader"]):
+        from training.reader import build_parser as trainer_parser
 
         trainer_parser().parse_args(words[3:])
     if heredoc := re.search(r"python3? - <<\s*'?(\w+)'?", command):
@@ -211,7 +211,7 @@ def test_shell_example_runs(block: Block, command: str, doc_env: dict[str, str])
         pytest.skip(f"not run: {why}")
     if words[0] == "qa":
         if command not in _QA_RUNS:  # the same command shown twice runs once
-            _QA_RUNS[command] = _run([sys.executable, "-m", "qa.cli", *words[1:]], doc_env)
+            _QA_RUNS[command] = _run([sys.executable, "-m", "cli", *words[1:]], doc_env)
         done = _QA_RUNS[command]
         assert done.returncode == 0, f"{block.id}: `{command}` exited {done.returncode}:\n{done.stderr[-3000:]}"
         shown = _shown_output(block.text, command)

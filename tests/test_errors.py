@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+import cli
+from evaluation.errors import EvalSetupError
+from evaluation.gold import GoldFormatError
 from index.encoder import ModelError
 from index.models import IndexMismatchError, IndexNotFoundError, IndexStoreError
 from index.readers.document import DocumentError
@@ -16,9 +19,6 @@ from index.storage import StoreUnavailableError
 from index.storage.local.segments import IndexCorruptError
 from index.text.clean import NoArticleTextError
 from newsqa.errors import NewsQAError
-from qa import cli
-from qa.eval.datasets import EvalSetupError
-from qa.eval.gold import GoldFormatError
 
 
 @pytest.mark.parametrize(

@@ -88,3 +88,15 @@ def test_qa_serve_is_the_entry_point_and_the_index_is_on_a_volume() -> None:
     for pattern in packages["packages"]["find"]["include"]:  # every package the project installs is copied
         assert pattern.rstrip("*") in copied, pattern
     assert "corpus" in copied and "pyproject.toml" in copied
+
+
+def test_the_qa_console_script_is_the_command_line_package() -> None:
+    """`qa` (pyproject's [project.scripts]) runs cli.main, the same as `python -m cli`."""
+    import importlib
+
+    import cli
+
+    scripts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    module, _, function = scripts["qa"].partition(":")
+    assert getattr(importlib.import_module(module), function) is cli.main
+    assert (REPO_ROOT / "cli" / "__main__.py").is_file()

@@ -44,7 +44,7 @@ def _env(tmp: Path, uri: str, name: str) -> dict[str, str]:
 
 def _qa(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "qa.cli", *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "cli", *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600
     )
 
 
@@ -61,7 +61,7 @@ def replicas(tmp_path: Path) -> Iterator[tuple[Served, list[str], Path]]:
                 log = (tmp_path / f"{name}.log").open("w")
                 processes.append(
                     subprocess.Popen(
-                        [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)],
+                        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
                         env=env,
                         cwd=REPO_ROOT,
                         stdout=log,

@@ -1,7 +1,7 @@
 """The answer path as one object: understand → retrieve → rank → read → decide and cite.
 
-The product (`qa.assistant.Assistant`), the evaluation's retrieval probe (qa/eval/records.py) and the trainers
-(qa/train/) all go through `AnswerPipeline`, so what is evaluated and trained on is what answers.
+The product (`qa.assistant.Assistant`), the evaluation's retrieval probe (evaluation/records.py) and the trainers
+(training/) all go through `AnswerPipeline`, so what is evaluated and trained on is what answers.
 """
 
 from __future__ import annotations

@@ -79,11 +79,11 @@ def _content(settings, encoder):  # type: ignore[no-untyped-def]
 def test_ray_ingest_equals_plain_ingest(ray_cluster, inputs, encoder, settings_factory, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import index.ingest.distributed
     import index.ingest.ingestor
+    from cli import main
     from index.ingest import Ingestor
     from index.ingest.distributed import ingest_with_ray
     from index.ingest.pending import PendingVectors
     from qa.assistant import Assistant
-    from qa.cli import main
 
     plain_settings, ray_settings = settings_factory(), settings_factory()
     plain = Ingestor(encoder, plain_settings).ingest(inputs, show_progress=False)
@@ -159,7 +159,7 @@ def test_ray_ingest_equals_plain_ingest(ray_cluster, inputs, encoder, settings_f
 
 def test_plain_paths_never_import_ray() -> None:
     code = (
-        "import sys; import qa.cli, qa.assistant, index.ingest, index.storage; "
+        "import sys; import cli, qa.assistant, index.ingest, index.storage; "
         "sys.exit(1 if any(m == 'ray' or m.startswith('ray.') for m in sys.modules) else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=False).returncode == 0

@@ -157,7 +157,7 @@ def test_a_fields_filter_speaks_the_storage_interface() -> None:
 
 
 def test_a_fields_filter_nothing_matches_answers_nothing_rather_than_ignore_it(seed_assistant, capsys) -> None:  # type: ignore[no-untyped-def]
-    from qa.cli import main
+    from cli import main
     from qa.models import SearchFilter
 
     question = "how many kilograms were seized in 2019?"

@@ -93,7 +93,7 @@ def test_one_fraction_for_the_chat_fills_stage_by_stage() -> None:
 def test_the_cli_prints_plain_stage_lines_into_a_pipe(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     done = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "ingest", str(_files(tmp_path / "news")), "--index-dir", str(tmp_path / "i")],
+        [sys.executable, "-m", "cli", "ingest", str(_files(tmp_path / "news")), "--index-dir", str(tmp_path / "i")],
         capture_output=True, text=True, timeout=300, env=env, cwd=REPO_ROOT,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]

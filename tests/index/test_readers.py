@@ -560,7 +560,7 @@ def test_qa_ingest_of_proc_reports_per_file_without_a_traceback(tmp_path: Path) 
         pytest.skip("no /proc here")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "QA_INDEX_DIR": str(tmp_path / "i")}
     done = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "ingest", "/proc/self", "/proc/1"],
+        [sys.executable, "-m", "cli", "ingest", "/proc/self", "/proc/1"],
         capture_output=True, text=True, timeout=120, env=env,
     )  # fmt: skip
     assert done.returncode in (0, 1), done.stderr[-2000:]

@@ -53,7 +53,7 @@ def test_a_broken_settings_file_is_named(capsys: pytest.CaptureFixture[str]) -> 
     Path("newsqa.toml").write_text("index_dir = \n", encoding="utf-8")
     with pytest.raises(SettingsFileError, match=r"newsqa.toml: not a readable TOML settings file \(Invalid value"):
         Settings()
-    from qa.cli import main
+    from cli import main
 
     assert main(["stats"]) == 2
     err = capsys.readouterr().err.strip()

@@ -271,7 +271,7 @@ def test_wrong_arguments_get_a_clear_error(
 
 
 def test_qa_ask_refuses_top_k_zero(capsys: pytest.CaptureFixture[str]) -> None:
-    from qa.cli import main
+    from cli import main
 
     assert main(["ask", "how many?", "--top-k", "0"]) == 2
     assert "--top-k must be at least 1" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""Pin time-aware answering on the dated set (qa/eval/dated/: 125 questions over 400 Reuters-21578 articles), with
+"""Pin time-aware answering on the dated set (evaluation/dated/: 125 questions over 400 Reuters-21578 articles), with
 and without the time features, so a change that loses what they add fails the tests.
 
 Builds the 400-article index once (about a minute) and asks every question both ways. Measured 2026-11-26:
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.eval.datasets import REUTERS
-from qa.eval.run import EvalResult, run_eval
+from evaluation.datasets import REUTERS
+from evaluation.run import EvalResult, run_eval
 
 pytestmark = pytest.mark.skipif(
     not REUTERS.exists(), reason=f"Reuters-21578 not found at {REUTERS} (benchmark data is not shipped)"

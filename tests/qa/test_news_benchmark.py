@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.eval.news_set import BBC, NEWS_SMALL, REUTERS
-from qa.eval.run import EvalResult, run_eval
+from evaluation.news_set import BBC, NEWS_SMALL, REUTERS
+from evaluation.run import EvalResult, run_eval
 
 pytestmark = [
     pytest.mark.benchmark,

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pytest
 
+from evaluation.run import EvalResult, run_eval
 from newsqa.paths import SQUAD_DIR
-from qa.eval.run import EvalResult, run_eval
 
 SQUAD_V1 = SQUAD_DIR / "dev-v1.1.json"
 

@@ -178,7 +178,7 @@ def test_an_as_of_at_the_ends_of_the_calendar_is_refused_with_the_range_not_an_o
     as_of: str,
     question: str,
 ) -> None:
-    from qa.cli import main
+    from cli import main
 
     with pytest.raises(ValueError, match=rf"as_of {as_of} is outside .*\(1500-01-01 to 2500-12-31\)"):
         dated_assistant.answer(question, as_of=as_of)
@@ -198,7 +198,7 @@ def test_an_article_date_outside_any_archive_is_no_date(tmp_path: Path) -> None:
 
 
 def test_qa_ask_takes_as_of(dated_assistant, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
-    from qa.cli import main
+    from cli import main
 
     index = ["--index-dir", str(dated_assistant.index_dir)]
     assert main([*index, "ask", QUESTION, "--as-of", "2021-04-20"]) == 0
@@ -213,7 +213,7 @@ def test_qa_ask_takes_as_of(dated_assistant, capsys: pytest.CaptureFixture[str])
 def test_the_evaluation_can_run_without_time_features(tmp_path: Path) -> None:
     import argparse
 
-    from qa.eval.run import add_eval_arguments
+    from evaluation.run import add_eval_arguments
 
     parser = argparse.ArgumentParser()
     add_eval_arguments(parser)

@@ -189,7 +189,7 @@ def test_examples_come_from_the_bundled_gold_set_and_are_answered(seed_assistant
 
 
 def test_the_examples_are_bundled_gold_questions_of_different_kinds() -> None:
-    from qa.eval.gold import BUNDLED_GOLD, load_gold
+    from evaluation.gold import BUNDLED_GOLD, load_gold
     from ui.examples import BUNDLED_CORPUS_EXAMPLES
 
     gold = {item.question: item for item in load_gold(BUNDLED_GOLD)}
@@ -231,7 +231,7 @@ def test_serve_binds_locally_and_asks_for_the_password_from_the_environment(
 def test_qa_serve_with_half_a_sign_in_says_so_in_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from qa.cli import main
+    from cli import main
 
     monkeypatch.setenv("QA_UI_USERNAME", "editor")
     monkeypatch.delenv("QA_UI_PASSWORD", raising=False)
@@ -243,7 +243,7 @@ def test_qa_serve_with_half_a_sign_in_says_so_in_one_line(
 def test_qa_serve_with_a_malformed_host_list_says_so_in_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from qa.cli import main
+    from cli import main
 
     monkeypatch.delenv("QA_UI_USERNAME", raising=False)
     monkeypatch.delenv("QA_UI_PASSWORD", raising=False)

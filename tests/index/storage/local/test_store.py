@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+import cli
 from index.encoder import Encoder
 from index.ingest import Ingestor
 from index.ingest.pending import PendingVectors, text_key
@@ -29,7 +30,6 @@ from index.storage.local.repair import repair
 from index.storage.local.segments import _SCHEMA, IndexCorruptError
 from index.storage.local.snapshots import current_snapshot, live_history, writer_lock
 from index.storage.local.store import IndexStore
-from qa import cli
 from qa.assistant import Assistant
 
 WORKER = Path(__file__).with_name("ingest_worker.py")
