@@ -25,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from index.encoder import load_encoder
-    from index.settings import Settings
+    from newsqa.settings import Settings
     from qa.assistant import Assistant
     from qa.eval.datasets import prepare_dataset
 

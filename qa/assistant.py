@@ -18,8 +18,8 @@ from index.encoder import Encoder, load_encoder
 from index.ingest import Ingestor
 from index.ingest.progress import Progress
 from index.models import Article, IndexNotFoundError, IngestReport
-from index.settings import Settings
 from index.storage import StoreReader, model_stamp, open_store
+from newsqa.settings import Settings
 from qa.answering import AnswerPipeline
 from qa.followup import Turn
 from qa.models import Answer, SearchFilter, Span
@@ -61,7 +61,7 @@ class Assistant:
         time_aware: bool = True,
     ) -> None:
         self.settings = settings or Settings()
-        self.index_dir = Path(index_dir or self.settings.index_dir)
+        self.index_dir = Path(index_dir or self.settings.index.index_dir)
         self.encoder = encoder or load_encoder(self.settings)
         self.weights = weights or default_weights()
         # The reader reranks the scorer's best candidates, decides abstention and marks the spans of the answer
@@ -76,7 +76,7 @@ class Assistant:
         self.time_weights = DEFAULT_TIME_WEIGHTS
         self._lock = threading.Lock()
         self._store: StoreReader | None = None
-        if self.settings.index_dir != self.index_dir:
+        if self.settings.index.index_dir != self.index_dir:
             self.settings = self.settings.model_copy(update={"index_dir": self.index_dir})
         ingestor = Ingestor(self.encoder, self.settings)
         if auto_ingest and ingestor.needs_upgrade():
@@ -84,9 +84,9 @@ class Assistant:
             print(f"qa: upgrading the index at {self.index_dir} to the current format", file=sys.stderr)
             ingestor.upgrade()
         self.reload()
-        if self._store is None and auto_ingest and self.settings.corpus_dir.is_dir():
+        if self._store is None and auto_ingest and self.settings.index.corpus_dir.is_dir():
             # First use: index the bundled corpus so the assistant answers out of the box.
-            self.ingest([self.settings.corpus_dir], show_progress=False)
+            self.ingest([self.settings.index.corpus_dir], show_progress=False)
 
     @property
     def reader(self) -> Reader | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import gradio as gr
 
-from index.settings import Settings
+from newsqa.settings import Settings
 from qa.assistant import Assistant
 from ui.api import ApiAccess, api_routes
 from ui.api_page import describe_api_parameters
@@ -110,7 +110,7 @@ def build_app(
     app.api_routes = api_routes(assistant, settings, app.api_access)  # type: ignore[attr-defined]
     # The browser refuses a whole selection when one file is over gradio's limit, so that limit is only a hard
     # cap against filling the disk; files over QA_MAX_FILE_BYTES arrive and are refused one by one, with reasons.
-    app.max_file_size = UPLOAD_CAP_FACTOR * settings.max_file_bytes
+    app.max_file_size = UPLOAD_CAP_FACTOR * settings.index.max_file_bytes
     return app
 
 

@@ -49,7 +49,7 @@ from qa.eval.results import EvalSettings, IndexInfo
 if TYPE_CHECKING:
     from index.encoder import Encoder
     from index.models import IngestReport
-    from index.settings import Settings
+    from newsqa.settings import Settings
 
 DATASETS = ("gold", "dated", "news", "news-small", "squad-v1.1", "squad-v2.0")
 REUTERS = NEWS_BENCH_DIR / "reuters21578.jsonl"
@@ -272,7 +272,7 @@ def prepare_dataset(
     from index.ingest import Ingestor
     from index.models import IndexStoreError
     from index.readers import iter_input_files
-    from index.settings import Settings
+    from newsqa.settings import Settings
 
     if dataset not in DATASETS:
         raise EvalSetupError(f"unknown dataset {dataset!r}; choose one of: {', '.join(DATASETS)}")

@@ -48,7 +48,7 @@ from qa.eval.summary import breakdown, summarize
 
 if TYPE_CHECKING:
     from index.encoder import Encoder
-    from index.settings import Settings
+    from newsqa.settings import Settings
     from qa.assistant import Assistant
     from qa.reader import Reader
     from qa.score import ScorerWeights
@@ -195,7 +195,7 @@ def run_eval(
     `reader` is True for the shipped reader, False to answer without one, or a folder of other reader weights;
     `time_aware=False` answers without the time features (the ablation)."""
     from index.encoder import load_encoder
-    from index.settings import Settings
+    from newsqa.settings import Settings
     from qa.assistant import Assistant
 
     settings = settings or Settings()
@@ -293,7 +293,7 @@ def run_eval_cli(args: argparse.Namespace, *, encoder: Encoder | None = None) ->
     Returns the exit status: 0 done; 1 hit@1 below --min-hit1, or answer() raised on some question;
     2 the evaluation could not run (missing or malformed file, bad option). `encoder` reuses a loaded model.
     """
-    from index.settings import Settings
+    from newsqa.settings import Settings
     from qa.eval.report import default_report_dir, summary_lines, write_report
 
     if args.limit is not None and args.limit < 1:

@@ -11,7 +11,8 @@ import pytest
 
 import qa
 from index.encoder import Encoder
-from index.settings import DEFAULT_CORPUS, Settings
+from newsqa.paths import CORPUS_DIR
+from newsqa.settings import Settings
 from qa.assistant import Assistant
 from qa.models import Answer, AnswerType, SearchFilter
 
@@ -23,7 +24,7 @@ _PRONOUN_FOLLOW_UP_LIMITATION = pytest.mark.xfail(
     "question ('what did Kong Sorphon promise?') scores under the abstention threshold",
 )
 
-SEED = DEFAULT_CORPUS / "khmer-times-sar-kheng-drug-crimes.txt"
+SEED = CORPUS_DIR / "khmer-times-sar-kheng-drug-crimes.txt"
 SEED_TITLE = "Sar Kheng cautions against freeing suspects in minor drug crimes"
 KILOGRAMMES_SENTENCE = (
     "A total of 720 kilogrammes of illicit drugs and 99.97 kilogrammes of dried marijuana as well as 94,441 "
