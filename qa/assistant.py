@@ -173,24 +173,26 @@ class Assistant:
         question in flight keeps the store it started with)."""
         return AnswerPipeline(
             encoder=self.encoder, store=self._store, weights=self.weights, reader=lambda: self.reader,
-            time_aware=self.time_aware, time_weights=self.time_weights,
+            time_aware=self.time_aware, time_weights=self.time_weights, settings=self.settings.answering,
         )  # fmt: skip
 
     def answer(
         self,
         question: str,
         history: Sequence[str | Answer | Turn] | None = None,
-        top_k: int = 3,
+        top_k: int | None = None,
         search_filter: SearchFilter | None = None,
         as_of: date | str | None = None,
     ) -> Answer:
-        """Answer `question` with cited sentences from the corpus, or abstain.
+        """Answer `question` with at most `top_k` cited sentences from the corpus (default: the answering
+        settings' `top_k`, 3), or abstain.
 
         `history` holds earlier turns, oldest first: their questions (str) or their `Answer`s. Follow-ups are
         rewritten into self-contained questions, returned as `understood_question`. `as_of` is the day the
         question is asked (a date or "YYYY-MM-DD"; default today): "last month" counts from it, and articles
         published after it rank last. `Answer.time` says which date was used and how the question was read.
         """
+        top_k = self.settings.answering.top_k if top_k is None else top_k
         _check_arguments(question, history, top_k, search_filter)
         day = as_of_date(as_of)
         self._follow_current()
@@ -202,7 +204,8 @@ class Assistant:
 
     @property
     def threshold(self) -> float:
-        """Abstain below this probability: the reader's, fitted with its blend; the linear scorer's without it."""
+        """Abstain below this probability: the settings' threshold when one is set, else the reader's, fitted with
+        its blend; the linear scorer's without the reader."""
         return self.pipeline().threshold
 
     def span_of(self, question: str, sentence: str, title: str = "") -> Span | None:
