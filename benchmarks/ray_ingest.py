@@ -81,7 +81,7 @@ def main() -> int:
     from index.encoder import load_encoder
     from index.ingest import Ingestor
     from index.ingest.distributed import ingest_with_ray
-    from index.settings import Settings
+    from newsqa.settings import Settings
 
     encoder = load_encoder()
     with tempfile.TemporaryDirectory() as work:

@@ -41,10 +41,10 @@ from index.ingest import Ingestor
 from index.ingest.chunks import make_chunks
 from index.ingest.prepare import split_article
 from index.models import Article
-from index.settings import Settings
 from index.storage import ChunkRef, SentenceRef, StoreFacts, StoreReader, model_stamp, open_store
 from index.text.sentences import split_sentences
 from newsqa.paths import BENCHMARK_RESULTS_DIR, NEWS_BENCH_DIR, SQUAD_DIR
+from newsqa.settings import Settings
 
 DEFAULT_OUT = BENCHMARK_RESULTS_DIR / "scale.json"
 ADDED = 100  # articles added to the full index at the end
@@ -134,7 +134,7 @@ def chunk_jobs(encoder: Encoder, settings: Settings, texts: list[str]) -> list[t
     for number, text in enumerate(texts):
         article = Article(id=str(number), text=text)
         sentences = split_article(article)
-        for c in make_chunks(article.id, text, sentences, encoder.count_tokens, settings.chunk_max_tokens):
+        for c in make_chunks(article.id, text, sentences, encoder.count_tokens, settings.index.chunk_max_tokens):
             spans = [(s.start - c.start, s.end - c.start) for s in sentences[c.first_sentence : c.last_sentence + 1]]
             jobs.append((c.text, spans))
     return jobs
@@ -220,7 +220,7 @@ def measure_ingest(encoder: Encoder, settings: Settings, feeds: Path, records: l
     ingest_rss = _peak_rss_mb()
     tokens = sum(encoder.count_tokens(_text(r)) for r in records)
     articles = len(report.added)
-    size = sum(p.stat().st_size for p in Path(settings.index_dir).rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in Path(settings.index.index_dir).rglob("*") if p.is_file())
     print(f"ingest: {articles:,} articles in {ingest_s:.0f} s ({articles / ingest_s:.1f}/s, "
           f"{tokens / ingest_s:,.0f} tokens/s); {len(report.problems)} skipped; peak RSS {ingest_rss:.0f} MB; "
           f"index {size / 2**20:.0f} MiB", flush=True)  # fmt: skip

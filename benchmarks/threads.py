@@ -37,7 +37,7 @@ import json, statistics, sys, time
 from pathlib import Path
 
 from newsqa.paths import REPO_ROOT, REPORTS_DIR
-from index.settings import Settings
+from newsqa.settings import Settings
 from qa.assistant import Assistant
 import torch
 index_dir = sys.argv[1]

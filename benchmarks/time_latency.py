@@ -26,7 +26,7 @@ def main() -> None:
 
     from evaluation.datasets import prepare_dataset
     from index.encoder import load_encoder
-    from index.settings import Settings
+    from newsqa.settings import Settings
     from qa.assistant import Assistant
 
     settings = Settings()

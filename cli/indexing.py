@@ -26,7 +26,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     ingestor = Ingestor(load_encoder(settings), settings)
     if args.ray is None:
         report = ingestor.ingest(
-            paths, settings.index_dir, rebuild=args.rebuild, show_progress=not args.quiet, field_map=field_map,
+            paths, settings.index.index_dir, rebuild=args.rebuild, show_progress=not args.quiet, field_map=field_map,
             follow_symlinks=args.follow_symlinks,
         )  # fmt: skip
     else:
@@ -42,11 +42,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             paths.insert(0, Path(address))
             address = None
         report = ingest_with_ray(
-            ingestor, paths, settings.index_dir, address=address, rebuild=args.rebuild,
+            ingestor, paths, settings.index.index_dir, address=address, rebuild=args.rebuild,
             show_progress=not args.quiet, field_map=field_map, follow_symlinks=args.follow_symlinks,
         )  # fmt: skip
     print(report.summary())
-    print(f"index: {settings.index_dir}")
+    print(f"index: {settings.index.index_dir}")
     nothing_in = not (report.added or report.updated or report.unchanged)
     return 1 if report.problems and nothing_in else 0
 
@@ -86,15 +86,15 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
     settings = settings_of(args)
     if not has_index(settings):
-        raise IndexNotFoundError(f"no index at {settings.index_dir}; create one with: qa ingest PATH")
+        raise IndexNotFoundError(f"no index at {settings.index.index_dir}; create one with: qa ingest PATH")
     if not needs_upgrade(settings):
         # A current index (or one too old to read back, which opening it reports with what to do).
-        print(f"qa upgrade: the index at {settings.index_dir} is current ({layout(settings)}); nothing to do")
+        print(f"qa upgrade: the index at {settings.index.index_dir} is current ({layout(settings)}); nothing to do")
         return 0
     from index.encoder import load_encoder
     from index.ingest import Ingestor
 
-    report = Ingestor(load_encoder(settings), settings).upgrade(settings.index_dir)
+    report = Ingestor(load_encoder(settings), settings).upgrade(settings.index.index_dir)
     print(report.summary().replace("added", "re-embedded", 1))
     return 1 if report.problems and not report.added else 0
 
@@ -105,7 +105,7 @@ def cmd_compact(args: argparse.Namespace) -> int:
 
     settings = settings_of(args)
     started = time.perf_counter()
-    before = Ingestor(load_encoder(settings), settings).compact(settings.index_dir)
+    before = Ingestor(load_encoder(settings), settings).compact(settings.index.index_dir)
     took = time.perf_counter() - started
     print(f"qa compact: {before} segment{'s' if before != 1 else ''} merged into one in {took:.1f} s")
     return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from index.settings import Settings
+    from newsqa.settings import Settings
     from qa.assistant import Assistant
 
 # `add(name, help text, **add_parser options)`: makes a subcommand's parser, its help text and the exit codes
@@ -38,7 +38,7 @@ def index_dir_option() -> argparse.ArgumentParser:
 
 def settings_of(args: argparse.Namespace) -> Settings:
     """The index settings, with --index-dir and --store over the environment and newsqa.toml."""
-    from index.settings import Settings
+    from newsqa.settings import Settings
 
     chosen: dict[str, object] = {}
     if getattr(args, "index_dir", None):

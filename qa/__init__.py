@@ -44,7 +44,7 @@ def default_assistant() -> Assistant:
 def answer(
     question: str,
     history: Sequence[str | Answer] | None = None,
-    top_k: int = 3,
+    top_k: int | None = None,
     index: Assistant | None = None,
     search_filter: SearchFilter | None = None,
     as_of: date | str | None = None,
@@ -55,7 +55,7 @@ def answer(
         question: the question as the user typed it.
         history: earlier turns of the conversation, oldest first (their questions or `Answer`s), used to
             understand follow-ups such as "and in 2018?".
-        top_k: at most this many sentences are returned.
+        top_k: at most this many sentences are returned (default: the answering settings' `top_k`, 3).
         index: the `Assistant` to ask; by default a shared one over the configured index.
         search_filter: optional source and date-range restriction.
         as_of: the day the question is asked (a date or "YYYY-MM-DD"; default today): "last month" counts from

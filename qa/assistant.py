@@ -18,8 +18,8 @@ from index.encoder import Encoder, load_encoder
 from index.ingest import Ingestor
 from index.ingest.progress import Progress
 from index.models import Article, IndexNotFoundError, IngestReport
-from index.settings import Settings
 from index.storage import StoreReader, model_stamp, open_store
+from newsqa.settings import Settings
 from qa.answering import AnswerPipeline
 from qa.followup import Turn
 from qa.models import Answer, SearchFilter, Span
@@ -61,7 +61,7 @@ class Assistant:
         time_aware: bool = True,
     ) -> None:
         self.settings = settings or Settings()
-        self.index_dir = Path(index_dir or self.settings.index_dir)
+        self.index_dir = Path(index_dir or self.settings.index.index_dir)
         self.encoder = encoder or load_encoder(self.settings)
         self.weights = weights or default_weights()
         # The reader reranks the scorer's best candidates, decides abstention and marks the spans of the answer
@@ -76,7 +76,7 @@ class Assistant:
         self.time_weights = DEFAULT_TIME_WEIGHTS
         self._lock = threading.Lock()
         self._store: StoreReader | None = None
-        if self.settings.index_dir != self.index_dir:
+        if self.settings.index.index_dir != self.index_dir:
             self.settings = self.settings.model_copy(update={"index_dir": self.index_dir})
         ingestor = Ingestor(self.encoder, self.settings)
         if auto_ingest and ingestor.needs_upgrade():
@@ -84,9 +84,9 @@ class Assistant:
             print(f"qa: upgrading the index at {self.index_dir} to the current format", file=sys.stderr)
             ingestor.upgrade()
         self.reload()
-        if self._store is None and auto_ingest and self.settings.corpus_dir.is_dir():
+        if self._store is None and auto_ingest and self.settings.index.corpus_dir.is_dir():
             # First use: index the bundled corpus so the assistant answers out of the box.
-            self.ingest([self.settings.corpus_dir], show_progress=False)
+            self.ingest([self.settings.index.corpus_dir], show_progress=False)
 
     @property
     def reader(self) -> Reader | None:
@@ -173,24 +173,26 @@ class Assistant:
         question in flight keeps the store it started with)."""
         return AnswerPipeline(
             encoder=self.encoder, store=self._store, weights=self.weights, reader=lambda: self.reader,
-            time_aware=self.time_aware, time_weights=self.time_weights,
+            time_aware=self.time_aware, time_weights=self.time_weights, settings=self.settings.answering,
         )  # fmt: skip
 
     def answer(
         self,
         question: str,
         history: Sequence[str | Answer | Turn] | None = None,
-        top_k: int = 3,
+        top_k: int | None = None,
         search_filter: SearchFilter | None = None,
         as_of: date | str | None = None,
     ) -> Answer:
-        """Answer `question` with cited sentences from the corpus, or abstain.
+        """Answer `question` with at most `top_k` cited sentences from the corpus (default: the answering
+        settings' `top_k`, 3), or abstain.
 
         `history` holds earlier turns, oldest first: their questions (str) or their `Answer`s. Follow-ups are
         rewritten into self-contained questions, returned as `understood_question`. `as_of` is the day the
         question is asked (a date or "YYYY-MM-DD"; default today): "last month" counts from it, and articles
         published after it rank last. `Answer.time` says which date was used and how the question was read.
         """
+        top_k = self.settings.answering.top_k if top_k is None else top_k
         _check_arguments(question, history, top_k, search_filter)
         day = as_of_date(as_of)
         self._follow_current()
@@ -202,7 +204,8 @@ class Assistant:
 
     @property
     def threshold(self) -> float:
-        """Abstain below this probability: the reader's, fitted with its blend; the linear scorer's without it."""
+        """Abstain below this probability: the settings' threshold when one is set, else the reader's, fitted with
+        its blend; the linear scorer's without the reader."""
         return self.pipeline().threshold
 
     def span_of(self, question: str, sentence: str, title: str = "") -> Span | None:

@@ -40,12 +40,13 @@ def retrieve(
     question: Question,
     vector: np.ndarray,
     *,
-    chunks: int = 8,
-    depth: int = 40,
+    chunks: int,
+    depth: int,
     search_filter: SearchFilter | None = None,
     prefer: TimePreference | None = None,
 ) -> Retrieved:
-    """Fuse three rankings and return the top `chunks` chunks with all their sentences.
+    """Fuse three rankings of `depth` hits each and return the top `chunks` chunks with all their sentences
+    (the answer path takes both from its settings, `AnsweringSettings`).
 
     `prefer` (the articles of the time the question asks about, see qa/when.py) adds two more rankings, dense
     and BM25 within those articles, so that the right period's report competes with every other report on the

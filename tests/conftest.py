@@ -26,7 +26,7 @@ def encoder():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def settings_factory(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Make Settings pointing at a fresh index directory."""
-    from index.settings import Settings
+    from newsqa.settings import Settings
 
     def make(**overrides: object) -> Settings:
         index_dir = tmp_path_factory.mktemp("index")

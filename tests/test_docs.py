@@ -138,7 +138,7 @@ def _not_run(command: str) -> str | None:
 @pytest.fixture(scope="module")
 def doc_env(seed_assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
     """A copy of the bundled corpus's index, a work folder, and a live server over that index."""
-    from index.settings import Settings
+    from newsqa.settings import Settings
     from qa.assistant import Assistant
     from tests.ui.server import free_port
     from ui.app import build_app, launch
@@ -300,23 +300,38 @@ def test_the_command_listing_matches_the_parser() -> None:
 
 @pytest.mark.parametrize("block", [b for b in BLOCKS if b.language == "toml"], ids=lambda b: b.id)
 def test_settings_file_example_is_read(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A newsqa.toml example is valid TOML whose keys the settings (and the chat's [ui] table) take."""
+    """A newsqa.toml example is valid TOML whose keys the settings take (top-level keys by their flat names, each
+    table its section's), and the settings read from it hold its values."""
     import tomllib
 
-    from index.settings import Settings
+    from pydantic import SecretStr
+
+    from newsqa.settings import FLAT_NAMES, SECTIONS, Settings
 
     data = tomllib.loads(block.text)
-    unknown = [k for k, v in data.items() if not isinstance(v, dict) and k not in Settings.model_fields]
+    paths: dict[str, str] = {}  # each key of the example → the setting it sets
+    for key, value in data.items():
+        if not isinstance(value, dict):
+            paths[key] = FLAT_NAMES.get(key, "")
+            continue
+        for name in value:
+            taken = key in SECTIONS and name in SECTIONS[key].model_fields
+            paths[f"[{key}] {name}"] = f"{key}.{name}" if taken else FLAT_NAMES.get(name, "") if key == "index" else ""
+    unknown = [key for key, path in paths.items() if not path]
     assert not unknown, f"{block.id}: keys no setting takes: {unknown}"
-    assert set(data.get("ui", {})) <= {"host", "port", "username", "password", "allowed_hosts"}
     (tmp_path / "newsqa.toml").write_text(block.text, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     for name in [n for n in os.environ if n.startswith("QA_")]:
         monkeypatch.delenv(name)
     settings = Settings()
-    for key, value in data.items():
-        if not isinstance(value, dict):
-            assert str(getattr(settings, key)) == str(value), key
+    for key, path in paths.items():
+        table, _, name = key.strip("[").partition("] ")
+        expected = data[table][name] if name else data[key]
+        actual: object = settings
+        for part in path.split("."):
+            actual = getattr(actual, part)
+        shown = actual.get_secret_value() if isinstance(actual, SecretStr) else actual
+        assert str(shown) == str(expected), key
 
 
 # `index.text.sentences.MAX_SENTENCE_CHARS`, `qa.retrieve.retrieve`, `index/text/dates.py`,

@@ -14,17 +14,17 @@ from evaluation.gold import GoldFormatError
 from index.encoder import ModelError
 from index.models import IndexMismatchError, IndexNotFoundError, IndexStoreError
 from index.readers.document import DocumentError
-from index.settings import SettingsFileError
 from index.storage import StoreUnavailableError
 from index.storage.local.segments import IndexCorruptError
 from index.text.clean import NoArticleTextError
 from newsqa.errors import NewsQAError
+from newsqa.settings import SettingsError, SettingsFileError
 
 
 @pytest.mark.parametrize(
     "error",
     [IndexStoreError, IndexMismatchError, IndexNotFoundError, IndexCorruptError, StoreUnavailableError,
-     SettingsFileError, NoArticleTextError, DocumentError, ModelError, GoldFormatError, EvalSetupError],
+     SettingsError, SettingsFileError, NoArticleTextError, DocumentError, ModelError, GoldFormatError, EvalSetupError],
     ids=lambda e: e.__name__,
 )  # fmt: skip
 def test_every_product_error_derives_from_the_root(error: type[Exception]) -> None:
@@ -35,6 +35,7 @@ def test_a_model_is_not_an_index_and_value_errors_stay_value_errors() -> None:
     assert not issubclass(ModelError, IndexStoreError)
     # Callers catch these as ValueError (a bad settings file, a bad gold line): they still may.
     assert issubclass(SettingsFileError, ValueError) and issubclass(GoldFormatError, ValueError)
+    assert issubclass(SettingsError, ValueError)  # a setting of the wrong kind: pydantic's ValidationError was one
 
 
 def test_the_command_reports_a_model_error_in_one_line_with_exit_2(

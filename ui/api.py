@@ -26,8 +26,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Mount, Route
 
-from index.settings import Settings
 from newsqa.errors import NewsQAError
+from newsqa.settings import Settings
 from qa.assistant import Assistant
 from qa.models import Answer, SearchFilter
 from ui.api_access import ApiAccess
@@ -123,8 +123,10 @@ def _add_article_routes(
         Responds 422 when none could be added."""
         lines = [json.dumps(a.model_dump(exclude_none=True), ensure_ascii=False) for a in body.articles]
         data = "\n".join(lines).encode("utf-8")
-        if len(data) > settings.max_file_bytes:
-            raise HTTPException(413, f"the articles are {len(data):,} bytes; the limit is {settings.max_file_bytes:,}")
+        if len(data) > settings.index.max_file_bytes:
+            raise HTTPException(
+                413, f"the articles are {len(data):,} bytes; the limit is {settings.index.max_file_bytes:,}"
+            )
         with writing, tempfile.TemporaryDirectory(prefix="qa-api-") as folder:
             feed = Path(folder) / "articles.jsonl"  # read by the same reader as a file, so the same checks apply
             feed.write_bytes(data)

@@ -7,7 +7,8 @@ its kind and that the assistant answers it. Another corpus gets no canned exampl
 
 from __future__ import annotations
 
-from index.settings import DEFAULT_CORPUS, Settings
+from newsqa.paths import CORPUS_DIR
+from newsqa.settings import Settings
 
 BUNDLED_CORPUS_EXAMPLES = (
     "How many suspects were arrested last year?",
@@ -19,6 +20,6 @@ BUNDLED_CORPUS_EXAMPLES = (
 
 def example_questions(settings: Settings, limit: int = 4) -> list[str]:
     """Up to `limit` questions to offer over `settings`' corpus: the bundled corpus's examples, else none."""
-    if settings.corpus_dir.resolve() != DEFAULT_CORPUS.resolve():
+    if settings.index.corpus_dir.resolve() != CORPUS_DIR.resolve():
         return []
     return list(BUNDLED_CORPUS_EXAMPLES[:limit])

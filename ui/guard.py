@@ -1,14 +1,16 @@
 """The web server's guard: refuse requests for hosts the chat was not bound to, and throttle failed sign-ins.
 
 `RequestGuard` is a pure ASGI middleware (installed by `ui.app.launch`). A request whose Host, or Origin when
-present, names a host other than those `served_hosts` gives for the bind address (plus QA_UI_ALLOWED_HOSTS) gets
+present, names a host other than those `served_hosts` gives for the bind address (plus the `allowed_hosts`
+setting, QA_UI_ALLOWED_HOSTS) gets
 403: a page on another site cannot reach the chat through DNS rebinding or a cross-site form. With a sign-in,
 `LoginThrottle` counts failed POSTs to /login per client IP and answers 429 for a cool-down after too many, and
 the routes gradio leaves open (`/openapi.json`, the session heartbeat) answer 401 until the visitor signed in.
 
 The client IP is the connection's peer. uvicorn would replace it with the X-Forwarded-For a loopback client
 sends, which let anyone on the machine pick a fresh address per guess; `launch` trusts that header only from
-the proxies named in QA_UI_TRUSTED_PROXIES (none by default).
+the proxies named in the `trusted_proxies` setting, QA_UI_TRUSTED_PROXIES (none by default); `allowed_hosts` and
+`trusted_proxies` check those settings (newsqa/settings.py, `UISettings`) when the chat starts.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import math
-import os
 import re
 import threading
 import time
@@ -28,17 +29,21 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from newsqa.settings import UISettings
+
 __all__ = [
     "LoginThrottle",
     "RequestGuard",
+    "allowed_hosts",
     "allowed_hosts_from_env",
     "host_name",
     "served_hosts",
+    "trusted_proxies",
     "trusted_proxies_from_env",
 ]
 
-ALLOWED_HOSTS_ENV = "QA_UI_ALLOWED_HOSTS"
-TRUSTED_PROXIES_ENV = "QA_UI_TRUSTED_PROXIES"
+ALLOWED_HOSTS_ENV = UISettings.variable("allowed_hosts")  # QA_UI_ALLOWED_HOSTS
+TRUSTED_PROXIES_ENV = UISettings.variable("trusted_proxies")  # QA_UI_TRUSTED_PROXIES
 # Routes gradio serves without its sign-in check: the API schema and the session heartbeat.
 SIGNED_IN_ONLY = ("/openapi.json", "/gradio_api/heartbeat/")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -52,10 +57,22 @@ _HOST_NAME = re.compile(r"[a-z0-9._:-]+")  # what a DNS name or an IP address is
 
 
 def allowed_hosts_from_env(environ: dict[str, str] | None = None) -> list[str]:
-    """Extra host names to serve, from QA_UI_ALLOWED_HOSTS (comma-separated, e.g. "news.example,10.0.0.5")."""
-    env = os.environ if environ is None else environ
+    """Extra host names to serve, from QA_UI_ALLOWED_HOSTS (comma-separated, e.g. "news.example,10.0.0.5") of
+    `environ` (default: this process's environment) alone."""
+    return allowed_hosts(UISettings.read(environ, config=False).allowed_hosts)
+
+
+def trusted_proxies_from_env(environ: dict[str, str] | None = None) -> list[str]:
+    """Reverse proxies to believe, from QA_UI_TRUSTED_PROXIES (comma-separated, e.g. "127.0.0.1" behind a local
+    nginx) of `environ` (default: this process's environment) alone; empty: trust none."""
+    return trusted_proxies(UISettings.read(environ, config=False).trusted_proxies)
+
+
+def allowed_hosts(items: Iterable[str]) -> list[str]:
+    """The `allowed_hosts` setting's host names, lower-case and without ports; ValueError names one that is not
+    a host name."""
     names: list[str] = []
-    for item in env.get(ALLOWED_HOSTS_ENV, "").split(","):
+    for item in items:
         if not item.strip():
             continue
         name = host_name(item)
@@ -68,12 +85,11 @@ def allowed_hosts_from_env(environ: dict[str, str] | None = None) -> list[str]:
     return names
 
 
-def trusted_proxies_from_env(environ: dict[str, str] | None = None) -> list[str]:
-    """Addresses (or networks) of reverse proxies whose X-Forwarded-For names the real client, from
-    QA_UI_TRUSTED_PROXIES (comma-separated, e.g. "127.0.0.1" behind a local nginx); empty: trust none."""
-    env = os.environ if environ is None else environ
+def trusted_proxies(items: Iterable[str]) -> list[str]:
+    """The `trusted_proxies` setting: addresses (or networks) of reverse proxies whose X-Forwarded-For names the
+    real client, as networks; ValueError names one that is neither."""
     found: list[str] = []
-    for item in env.get(TRUSTED_PROXIES_ENV, "").split(","):
+    for item in items:
         if not item.strip():
             continue
         try:

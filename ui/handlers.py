@@ -15,7 +15,7 @@ from typing import Any
 
 import gradio as gr
 
-from index.settings import Settings
+from newsqa.settings import Settings
 from qa.assistant import Assistant
 from qa.models import Answer, SearchFilter
 from qa.when import as_of_date, read_as_of
@@ -193,7 +193,7 @@ class ChatHandlers:
         return self.assistant.stats().date_to or date.today().isoformat()
 
     def add_articles(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-        result = ingest_uploads(self.assistant, files, self.settings.max_file_bytes, progress)
+        result = ingest_uploads(self.assistant, files, self.settings.index.max_file_bytes, progress)
         return result, self.facts(), gr.update(choices=self.source_choices()), self.field_list(), None
 
     # --- the /ask API endpoint --------------------------------------------------------------------------------

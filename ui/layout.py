@@ -15,11 +15,11 @@ from typing import Any
 
 import gradio as gr
 
-from index.settings import Settings
+from newsqa.settings import Settings
 from qa.assistant import Assistant
 from ui.api import ApiAccess, api_routes
 from ui.api_page import describe_api_parameters
-from ui.arguments import MAX_AS_OF_CHARS, MAX_QUESTION_CHARS, MAX_WHERE_CHARS
+from ui.arguments import MAX_AS_OF_CHARS, MAX_QUESTION_CHARS, MAX_TOP_K, MAX_WHERE_CHARS
 from ui.examples import example_questions
 from ui.handlers import NO_ARTICLE_YET, ChatHandlers
 from ui.render import empty_article
@@ -110,7 +110,7 @@ def build_app(
     app.api_routes = api_routes(assistant, settings, app.api_access)  # type: ignore[attr-defined]
     # The browser refuses a whole selection when one file is over gradio's limit, so that limit is only a hard
     # cap against filling the disk; files over QA_MAX_FILE_BYTES arrive and are refused one by one, with reasons.
-    app.max_file_size = UPLOAD_CAP_FACTOR * settings.max_file_bytes
+    app.max_file_size = UPLOAD_CAP_FACTOR * settings.index.max_file_bytes
     return app
 
 
@@ -204,7 +204,8 @@ def _side_tabs(handlers: ChatHandlers, settings: Settings) -> SideTabs:
         article_view = gr.HTML(empty_article(NO_ARTICLE_YET), elem_id="qa-article")
     with gr.Tab("Filters", id="filters"):
         source_filter, date_from, date_to, where, fields_listed = _filter_boxes(handlers)
-        top_k = gr.Slider(1, 5, value=3, step=1, label="Sentences per answer", elem_id="qa-top-k")
+        chosen = min(settings.answering.top_k, MAX_TOP_K)  # the answering settings' default, within the /ask limit
+        top_k = gr.Slider(1, max(5, chosen), value=chosen, step=1, label="Sentences per answer", elem_id="qa-top-k")
     with gr.Tab("Add articles", id="upload"):
         gr.Markdown(upload_help(settings))
         files = gr.File(file_count="multiple", file_types=UPLOAD_SUFFIXES, type="filepath", elem_id="qa-files")

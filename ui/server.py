@@ -1,6 +1,7 @@
 """Starting the web chat: `launch(app, ...)` serves a built page with the offline theme, the chat's styles, the
 REST API beside it and the request guard in front; `serve(host, port)` builds the page over an assistant and
-launches it, as `qa serve` does, with the sign-in and host names the environment or the settings file give.
+launches it, as `qa serve` does, with the sign-in, host names and proxies of the settings' `ui` section
+(`UISettings`: QA_UI_* variables or newsqa.toml's [ui] table).
 
 `RequestGuard` (installed by `launch`) refuses requests for hosts the server was not bound to (DNS rebinding,
 cross-site origins) and throttles failed sign-ins per client IP.
@@ -15,17 +16,17 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
-from index.settings import Settings, config_table
+from newsqa.settings import Settings, SettingsError, UISettings
 from qa.assistant import Assistant
 from ui.api_access import ApiAccess
-from ui.guard import LoginThrottle, RequestGuard, allowed_hosts_from_env, served_hosts, trusted_proxies_from_env
+from ui.guard import LoginThrottle, RequestGuard, allowed_hosts, served_hosts, trusted_proxies
 from ui.layout import build_app
 from ui.render import CSS, HEAD
 
-__all__ = ["auth_from_env", "configured_hosts", "launch", "offline_theme", "serve", "ui_default"]
+__all__ = ["auth_from_env", "configured_hosts", "launch", "offline_theme", "serve", "sign_in", "ui_default"]
 
-USERNAME_ENV = "QA_UI_USERNAME"
-PASSWORD_ENV = "QA_UI_PASSWORD"
+USERNAME_ENV = UISettings.variable("username")  # QA_UI_USERNAME
+PASSWORD_ENV = UISettings.variable("password")  # QA_UI_PASSWORD
 
 
 def launch(
@@ -109,14 +110,15 @@ def serve(
 ) -> gr.Blocks:
     """Start the web chat at http://host:port (127.0.0.1 unless told otherwise); what `qa serve` runs.
 
-    The assistant is made from `settings` (QA_* environment) when not given. If QA_UI_USERNAME and
-    QA_UI_PASSWORD are both set, visitors must sign in with them; QA_UI_ALLOWED_HOSTS adds host names to serve.
-    Blocks until the server stops unless `block=False`; returns the app (its URL is `app.local_url`; stop it
-    with `app.close()`).
+    The assistant is made from `settings` (QA_* environment and newsqa.toml) when not given. The sign-in, extra
+    host names and trusted proxies are `settings.ui`'s (read now when no settings are given): with a username
+    and a password, visitors must sign in with them. Blocks until the server stops unless `block=False`; returns
+    the app (its URL is `app.local_url`; stop it with `app.close()`).
     """
-    auth = auth_from_env()  # a half-set sign-in fails before the model is loaded
-    extra_hosts = allowed_hosts_from_env() + configured_hosts()
-    proxies = trusted_proxies_from_env()
+    ui = settings.ui if settings is not None else UISettings.read()
+    auth = sign_in(ui)  # a half-set sign-in fails before the model is loaded
+    extra_hosts = allowed_hosts(ui.allowed_hosts)
+    proxies = trusted_proxies(ui.trusted_proxies)
     settings = settings or (assistant.settings if assistant else Settings())
     assistant = assistant or Assistant(settings)
     assistant.reader  # noqa: B018 - loaded now, not while the first visitor waits for an answer
@@ -130,14 +132,11 @@ def offline_theme() -> gr.themes.Base:
     return gr.themes.Base(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
-def auth_from_env(environ: dict[str, str] | None = None) -> tuple[str, str] | None:
-    """(username, password) from QA_UI_USERNAME / QA_UI_PASSWORD (else the settings file's [ui] username and
-    password, when reading the real environment), or None when neither is set."""
-    env = os.environ if environ is None else environ
-    username, password = env.get(USERNAME_ENV, ""), env.get(PASSWORD_ENV, "")
-    if environ is None and not username and not password:
-        ui = config_table("ui")
-        username, password = str(ui.get("username") or ""), str(ui.get("password") or "")
+def sign_in(ui: UISettings) -> tuple[str, str] | None:
+    """(username, password) the visitors must sign in with, or None when neither is set; ValueError for one
+    without the other."""
+    username = ui.username or ""
+    password = ui.password.get_secret_value() if ui.password is not None else ""
     if not username and not password:
         return None
     if not username or not password:
@@ -145,20 +144,21 @@ def auth_from_env(environ: dict[str, str] | None = None) -> tuple[str, str] | No
     return username, password
 
 
+def auth_from_env(environ: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """The sign-in (`sign_in`) of QA_UI_USERNAME / QA_UI_PASSWORD, else of the settings file's [ui] username and
+    password; an `environ` given is read alone, without the file."""
+    return sign_in(UISettings.read() if environ is None else UISettings.read(environ, config=False))
+
+
 def configured_hosts() -> list[str]:
     """Extra host names from the settings file's [ui] allowed_hosts (a list, or text separated by commas)."""
-    value = config_table("ui").get("allowed_hosts") or []
-    items = value.split(",") if isinstance(value, str) else [str(v) for v in value]
-    return allowed_hosts_from_env({"QA_UI_ALLOWED_HOSTS": ",".join(items)})
+    return allowed_hosts(UISettings.read({}).allowed_hosts)
 
 
 def ui_default(name: str, default: str) -> str:
     """A `qa serve` default: QA_UI_<NAME>, else the settings file's [ui] value, else `default`."""
-    value = os.environ.get(f"QA_UI_{name.upper()}")
-    if value:
-        return value
     try:
-        configured = config_table("ui").get(name)
-    except ValueError:
+        ui = UISettings.read()
+    except SettingsError:
         return default  # reported with its reason when the settings are read
-    return str(configured) if configured not in (None, "") else default
+    return str(getattr(ui, name)) if name in ui.model_fields_set else default

@@ -16,7 +16,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from index.readers import SUPPORTED_SUFFIXES
-from index.settings import Settings
+from newsqa.settings import Settings
 from qa.assistant import Assistant
 from ui.render import render_ingest_result
 
@@ -28,7 +28,7 @@ UPLOAD_CAP_FACTOR = 4  # uploads this many times QA_MAX_FILE_BYTES are stopped b
 def upload_help(settings: Settings) -> str:
     """What the upload tab accepts, in one paragraph (Markdown)."""
     return (
-        f"Upload {', '.join(UPLOAD_SUFFIXES)} files, up to {size_text(settings.max_file_bytes)} "
+        f"Upload {', '.join(UPLOAD_SUFFIXES)} files, up to {size_text(settings.index.max_file_bytes)} "
         f"each and {MAX_UPLOAD_FILES} at a time. JSON/JSONL records need a text field "
         "(title, source, date and url are used when present)."
     )

@@ -21,7 +21,7 @@ from evaluation.results import IndexInfo
 if TYPE_CHECKING:
     from index.encoder import Encoder
     from index.models import IngestReport
-    from index.settings import Settings
+    from newsqa.settings import Settings
 
 # Files and folders whose code decides what an index holds (reading, cleaning, sentence and chunk boundaries, BM25
 # tokens); a cached evaluation index is rebuilt when one changes. The store's own layout is covered by
@@ -58,7 +58,7 @@ def index_key(data_hash: str, article_ids: Sequence[str], encoder: Encoder, sett
         "encoder": encoder.kind,
         "format": layout(settings),
         "code": _index_code_hash(),
-        "chunk_max_tokens": settings.chunk_max_tokens,
+        "chunk_max_tokens": settings.index.chunk_max_tokens,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from index.encoder import Encoder
     from index.ingest import Ingestor
     from index.models import IngestReport
-    from index.settings import Settings
+    from newsqa.settings import Settings
 
 HALVES = ("tune", "test", "all")
 Half = Literal["tune", "test", "all"]
@@ -96,7 +96,7 @@ def plan_gold(request: Request) -> Plan:
             "--half applies to the SQuAD and dated datasets only, --asked-paragraphs-only to SQuAD only"
         )
     questions = sample_questions(load_gold(request.path), request.limit, request.seed)
-    corpus = request.settings.corpus_dir
+    corpus = request.settings.index.corpus_dir
     # A gold file is questions, not articles: it stays out of the index even if it sits in the corpus.
     gold_files = {request.path.resolve()}
     files = [f for f in iter_input_files([corpus]) if not gold_files & {f.resolve(), *f.resolve().parents}]

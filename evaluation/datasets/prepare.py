@@ -17,7 +17,7 @@ from evaluation.results import EvalSettings, IndexInfo
 
 if TYPE_CHECKING:
     from index.encoder import Encoder
-    from index.settings import Settings
+    from newsqa.settings import Settings
 
 
 @dataclass
@@ -70,7 +70,7 @@ def prepare_dataset(
         GoldFormatError: a malformed gold or SQuAD file.
     """
     from index.ingest import Ingestor
-    from index.settings import Settings
+    from newsqa.settings import Settings
 
     entry = _entry(dataset, half)
     settings = settings or Settings()

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import pickle
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -40,7 +39,7 @@ from index.ingest.prepare import Candidate, prepare_record
 from index.ingest.progress import StageProgress
 from index.models import IngestReport, Problem
 from index.readers import input_units, read_file
-from index.settings import Settings
+from newsqa.settings import Settings
 
 # What `qa ingest --ray VALUE` takes as a cluster address rather than an input path: "auto", or host:port with an
 # optional ray:// scheme.
@@ -157,7 +156,7 @@ def _prepare_file(row: dict[str, Any], *, settings: Settings, field_map: dict[st
     with the plain ingest's text, pickled in file order."""
     encoder = _encoder_for(settings)
     found: list[Candidate | Problem] = []
-    for record in read_file(Path(row["path"]), settings.max_file_bytes, field_map):
+    for record in read_file(Path(row["path"]), settings.index.max_file_bytes, field_map):
         if isinstance(record, Problem):
             found.append(record)
         else:
@@ -171,8 +170,7 @@ class _EncoderActor:
     def __init__(self, settings: Settings) -> None:
         # One onnxruntime thread per CPU Ray gave this actor: the pool shares the node's cores.
         cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
-        os.environ["QA_THREADS"] = str(max(1, int(cpus)))
-        self.encoder = load_encoder(settings)
+        self.encoder = load_encoder(settings.model_copy(update={"threads": max(1, int(cpus))}))
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         blocks = []

@@ -3,7 +3,7 @@ prepare → embed → write (`index.ingest.prepare`, `embed`, `write`), and remo
 
 One bad input is reported with its file and line and skipped; the rest goes in. Re-ingesting an unchanged
 article does nothing; a changed one replaces its old version. The input is read as a stream and handed to the
-store's writer (`index.storage.StoreWriter`) in batches of `Settings.segment_sentences` sentences, so memory
+store's writer (`index.storage.StoreWriter`) in batches of `IndexSettings.segment_sentences` sentences, so memory
 does not grow with the archive; the same ingest writes to either backend. Every token goes through the encoder
 once: each chunk is encoded, and its sentences' vectors are read from the same pass (`embed.encode_chunks`).
 What readers see changes when the writer commits (see each backend), and embedded batches are kept on disk until
@@ -28,7 +28,6 @@ from index.ingest.progress import Progress, StageListeners, StageProgress
 from index.ingest.write import IngestRun
 from index.models import IngestReport, Problem
 from index.readers import RawArticle, input_units, read_units
-from index.settings import Settings
 from index.storage import (
     IndexNotFoundError,
     ModelStamp,
@@ -40,12 +39,13 @@ from index.storage import (
     open_writer,
     upgradable_articles,
 )
+from newsqa.settings import Settings
 
 
 class Ingestor:
     """Applies additions and removals to the configured store through one `StoreWriter`: articles are prepared
     (split, chunked, their time expressions found) as the input is read, embedded on a worker thread, and handed
-    to the writer in batches of `Settings.segment_sentences` sentences, so memory stays bounded; `commit()`
+    to the writer in batches of `IndexSettings.segment_sentences` sentences, so memory stays bounded; `commit()`
     publishes the result."""
 
     batch_chunks = 128  # chunks embedded (and saved to `index.ingest.pending`) per part
@@ -56,7 +56,7 @@ class Ingestor:
 
     def settings_for(self, index_dir: Path | None) -> Settings:
         """These settings, pointed at `index_dir` when one is given."""
-        if index_dir is None or Path(index_dir) == self.settings.index_dir:
+        if index_dir is None or Path(index_dir) == self.settings.index.index_dir:
             return self.settings
         return self.settings.model_copy(update={"index_dir": Path(index_dir)})
 
@@ -80,7 +80,7 @@ class Ingestor:
         # Listed once: the folders are walked for the read stage's total and then read from the same list.
         units = list(input_units(list(paths), follow_symlinks=follow_symlinks))
         return self._apply(
-            read_units(units, self.settings.max_file_bytes, field_map),
+            read_units(units, self.settings.index.max_file_bytes, field_map),
             self.settings_for(index_dir),
             removals=(),
             rebuild=rebuild,
@@ -162,18 +162,18 @@ class Ingestor:
         """The one ingest loop every way of ingesting goes through: apply `removals`, then decide for each
         prepared input (in order) whether it is added, updated or unchanged, have the new ones embedded by the
         embedder `make_embedder` makes (default: a thread of this process), and hand them to the store's writer
-        in batches of `Settings.segment_sentences` sentences (`IngestRun`); commit when anything changed."""
+        in batches of `IndexSettings.segment_sentences` sentences (`IngestRun`); commit when anything changed."""
         started = time.perf_counter()
         report = IngestReport()
         stage = StageListeners(on_stage, on_progress, show_progress)
         model = model_stamp(self.encoder)
         encoder = self.encoder
-        cache = PendingVectors(settings.index_dir, encoder.weights_sha256, encoder.dimension, encoder.kind)
+        cache = PendingVectors(settings.index.index_dir, encoder.weights_sha256, encoder.dimension, encoder.kind)
         make_embedder = make_embedder or ThreadEmbedder
         with open_writer(settings, model, rebuild=rebuild) as writer, make_embedder(self, cache, stage) as embedder:
             reader = None if rebuild else _open_reader(settings, model)
             try:
-                run = IngestRun(reader, writer, embedder, stage, self.settings.segment_sentences)
+                run = IngestRun(reader, writer, embedder, stage, self.settings.index.segment_sentences)
                 changed = run.remove(removals, report) or rebuild
                 changed = run.add(candidates, report, read_total) or changed
             finally:

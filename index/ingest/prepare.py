@@ -17,10 +17,10 @@ import numpy as np
 from index.ingest.chunks import make_chunks
 from index.models import Article, Problem, Sentence
 from index.readers import RawArticle
-from index.settings import Settings
 from index.storage import PreparedArticle
 from index.text.dates import time_mentions
 from index.text.sentences import split_sentences
+from newsqa.settings import Settings
 
 
 def content_hash(title: str, text: str) -> str:
@@ -71,7 +71,7 @@ def prepare_record(
     """Give a read article its id, sentences and chunks (and, `with_times`, its time expressions); a Problem
     saying why when it cannot go in. Never raises: one broken article must never stop the ingest."""
     try:
-        limit = settings.max_article_chars
+        limit = settings.index.max_article_chars
         if len(raw.text) > limit:
             # Bounds the work and memory of one input: an article is held whole while it is split and embedded.
             reason = (
@@ -83,7 +83,7 @@ def prepare_record(
         sentences = split_article(article)
         if not sentences:
             return Problem(path=raw.origin, reason="no text left after clean-up")
-        chunks = make_chunks(article.id, article.text, sentences, count_tokens, settings.chunk_max_tokens)
+        chunks = make_chunks(article.id, article.text, sentences, count_tokens, settings.index.chunk_max_tokens)
         empty = np.zeros((0, dimension), dtype=np.float32)
         item = PreparedArticle(article, sentences, chunks, empty, empty.copy())
         if with_times:

@@ -1,6 +1,6 @@
 """Write: what one ingest does with its prepared inputs, in order — decide for each whether it is added, an
 update (its old version removed) or unchanged, hand the new ones to the embedder, and give them to the store's
-writer in batches of `Settings.segment_sentences` sentences once their vectors are back, so memory stays bounded.
+writer in batches of `IndexSettings.segment_sentences` sentences once their vectors are back, so memory stays bounded.
 
 Decisions read the index as it was before the run (`StoreReader`) and what the run itself has taken in, so an
 article given twice in one ingest is one article; nothing is published until the caller commits the writer.

@@ -18,10 +18,10 @@ from index.models import Problem
 from index.readers.listing import input_units
 from index.readers.raw import RawArticle
 from index.readers.registry import SUPPORTED_SUFFIXES, reader_for
-from index.settings import Settings
+from newsqa.settings import IndexSettings
 
 # Read from the settings class, not an instance: the default must not depend on the caller's environment.
-DEFAULT_MAX_BYTES: int = Settings.model_fields["max_file_bytes"].default
+DEFAULT_MAX_BYTES: int = IndexSettings.model_fields["max_file_bytes"].default
 
 _MIB = 1024 * 1024
 

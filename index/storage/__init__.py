@@ -29,7 +29,7 @@ from index.storage.api import (
 if TYPE_CHECKING:
     from index.encoder import Encoder
     from index.readers import RawArticle
-    from index.settings import Settings
+    from newsqa.settings import Settings
 
 __all__ = [
     "TITLE",
@@ -61,7 +61,7 @@ __all__ = [
 
 def open_store(settings: Settings, model: ModelStamp) -> StoreReader:
     """A read view of the configured store (IndexNotFoundError when there is no index yet)."""
-    if settings.store == "milvus":
+    if settings.index.store == "milvus":
         from index.storage.milvus import open_store as open_milvus
 
         return open_milvus(settings, model)
@@ -72,7 +72,7 @@ def open_store(settings: Settings, model: ModelStamp) -> StoreReader:
 
 def open_writer(settings: Settings, model: ModelStamp, *, rebuild: bool = False) -> StoreWriter:
     """A writer for one ingest into the configured store (`rebuild`: start from an empty index)."""
-    if settings.store == "milvus":
+    if settings.index.store == "milvus":
         from index.storage.milvus import open_writer as open_milvus
 
         return open_milvus(settings, model, rebuild=rebuild)
@@ -83,7 +83,7 @@ def open_writer(settings: Settings, model: ModelStamp, *, rebuild: bool = False)
 
 def open_admin(settings: Settings, model: ModelStamp | None = None) -> StoreAdmin:
     """The configured store's health and upkeep hooks (check, repair, compact)."""
-    if settings.store == "milvus":
+    if settings.index.store == "milvus":
         from index.storage.milvus import open_admin as open_milvus
 
         return open_milvus(settings, model)
@@ -100,17 +100,17 @@ def model_stamp(encoder: Encoder) -> ModelStamp:
 def has_index(settings: Settings) -> bool:
     """Whether the configured store holds an index, without opening it (no model needed). Only the local store
     can tell from its folder alone; another store is taken to hold one, and opening it says otherwise."""
-    if settings.store != "local":
+    if settings.index.store != "local":
         return True
     from index.storage.local.snapshots import live_name
 
-    return live_name(settings.index_dir) is not None
+    return live_name(settings.index.index_dir) is not None
 
 
 def layout(settings: Settings) -> str:
     """The configured store's kind and the version of its layout: a cached index of another is rebuilt."""
-    if settings.store != "local":
-        return settings.store
+    if settings.index.store != "local":
+        return settings.index.store
     from index.storage.local.snapshots import FORMAT_VERSION
 
     return f"local/{FORMAT_VERSION}"
@@ -119,7 +119,7 @@ def layout(settings: Settings) -> str:
 def needs_upgrade(settings: Settings) -> bool:
     """Whether the configured store holds an index of an older format that `upgradable_articles` can read back
     (only the local store has older formats)."""
-    if settings.store != "local":
+    if settings.index.store != "local":
         return False
     from index.storage.local import open_admin as open_local
 
@@ -128,8 +128,8 @@ def needs_upgrade(settings: Settings) -> bool:
 
 def upgradable_articles(settings: Settings) -> Iterator[RawArticle]:
     """The articles of the configured store's index of an older format, as records to ingest again."""
-    if settings.store != "local":
-        raise IndexMismatchError(f"the {settings.store} store has no older format to upgrade")
+    if settings.index.store != "local":
+        raise IndexMismatchError(f"the {settings.index.store} store has no older format to upgrade")
     from index.storage.local import open_admin as open_local
 
     return open_local(settings).upgradable_articles()

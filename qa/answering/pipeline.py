@@ -7,15 +7,16 @@ The product (`qa.assistant.Assistant`), the evaluation's retrieval probe (evalua
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from index.encoder import Encoder
 from index.storage import StoreReader
+from newsqa.settings import AnsweringSettings
 from qa.answering.decide import Decide, abstain, who_said
 from qa.answering.rank import Rank, Ranked
 from qa.answering.read import Read
-from qa.answering.retrieval import ANSWER_CHUNKS, Retrieval, Retrieve
+from qa.answering.retrieval import Retrieval, Retrieve
 from qa.answering.time_prior import TimePrior
 from qa.answering.understand import Understand, Understood
 from qa.followup import Turn
@@ -46,7 +47,8 @@ class AnswerPipeline:
     """The components of the answer path over one store, composed.
 
     `reader` gives the reader when it is first needed (so a question refused before reading never loads it), or
-    None to answer with the linear scorer alone; `time_aware` False answers without reading the question's time.
+    None to answer with the linear scorer alone; `time_aware` False answers without reading the question's time;
+    `settings` give the retrieval depth and may override the fitted abstention threshold.
     """
 
     encoder: Encoder
@@ -55,10 +57,14 @@ class AnswerPipeline:
     reader: Callable[[], Reader | None] = _no_reader
     time_aware: bool = True
     time_weights: TimeWeights = DEFAULT_TIME_WEIGHTS
+    settings: AnsweringSettings = field(default_factory=AnsweringSettings)
 
     @property
     def threshold(self) -> float:
-        """Abstain below this probability: the reader's, fitted with its blend; the linear scorer's without it."""
+        """Abstain below this probability: the settings' threshold when one is set, else the reader's, fitted with
+        its blend (qa/reader/reader.json); the linear scorer's without the reader (qa/scorer_weights.json)."""
+        if self.settings.threshold is not None:
+            return self.settings.threshold
         reader = self.reader()
         return reader.config.threshold if reader is not None else self.weights.threshold
 
@@ -72,9 +78,13 @@ class AnswerPipeline:
         return Understand(self.store, self.time_aware).run(question, history, as_of or date.today())
 
     def retrieve(
-        self, understood: Understood, search_filter: SearchFilter | None = None, chunks: int = ANSWER_CHUNKS
+        self, understood: Understood, search_filter: SearchFilter | None = None, chunks: int | None = None
     ) -> Retrieval:
-        return Retrieve(self._store(), self.encoder, self.time_aware).run(understood, search_filter, chunks)
+        """What retrieval finds for `understood`: the sentences of the best `chunks` chunks (default: the
+        settings' `chunks`)."""
+        chunks = self.settings.chunks if chunks is None else chunks
+        retrieve = Retrieve(self._store(), self.encoder, self.settings.depth, self.time_aware)
+        return retrieve.run(understood, search_filter, chunks)
 
     def rank(self, understood: Understood, retrieval: Retrieval) -> Ranked:
         store = self._store()
@@ -83,7 +93,7 @@ class AnswerPipeline:
         )
 
     def candidates(
-        self, understood: Understood, search_filter: SearchFilter | None = None, chunks: int = ANSWER_CHUNKS
+        self, understood: Understood, search_filter: SearchFilter | None = None, chunks: int | None = None
     ) -> Candidates:
         """Retrieve, rank and read: the candidates the decision chooses from."""
         retrieval = self.retrieve(understood, search_filter, chunks)

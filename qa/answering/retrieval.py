@@ -15,9 +15,6 @@ from qa.models import QuestionTime, SearchFilter
 from qa.retrieve import Retrieved, retrieve
 from qa.when import dated_window
 
-# Chunks whose sentences are the answer's candidates.
-ANSWER_CHUNKS = 8
-
 
 @dataclass
 class Retrieval:
@@ -29,20 +26,21 @@ class Retrieval:
 
 @dataclass(frozen=True)
 class Retrieve:
-    """`Understood` (+ a search filter, how many chunks) → `Retrieval`."""
+    """`Understood` (+ a search filter, how many chunks) → `Retrieval`. `depth`: the hits each ranking gives to
+    the fusion (the answering settings' `depth`)."""
 
     store: StoreReader
     encoder: Encoder
+    depth: int
     time_aware: bool = True
 
-    def run(
-        self, understood: Understood, search_filter: SearchFilter | None = None, chunks: int = ANSWER_CHUNKS
-    ) -> Retrieval:
+    def run(self, understood: Understood, search_filter: SearchFilter | None, chunks: int) -> Retrieval:
         vector = self.encoder.encode([understood.text])[0]
         prefer = self.preference(understood.time)
         found = retrieve(
-            self.store, understood.question, vector, chunks=chunks, search_filter=search_filter, prefer=prefer
-        )
+            self.store, understood.question, vector, chunks=chunks, depth=self.depth, search_filter=search_filter,
+            prefer=prefer,
+        )  # fmt: skip
         return Retrieval(vector, found)
 
     def preference(self, when: QuestionTime) -> TimePreference | None:

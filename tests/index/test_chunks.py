@@ -12,10 +12,10 @@ from index.encoder import Encoder
 from index.ingest.chunks import make_chunks
 from index.ingest.prepare import split_article
 from index.models import Article, Chunk, Sentence
-from index.settings import DEFAULT_CORPUS
 from index.text.clean import clean_article
+from newsqa.paths import CORPUS_DIR
 
-SEED = DEFAULT_CORPUS / "khmer-times-sar-kheng-drug-crimes.txt"
+SEED = CORPUS_DIR / "khmer-times-sar-kheng-drug-crimes.txt"
 
 
 def seed_article() -> Article:
@@ -62,9 +62,9 @@ def test_seed_article_chunks_with_the_real_tokenizer(encoder: Encoder, max_token
 
 
 def test_default_limit_keeps_seed_chunks_inside_the_encoder_window(encoder: Encoder) -> None:
-    from index.settings import Settings
+    from newsqa.settings import Settings
 
-    limit = Settings().chunk_max_tokens
+    limit = Settings().index.chunk_max_tokens
     assert limit <= encoder.max_tokens
     article = seed_article()
     sentences = split_article(article)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from index.settings import DEFAULT_CORPUS
 from index.text.clean import NoArticleTextError, clean_article, clean_body, clean_html
+from newsqa.paths import CORPUS_DIR
 
 DATA = Path(__file__).parent / "data"
-SEED = DEFAULT_CORPUS / "khmer-times-sar-kheng-drug-crimes.txt"
+SEED = CORPUS_DIR / "khmer-times-sar-kheng-drug-crimes.txt"
 
 
 def paragraphs(text: str) -> list[str]:

@@ -100,7 +100,7 @@ def test_ray_ingest_equals_plain_ingest(ray_cluster, inputs, encoder, settings_f
     with pytest.raises(RuntimeError, match="killed before commit"):
         ingest_with_ray(Ingestor(encoder, ray_settings), inputs, show_progress=False)
     monkeypatch.setattr(index.ingest.ingestor, "open_writer", real_open_writer)
-    cache = PendingVectors(ray_settings.index_dir, encoder.weights_sha256, encoder.dimension, encoder.kind)
+    cache = PendingVectors(ray_settings.index.index_dir, encoder.weights_sha256, encoder.dimension, encoder.kind)
     saved = cache.load()
     assert len(saved) >= 60, "the embedded parts were not kept"
 
@@ -150,7 +150,7 @@ def test_ray_ingest_equals_plain_ingest(ray_cluster, inputs, encoder, settings_f
 
     # Again through the command line (`--ray PATH` takes PATH as an input): everything unchanged, nothing written.
     capsys.readouterr()
-    code = main(["--index-dir", str(ray_settings.index_dir), "ingest", "--quiet", "--ray", *map(str, inputs)])
+    code = main(["--index-dir", str(ray_settings.index.index_dir), "ingest", "--quiet", "--ray", *map(str, inputs)])
     summary = capsys.readouterr().out
     assert code == 0
     assert "0 added, 0 updated, 60 unchanged, 2 skipped" in summary

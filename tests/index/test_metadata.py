@@ -134,7 +134,7 @@ def test_articles_carry_their_fields_and_metadata_changes_their_hash() -> None:
 
 
 def test_an_articles_fields_reach_its_citation(encoder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from index.settings import Settings
+    from newsqa.settings import Settings
     from qa.assistant import Assistant
 
     feed = tmp_path / "bbc.jsonl"
@@ -200,7 +200,7 @@ class _WithoutFields:
 
 
 def test_answers_can_be_restricted_to_a_category(encoder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from index.settings import Settings
+    from newsqa.settings import Settings
     from qa.assistant import Assistant
     from qa.models import SearchFilter
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from index.ingest import Ingestor
 from index.ingest.progress import StageBars, StageFractions
-from index.settings import Settings
 from newsqa.paths import REPO_ROOT
+from newsqa.settings import Settings
 
 STORIES = [
     "Harbour City police seized 310 kilogrammes of heroin in 2018, the force said. The haul was the largest in a "

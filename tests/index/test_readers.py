@@ -26,11 +26,12 @@ from index.readers import (
     reader_for,
     registry,
 )
-from index.settings import DEFAULT_CORPUS, Settings
 from index.text.dates import normalize_date
+from newsqa.paths import CORPUS_DIR
+from newsqa.settings import Settings
 
 DATA = Path(__file__).parent / "data"
-SEED = DEFAULT_CORPUS / "khmer-times-sar-kheng-drug-crimes.txt"
+SEED = CORPUS_DIR / "khmer-times-sar-kheng-drug-crimes.txt"
 
 STORY = (
     "The river through the old town rose by almost two metres on Saturday, the water authority said.\n\n"
@@ -61,7 +62,7 @@ def write_json(path: Path, value: object) -> Path:
 
 
 def test_default_size_limit_is_the_settings_default() -> None:
-    assert DEFAULT_MAX_BYTES == Settings().max_file_bytes == 20 * 1024 * 1024
+    assert DEFAULT_MAX_BYTES == Settings().index.max_file_bytes == 20 * 1024 * 1024
 
 
 # --- formats -------------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.settings import DEFAULT_CORPUS
 from index.text.clean import clean_article
 from index.text.sentences import MAX_SENTENCE_CHARS, split_sentences
+from newsqa.paths import CORPUS_DIR
 
-SEED = DEFAULT_CORPUS / "khmer-times-sar-kheng-drug-crimes.txt"
+SEED = CORPUS_DIR / "khmer-times-sar-kheng-drug-crimes.txt"
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 

@@ -11,7 +11,8 @@ import pytest
 
 import qa
 from index.encoder import Encoder
-from index.settings import DEFAULT_CORPUS, Settings
+from newsqa.paths import CORPUS_DIR
+from newsqa.settings import AnsweringSettings, Settings
 from qa.assistant import Assistant
 from qa.models import Answer, AnswerType, SearchFilter
 
@@ -23,7 +24,7 @@ _PRONOUN_FOLLOW_UP_LIMITATION = pytest.mark.xfail(
     "question ('what did Kong Sorphon promise?') scores under the abstention threshold",
 )
 
-SEED = DEFAULT_CORPUS / "khmer-times-sar-kheng-drug-crimes.txt"
+SEED = CORPUS_DIR / "khmer-times-sar-kheng-drug-crimes.txt"
 SEED_TITLE = "Sar Kheng cautions against freeing suspects in minor drug crimes"
 KILOGRAMMES_SENTENCE = (
     "A total of 720 kilogrammes of illicit drugs and 99.97 kilogrammes of dried marijuana as well as 94,441 "
@@ -137,6 +138,36 @@ def test_questions_the_corpus_cannot_answer_are_declined(seed_assistant: Assista
     assert not answer.found, [(s.text, s.span) for s in answer.sentences]
     assert answer.sentences == [] and answer.best_span is None
     assert "not found" in answer.message.lower()
+
+
+def with_answering(assistant: Assistant, **answering: object) -> Assistant:
+    """Another assistant over the same index, model and reader, with these answering settings."""
+    settings = assistant.settings.model_copy(update={"answering": AnsweringSettings(**answering)})  # type: ignore[arg-type]
+    return Assistant(settings, encoder=assistant.encoder, reader=assistant.reader, auto_ingest=False)
+
+
+def test_the_threshold_setting_decides_what_is_refused(seed_assistant: Assistant) -> None:
+    """The answering settings' threshold replaces the one fitted with the reader: above the best sentence's
+    probability an answered question is refused, and at 0 a question the fitted threshold declines is answered."""
+    answered, declined = "how many kilograms were seized in 2019?", "What is the capital of France?"
+    assert seed_assistant.reader is not None and seed_assistant.threshold == seed_assistant.reader.config.threshold
+    fitted = seed_assistant.answer(answered)
+    assert fitted.found and not seed_assistant.answer(declined).found
+    strict = with_answering(seed_assistant, threshold=min(1.0, fitted.sentences[0].score + 0.01))
+    refused = strict.answer(answered)
+    assert not refused.found and refused.sentences == [] and "not found" in refused.message.lower()
+    lenient = with_answering(seed_assistant, threshold=0.0)
+    assert lenient.threshold == 0.0 and lenient.answer(declined).found
+
+
+def test_the_top_k_setting_is_the_default_and_an_argument_wins(seed_assistant: Assistant) -> None:
+    question = "What did Sar Kheng say about drug suspects?"
+    default = seed_assistant.answer(question)
+    assert len(default.sentences) >= 2 and default == seed_assistant.answer(question, top_k=3)
+    one = with_answering(seed_assistant, top_k=1)
+    assert one.answer(question).sentences == default.sentences[:1]
+    assert qa.answer(question, index=one) == one.answer(question)
+    assert one.answer(question, top_k=3) == default
 
 
 @pytest.mark.parametrize("question", ["", "   ", "?", "what?"])

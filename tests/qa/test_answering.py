@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from index.storage import ChunkRef, SentenceRef
+from newsqa.settings import AnsweringSettings
 from qa.answering import AnswerPipeline, as_asked
 from qa.answering.decide import select
 from qa.answering.time_prior import log_odds, order, settle
@@ -75,6 +76,16 @@ def test_the_retrieval_stage_reaches_deeper_without_reordering(seed_assistant) -
     deep = pipeline.retrieve(asked).found.chunks
     assert len(shallow) == 2 and len(deep) == seed_assistant.stats().chunks == 3
     assert deep[: len(shallow)] == shallow
+
+
+def test_the_answering_settings_say_how_deep_retrieval_goes(seed_assistant) -> None:  # type: ignore[no-untyped-def]
+    asked = as_asked(QUESTION, ASKED_ON)
+    assert seed_assistant.pipeline().settings == AnsweringSettings()  # 8 chunks, 40 hits per ranking
+    shallow = dataclasses.replace(seed_assistant.pipeline(), time_aware=False, settings=AnsweringSettings(chunks=2))
+    assert len(shallow.retrieve(asked).found.chunks) == 2 and len(shallow.retrieve(asked, chunks=3).found.chunks) == 3
+    narrow = dataclasses.replace(shallow, settings=AnsweringSettings(depth=1))
+    found = narrow.retrieve(asked).found
+    assert len(found.dense_chunk) == len(found.bm25_chunk) == len(found.dense_sentence) == 1
 
 
 def test_without_a_reader_the_candidates_are_the_linear_scorers_order(seed_assistant) -> None:  # type: ignore[no-untyped-def]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from index.settings import DEFAULT_CORPUS
 from index.text.clean import clean_article
 from index.text.sentences import split_sentences
+from newsqa.paths import CORPUS_DIR
 from qa.models import AnswerType
 from qa.question import analyze
 from qa.spans import answer_type_fit, extract_span
 
-SEED = DEFAULT_CORPUS / "khmer-times-sar-kheng-drug-crimes.txt"
+SEED = CORPUS_DIR / "khmer-times-sar-kheng-drug-crimes.txt"
 
 
 def _seed_sentences() -> list[str]:

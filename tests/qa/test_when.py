@@ -100,7 +100,7 @@ REPORTS = [
 
 @pytest.fixture(scope="module")
 def dated_assistant(encoder, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from index.settings import Settings
+    from newsqa.settings import Settings
     from qa.assistant import Assistant
 
     folder = tmp_path_factory.mktemp("dated")

@@ -34,7 +34,7 @@ def free_port() -> int:
 def harbour_assistant(encoder, folder: Path):  # type: ignore[no-untyped-def]
     """An Assistant over the harbour reports alone (no default corpus), indexed in `folder`, its reader loaded
     (as `qa serve` does) so that the first question does not wait for it."""
-    from index.settings import Settings
+    from newsqa.settings import Settings
     from qa.assistant import Assistant
 
     feed = folder / "harbour.jsonl"

@@ -37,6 +37,18 @@ def client(server_url: str):  # type: ignore[no-untyped-def]
     return Client(server_url, verbose=False, download_files=False)
 
 
+def test_the_sentences_slider_starts_at_the_answering_settings_top_k(seed_assistant) -> None:  # type: ignore[no-untyped-def]
+    from newsqa.settings import AnsweringSettings
+
+    def slider(settings: object = None) -> object:
+        app = build_app(seed_assistant, settings)  # type: ignore[arg-type]
+        return next(b for b in app.blocks.values() if getattr(b, "elem_id", None) == "qa-top-k")
+
+    assert slider().value == 3  # type: ignore[attr-defined]
+    two = seed_assistant.settings.model_copy(update={"answering": AnsweringSettings(top_k=2)})
+    assert slider(two).value == 2  # type: ignore[attr-defined]
+
+
 def test_ask_endpoint_returns_what_answer_returns(client, seed_assistant) -> None:  # type: ignore[no-untyped-def]
     expected = seed_assistant.answer(QUESTION)
     result = client.predict(QUESTION, api_name="/ask")

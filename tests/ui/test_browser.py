@@ -259,7 +259,7 @@ FERRY_QUESTION = "How many passengers did the harbour ferry carry last month?"
 
 def _ferry_chat(encoder, tmp_path: Path):  # type: ignore[no-untyped-def]
     """A chat over the dated ferry reports alone (no default corpus), served on a free port: (app, url)."""
-    from index.settings import Settings
+    from newsqa.settings import Settings
     from qa.assistant import Assistant
     from ui.app import build_app, launch
 

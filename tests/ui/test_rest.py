@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from index.settings import Settings
+from newsqa.settings import Settings
 from qa.assistant import Assistant
 from tests.ui.server import free_port
 from ui.api import public_answer

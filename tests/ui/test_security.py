@@ -112,6 +112,25 @@ def test_qa_ui_allowed_hosts_adds_hosts(seed_assistant, monkeypatch: pytest.Monk
         app.close()
 
 
+def test_serve_takes_the_host_names_and_sign_in_of_the_settings_it_is_given(
+    seed_assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from newsqa.settings import UISettings
+    from ui.app import serve
+
+    for name in ("QA_UI_ALLOWED_HOSTS", "QA_UI_USERNAME", "QA_UI_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    ui = UISettings(allowed_hosts=["news.example"], username="desk", password="s3cret")
+    settings = seed_assistant.settings.model_copy(update={"ui": ui})
+    app = serve(port=free_port(), assistant=seed_assistant, settings=settings, block=False, quiet=True)
+    try:
+        with httpx.Client(base_url=str(app.local_url), timeout=10) as http:
+            assert http.get("/config", headers={"Host": "news.example"}).status_code == 401  # served, signed in only
+            assert http.get("/", headers={"Host": "evil.example"}).text == HOST_REFUSED
+    finally:
+        app.close()
+
+
 def test_allowed_hosts_come_from_the_environment_and_the_bind_address() -> None:
     assert allowed_hosts_from_env({}) == []
     assert allowed_hosts_from_env({"QA_UI_ALLOWED_HOSTS": " News.Example ,, [::1], 10.0.0.5:80 "}) == [

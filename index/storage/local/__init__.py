@@ -7,19 +7,19 @@ this package.
 
 from __future__ import annotations
 
-from index.settings import Settings
 from index.storage.api import ModelStamp
 from index.storage.local.admin import LocalAdmin
 from index.storage.local.reader import LocalReader
 from index.storage.local.writer import LocalWriter
+from newsqa.settings import Settings
 
 __all__ = ["LocalAdmin", "LocalReader", "LocalWriter", "open_admin", "open_store", "open_writer"]
 
 
 def open_store(settings: Settings, model: ModelStamp) -> LocalReader:
-    """The live snapshot of `settings.index_dir` (IndexNotFoundError when there is none; a damaged one is
+    """The live snapshot of `settings.index.index_dir` (IndexNotFoundError when there is none; a damaged one is
     replaced by the newest intact one before it, with `facts().warning` saying so)."""
-    return LocalReader.open(settings.index_dir, model)
+    return LocalReader.open(settings.index.index_dir, model)
 
 
 def open_writer(settings: Settings, model: ModelStamp, *, rebuild: bool = False) -> LocalWriter:

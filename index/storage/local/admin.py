@@ -8,7 +8,6 @@ from pathlib import Path
 
 from index.models import IndexNotFoundError, IndexStoreError
 from index.readers import RawArticle
-from index.settings import Settings
 from index.storage.api import ModelStamp
 from index.storage.local.merging import merge_segments
 from index.storage.local.repair import repair
@@ -16,15 +15,16 @@ from index.storage.local.snapshots import current_snapshot, damage, live_name, r
 from index.storage.local.store import IndexStore
 from index.storage.local.upgrade import needs_upgrade, stored_articles
 from index.storage.local.writer import publish
+from newsqa.settings import Settings
 
 
 class LocalAdmin:
-    """A `StoreAdmin` for the index folder `settings.index_dir`."""
+    """A `StoreAdmin` for the index folder `settings.index.index_dir`."""
 
     def __init__(self, settings: Settings, model: ModelStamp | None = None) -> None:
         self.settings = settings
         self.model = model
-        self.index_dir: Path = settings.index_dir
+        self.index_dir: Path = settings.index.index_dir
 
     def _require_index(self) -> None:
         if live_name(self.index_dir) is None:
@@ -73,7 +73,10 @@ class LocalAdmin:
                 dimension=int(manifest["dimension"]),
             )  # fmt: skip
             merged = merge_segments(
-                self.index_dir, entries, dimension=stamp.dimension, approximate_above=self.settings.approximate_above
+                self.index_dir,
+                entries,
+                dimension=stamp.dimension,
+                approximate_above=self.settings.index.approximate_above,
             )
             publish(self.index_dir, [merged] if merged else [], stamp, self.settings, manifest.get("created_at"))
             return len(entries)

@@ -1,7 +1,7 @@
 """The write side of the local store: one ingest's additions and removals, published as one new snapshot.
 
 The writer holds the index's write lock from open to close. Added articles gather in memory and are written out
-as a new segment whenever they reach `Settings.segment_sentences` sentences (so memory stays bounded); removing
+as a new segment whenever they reach `IndexSettings.segment_sentences` sentences (so memory stays bounded); removing
 or replacing an article that a segment already holds adds it to that segment's deleted list (a tombstone).
 `commit()` writes what is left, merges segments when there are too many (or mostly deleted ones) and makes the
 new snapshot live atomically; nothing is visible to readers before, and leaving without `commit()` (an
@@ -15,21 +15,21 @@ import contextlib
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from index.settings import Settings
 from index.storage.api import ModelStamp, PreparedArticle
 from index.storage.local.merging import merge_segments, plan_merges
 from index.storage.local.segments import IndexCorruptError, rows_of, write_segment
 from index.storage.local.snapshots import REPAIR_HINT, damage, live_name, write_snapshot, writer_lock
 from index.storage.local.store import IndexStore
+from newsqa.settings import Settings
 
 
 class LocalWriter:
-    """A `StoreWriter` for the index folder `settings.index_dir` (see the module docstring)."""
+    """A `StoreWriter` for the index folder `settings.index.index_dir` (see the module docstring)."""
 
     def __init__(self, settings: Settings, model: ModelStamp, *, rebuild: bool = False) -> None:
         self.settings = settings
         self.model = model
-        self.index_dir: Path = settings.index_dir
+        self.index_dir: Path = settings.index.index_dir
         self._lock = contextlib.ExitStack()
         self._lock.enter_context(writer_lock(self.index_dir))
         try:
@@ -69,7 +69,7 @@ class LocalWriter:
             self.mine[item.article.id] = None
             self.gathered += len(item.sentences)
             self.changed = True
-            if self.gathered >= self.settings.segment_sentences:
+            if self.gathered >= self.settings.index.segment_sentences:
                 self._write()
 
     def remove(self, article_ids: Collection[str]) -> list[str]:
@@ -121,7 +121,7 @@ class LocalWriter:
         """Write the buffered articles as a new segment (unlisted until `commit`)."""
         entry = write_segment(
             self.index_dir, self.buffer, dimension=self.model.dimension,
-            approximate_above=self.settings.approximate_above,
+            approximate_above=self.settings.index.approximate_above,
         )  # fmt: skip
         self.entries.append(entry)
         self.deleted[entry["name"]] = set()
@@ -146,14 +146,14 @@ class LocalWriter:
 
     def _merged(self, entries: list[dict]) -> list[dict]:
         """`entries` after merging what `plan_merges` says (too many segments, or mostly deleted ones)."""
-        plan = plan_merges(entries, self.settings.max_segments)
+        plan = plan_merges(entries, self.settings.index.max_segments)
         if not plan:
             return entries
         replaced: dict[int, dict | None] = {}
         for group in plan:
             merged = merge_segments(
                 self.index_dir, [entries[i] for i in group], dimension=self.model.dimension,
-                approximate_above=self.settings.approximate_above,
+                approximate_above=self.settings.index.approximate_above,
             )  # fmt: skip
             replaced[group[0]] = merged
             replaced.update({i: None for i in group[1:]})
@@ -180,6 +180,6 @@ def publish(
         model_sha256=model.sha256,
         encoder=model.kind,
         dimension=model.dimension,
-        keep=settings.keep_snapshots,
+        keep=settings.index.keep_snapshots,
         created_at=created_at,
     )

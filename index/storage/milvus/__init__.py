@@ -19,8 +19,8 @@ from index.storage.milvus.reader import MilvusReader
 from index.storage.milvus.writer import MilvusWriter
 
 if TYPE_CHECKING:
-    from index.settings import Settings
     from index.storage.api import ModelStamp
+    from newsqa.settings import Settings
 
 __all__ = ["MilvusAdmin", "MilvusReader", "MilvusWriter", "open_admin", "open_store", "open_writer"]
 

@@ -17,9 +17,9 @@ from pymilvus import MilvusClient, MilvusException
 from pymilvus.exceptions import ConnectError, ConnectionNotExistException, MilvusUnavailableException
 
 from index.models import IndexMismatchError
-from index.settings import Settings
 from index.storage.api import ModelStamp, StoreUnavailableError
 from index.storage.milvus.schema import COLLECTIONS, MARKER, STORE, create_collections
+from newsqa.settings import Settings
 
 SERVER_SCHEMES = ("http://", "https://", "tcp://", "grpc://", "unix:")
 MODEL = "model"
@@ -52,8 +52,8 @@ class Connection:
     """One client of the configured Milvus, and what the index's `store` collection says about it."""
 
     def __init__(self, settings: Settings) -> None:
-        self.uri = settings.milvus_uri or str(Path(settings.index_dir) / "milvus.db")
-        self.token = settings.milvus_token or ""
+        self.uri = settings.index.milvus_uri or str(Path(settings.index.index_dir) / "milvus.db")
+        self.token = settings.index.milvus_token or ""
         self.server = self.uri.startswith(SERVER_SCHEMES)
         self.location = _without_credentials(self.uri) if self.server else str(Path(self.uri).resolve())
         self.client: MilvusClient | None = None

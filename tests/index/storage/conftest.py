@@ -15,9 +15,9 @@ from index.encoder import Encoder
 from index.ingest.chunks import make_chunks
 from index.ingest.prepare import add_times, split_article, to_article
 from index.readers import RawArticle, read_inputs
-from index.settings import DEFAULT_CORPUS, Settings
 from index.storage import ModelStamp, PreparedArticle
-from newsqa.paths import NEWS_BENCH_DIR
+from newsqa.paths import CORPUS_DIR, NEWS_BENCH_DIR
+from newsqa.settings import Settings
 
 REUTERS = NEWS_BENCH_DIR / "reuters21578.jsonl"
 REUTERS_EVERY = 100  # every 100th record: ~200 articles spread over the collection's months
@@ -28,7 +28,7 @@ def prepare(raw: RawArticle, encoder: Encoder, settings: Settings) -> PreparedAr
     vectors of both from one encoder pass per chunk."""
     article = to_article(raw)
     sentences = split_article(article)
-    chunks = make_chunks(article.id, article.text, sentences, encoder.count_tokens, settings.chunk_max_tokens)
+    chunks = make_chunks(article.id, article.text, sentences, encoder.count_tokens, settings.index.chunk_max_tokens)
     empty = np.zeros((0, encoder.dimension), dtype=np.float32)
     item = PreparedArticle(article, sentences, chunks, empty, empty)
     add_times(item)  # type: ignore[arg-type]  # it reads and sets .article, .sentences and .title_times
@@ -83,5 +83,5 @@ def model(encoder: Encoder) -> ModelStamp:
 def prepared(encoder: Encoder) -> list[PreparedArticle]:
     """The contract corpus: the bundled article first, then ~200 Reuters articles."""
     settings = Settings()
-    records = [r for r in read_inputs([DEFAULT_CORPUS]) if isinstance(r, RawArticle)] + reuters_records()
+    records = [r for r in read_inputs([CORPUS_DIR]) if isinstance(r, RawArticle)] + reuters_records()
     return [prepare(r, encoder, settings) for r in records]

@@ -31,7 +31,6 @@ import pytest
 from index.encoder import Encoder
 from index.models import Article
 from index.readers import RawArticle
-from index.settings import Settings
 from index.storage import (
     TITLE,
     ChunkRef,
@@ -46,6 +45,7 @@ from index.storage import (
     open_writer,
 )
 from index.text.tokenize import tokenize
+from newsqa.settings import Settings
 from tests.index.storage.conftest import prepare
 
 BACKENDS = ["local", "milvus"]

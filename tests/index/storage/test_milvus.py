@@ -18,7 +18,6 @@ import pytest
 from index.encoder import Encoder
 from index.models import Article, Chunk, IndexMismatchError, IndexNotFoundError, IndexStoreError, Sentence
 from index.readers import RawArticle
-from index.settings import Settings
 from index.storage import (
     Filter,
     ModelStamp,
@@ -33,6 +32,7 @@ from index.storage.milvus import MilvusReader, schema, writer
 from index.text.dates import TimeMention
 from index.text.tokenize import tokenize
 from newsqa.paths import REPO_ROOT
+from newsqa.settings import Settings
 from tests.index.storage.conftest import prepare
 from tests.milvus_server import Served, lite_server_at
 
@@ -198,7 +198,7 @@ def test_an_index_made_with_another_model_is_refused(
 def test_no_index_yet_says_how_to_make_one(settings: Settings, model: ModelStamp) -> None:
     with pytest.raises(IndexNotFoundError, match="qa ingest"):
         open_store(settings, model)
-    assert not (settings.index_dir / "milvus.db").exists()  # looking does not create an index
+    assert not (settings.index.index_dir / "milvus.db").exists()  # looking does not create an index
 
 
 def test_an_unreachable_server_is_a_clear_error_without_the_credentials(model: ModelStamp, tmp_path: Path) -> None:
@@ -222,7 +222,7 @@ time.sleep(60)
 
 
 def test_a_lite_folder_open_in_another_process_says_to_serve_it(settings: Settings, model: ModelStamp) -> None:
-    folder = settings.index_dir / "milvus.db"  # made and held by the other process (this one would hold it
+    folder = settings.index.index_dir / "milvus.db"  # made and held by the other process (this one would hold it
     # until it exits once it had opened it)
     folder.parent.mkdir(parents=True)
     holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_FOLDER, str(folder)], stdout=subprocess.PIPE, text=True)
@@ -244,7 +244,7 @@ def test_a_lite_server_that_stopped_in_this_process_is_started_again_when_the_in
     from milvus_lite.server_manager import server_manager_instance
 
     write(settings, model, prepared[:3])
-    server, _, port = server_manager_instance._servers[str((settings.index_dir / "milvus.db").resolve())]
+    server, _, port = server_manager_instance._servers[str((settings.index.index_dir / "milvus.db").resolve())]
     server.stop(grace=None).wait()  # its listener gone, as the scale benchmark's second ingest found it
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=5).close()
@@ -265,7 +265,7 @@ def test_a_lite_server_that_stopped_in_this_process_is_started_again_when_the_in
 IDLE_THEN_REOPEN = """
 import sys, time
 from pathlib import Path
-from index.settings import Settings
+from newsqa.settings import Settings
 from index.storage import ModelStamp, open_store, open_writer
 settings = Settings(index_dir=Path(sys.argv[1]), store="milvus")
 model = ModelStamp("idle-check", "0" * 64, "test", 4)
@@ -347,7 +347,7 @@ def lite_server(tmp_path: Path) -> Iterator[Served]:
 
 READ_IN_ANOTHER_PROCESS = """
 import json, sys
-from index.settings import Settings
+from newsqa.settings import Settings
 from index.storage import ModelStamp, open_store
 model = ModelStamp(*json.loads(sys.argv[2]))
 reader = open_store(Settings(store="milvus", milvus_uri=sys.argv[1]), model)

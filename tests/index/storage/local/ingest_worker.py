@@ -34,7 +34,7 @@ def _say(*parts: object) -> None:
 
 def _ingest(encoder: Encoder, index_dir: Path, input_dir: Path, progress_file: Path) -> None:
     from index.ingest import Ingestor
-    from index.settings import Settings
+    from newsqa.settings import Settings
 
     with progress_file.open("a", encoding="utf-8") as log:
 

@@ -13,7 +13,6 @@ import pytest
 from index.encoder import Encoder
 from index.ingest import Ingestor
 from index.models import IndexStoreError
-from index.settings import Settings
 from index.storage import (
     ChunkRef,
     Filter,
@@ -26,6 +25,7 @@ from index.storage import (
     open_writer,
 )
 from index.storage.local.store import IndexStore
+from newsqa.settings import Settings
 from tests.index.test_ingest import write_good_inputs
 
 
@@ -52,7 +52,7 @@ def test_the_reader_and_writer_are_the_protocols(reader: StoreReader, encoder: E
 
 def test_facts_count_what_the_snapshot_holds(reader: StoreReader, indexed: Settings) -> None:
     facts = reader.facts()
-    store = IndexStore.open(indexed.index_dir)
+    store = IndexStore.open(indexed.index.index_dir)
     try:
         assert (facts.articles, facts.sentences, facts.chunks) == (store.n_articles, store.n_sentences, store.n_chunks)
         assert facts.sources == store.sources() and (facts.date_from, facts.date_to) == store.date_range()

@@ -25,11 +25,11 @@ from index.encoder import Encoder
 from index.ingest import Ingestor
 from index.ingest.pending import PendingVectors, text_key
 from index.models import IndexMismatchError, IndexNotFoundError, IndexStoreError
-from index.settings import Settings
 from index.storage.local.repair import repair
 from index.storage.local.segments import _SCHEMA, IndexCorruptError
 from index.storage.local.snapshots import current_snapshot, live_history, writer_lock
 from index.storage.local.store import IndexStore
+from newsqa.settings import Settings
 from qa.assistant import Assistant
 
 WORKER = Path(__file__).with_name("ingest_worker.py")
