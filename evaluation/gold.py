@@ -14,7 +14,7 @@ import random
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -120,8 +120,16 @@ def load_gold(path: str | Path) -> list[GoldQuestion]:
     Raises ``GoldFormatError`` naming the file and 1-based line for invalid JSON, a line that is not an
     object, a field that fails validation, or an id used twice; ``FileNotFoundError`` if it is missing.
     """
-    path = Path(path)
-    questions: list[GoldQuestion] = []
+    return read_questions(Path(path), GoldQuestion)
+
+
+Question = TypeVar("Question", bound=BaseModel)
+
+
+def read_questions(path: Path, model: type[Question]) -> list[Question]:
+    """The questions of a JSONL file, one `model` object a line (each with a unique `id`), validated; a
+    malformed line raises ``GoldFormatError`` naming the file and line (the gold and the news sets' reader)."""
+    questions: list[Question] = []
     seen: dict[str, int] = {}
     for number, line in numbered_lines(path):
         where = f"{path} line {number}"
@@ -132,12 +140,13 @@ def load_gold(path: str | Path) -> list[GoldQuestion]:
         if not isinstance(data, dict):
             raise GoldFormatError(f"{where}: expected a JSON object, got {type(data).__name__}")
         try:
-            question = GoldQuestion.model_validate(data)
+            question = model.model_validate(data)
         except ValidationError as exc:
             raise GoldFormatError(f"{where}: {describe_errors(exc)}") from exc
-        if question.id in seen:
-            raise GoldFormatError(f"{where}: id {question.id!r} already used on line {seen[question.id]}")
-        seen[question.id] = number
+        key = str(getattr(question, "id"))  # noqa: B009 - every question model has an id; BaseModel does not say so
+        if key in seen:
+            raise GoldFormatError(f"{where}: id {key!r} already used on line {seen[key]}")
+        seen[key] = number
         questions.append(question)
     return questions
 

@@ -23,7 +23,7 @@ from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from evaluation.gold import GoldFormatError, GoldQuestion, describe_errors, numbered_lines
+from evaluation.gold import GoldFormatError, GoldQuestion, numbered_lines, read_questions
 from newsqa.paths import NEWS_BENCH_DIR
 
 NEWS = Path(__file__).resolve().parent / "news"
@@ -106,19 +106,7 @@ def half_of(key: str) -> Half:
 
 def load_news(path: str | Path = NEWS / "questions.jsonl") -> list[NewsQuestion]:
     """Read the news development set; `GoldFormatError` names the file and line of a malformed entry."""
-    path = Path(path)
-    questions: list[NewsQuestion] = []
-    seen: set[str] = set()
-    for number, line in numbered_lines(path):
-        try:
-            question = NewsQuestion.model_validate_json(line)
-        except ValidationError as exc:
-            raise GoldFormatError(f"{path} line {number}: {describe_errors(exc)}") from None
-        if question.id in seen:
-            raise GoldFormatError(f"{path} line {number}: id {question.id!r} used twice")
-        seen.add(question.id)
-        questions.append(question)
-    return questions
+    return read_questions(Path(path), NewsQuestion)
 
 
 class NewsCorpus(NamedTuple):

@@ -72,7 +72,7 @@ def test_a_malformed_line_is_named(tmp_path: Path) -> None:
     with pytest.raises(GoldFormatError, match=r"line 2: kind"):
         load_news(path)
     path.write_text(good + "\n" + good + "\n", encoding="utf-8")
-    with pytest.raises(GoldFormatError, match="used twice"):
+    with pytest.raises(GoldFormatError, match="already used on line"):
         load_news(path)
 
 
