@@ -31,7 +31,6 @@ from newsqa.settings import Settings
 
 if TYPE_CHECKING:
     import onnxruntime
-    from sentence_transformers import SentenceTransformer
     from tokenizers import Tokenizer
 
 EXPORT_FORMAT = 1  # bump when the export or quantisation recipe changes: cached exports are then redone
@@ -153,16 +152,6 @@ class Encoder:
     def count_tokens(self, text: str) -> int:
         """Word pieces the encoder sees for `text`, without the special tokens (never truncated)."""
         return len(self._counter.encode(text, add_special_tokens=False).ids)
-
-    @cached_property
-    def model(self) -> SentenceTransformer:
-        """The same weights in torch (sentence-transformers), loaded on first use: the reader shares its word
-        embeddings and tokenizer. Encoding never needs it."""
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
-        return SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

@@ -2,12 +2,13 @@
 decides when nothing answers.
 
 Its network (qa/cross_encoder.py) is all-MiniLM-L6-v2 with every layer fine-tuned on SQuAD v1.1 train by
-`qa train-reader` (docs/training.md); the word-piece table is the encoder's own, shared in memory, so qa/reader/
-ships only the rest (float16 safetensors, ~21 MB) with its sha256, checked before use together with the base
-model's. reader.json also holds what was fitted on SQuAD dev's tune half: how the reader's logit blends with the
-linear scorer's probability, the abstention threshold on that blend, how many candidates are read, and which
-answer types take the reader's span rather than a typed extractor's. Nothing is generated: a span is a slice of
-the sentence.
+`qa train-reader` (docs/training.md). The word-piece table stays the base model's, read (with the tokenizer) from
+the encoder's verified model folder, so answering never loads the encoder's model in torch and qa/reader/ ships
+only the rest (float16 safetensors, ~21 MB) with its sha256, checked before use together with the base model's.
+reader.json also holds what was fitted on SQuAD dev's tune half: how the reader's logit blends with the linear
+scorer's probability, the abstention threshold on that blend, how many candidates are read, and which answer
+types take the reader's span rather than a typed extractor's. Nothing is generated: a span is a slice of the
+sentence.
 """
 
 from __future__ import annotations
@@ -99,8 +100,9 @@ class Reader:
 def load_reader(encoder: Any, folder: Path | None = None) -> Reader:
     """The shipped reader over a loaded `index.encoder.Encoder`, after checking both weights' hashes."""
     import torch
+    from safetensors import safe_open
     from safetensors.torch import load_file
-    from transformers import BertModel
+    from transformers import AutoTokenizer, BertConfig, BertModel
 
     folder = folder or READER_DIR
     if not (folder / "reader.json").is_file():
@@ -114,19 +116,21 @@ def load_reader(encoder: Any, folder: Path | None = None) -> Reader:
     actual = sha256_of(path)
     if actual != config.weights_sha256:
         raise ModelError(f"{path} has sha256 {actual}, expected {config.weights_sha256}; reinstall the project")
-    base = encoder.model[0].auto_model
-    bert = BertModel(base.config, add_pooling_layer=False)
-    head = torch.nn.Linear(base.config.hidden_size, 3)
+    # The base model's folder and weights, as load_encoder verified them (its sha256 is the one checked above).
+    base_dir = encoder.model_dir
+    bert = BertModel(BertConfig.from_pretrained(str(base_dir)), add_pooling_layer=False)
+    head = torch.nn.Linear(bert.config.hidden_size, 3)
     tensors = {k: v.to(torch.float32) for k, v in load_file(str(path)).items()}
+    with safe_open(str(base_dir / "model.safetensors"), "pt") as base:
+        tensors[f"bert.{FROZEN}"] = base.get_tensor(FROZEN).to(torch.float32)
     weights = {k.removeprefix("bert."): v for k, v in tensors.items() if k.startswith("bert.")}
     missing, unexpected = bert.load_state_dict(weights, strict=False)
-    if unexpected or set(missing) - {FROZEN}:
+    if unexpected or missing:
         raise ModelError(f"{path} does not fit the reader's network (missing {missing}, unexpected {unexpected})")
     head.load_state_dict({k.removeprefix("head."): v for k, v in tensors.items() if k.startswith("head.")})
-    bert.embeddings.word_embeddings = base.embeddings.word_embeddings  # shared with the encoder, never trained
     bert.eval()
     head.eval()
-    return Reader(bert, head, encoder.model.tokenizer, config)
+    return Reader(bert, head, AutoTokenizer.from_pretrained(str(base_dir)), config)
 
 
 def rerank(reader: Reader, question: str, ranked: list[ScoredSentence], titles: dict[str, str]) -> list[ScoredSentence]:

@@ -68,11 +68,15 @@ def test_reader_spans_are_slices_of_the_sentence_never_of_the_title(encoder) -> 
         assert text[r.start : r.end].strip()
 
 
-def test_the_reader_shares_the_encoders_word_pieces(encoder) -> None:  # type: ignore[no-untyped-def]
-    """The word-piece table is not shipped: the reader uses the encoder's own, untouched."""
+def test_the_reader_reads_the_base_models_word_pieces_untouched(encoder) -> None:  # type: ignore[no-untyped-def]
+    """The word-piece table is not shipped: the reader takes the base model's own from the encoder's verified
+    model folder, bit for bit."""
+    from safetensors import safe_open
+
     reader = load_reader(encoder)
-    base = encoder.model[0].auto_model.embeddings.word_embeddings
-    assert reader.bert.embeddings.word_embeddings.weight.data_ptr() == base.weight.data_ptr()
+    with safe_open(str(encoder.model_dir / "model.safetensors"), "pt") as base:
+        table = base.get_tensor("embeddings.word_embeddings.weight")
+    assert torch.equal(reader.bert.embeddings.word_embeddings.weight.data, table.float())
 
 
 def _copy_reader(tmp_path: Path) -> Path:
