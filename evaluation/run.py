@@ -47,7 +47,7 @@ from evaluation.summary import breakdown, summarize
 from index.encoder import ModelError
 
 if TYPE_CHECKING:
-    from index.encoder import Encoder
+    from index.encoder import TextEncoder
     from index.storage import StoreReader
     from newsqa.settings import Settings
     from qa.assistant import Assistant
@@ -191,7 +191,7 @@ def run_eval(
     dataset: str = "gold",
     path: Path | None = None,
     *,
-    encoder: Encoder | None = None,
+    encoder: TextEncoder | None = None,
     settings: Settings | None = None,
     weights: ScorerWeights | None = None,
     reader: Path | bool = True,
@@ -302,7 +302,7 @@ def _load_weights(path: Path) -> ScorerWeights:
         raise EvalSetupError(f"{path}: not a scorer weights file ({exc})") from exc
 
 
-def run_eval_cli(args: argparse.Namespace, *, encoder: Encoder | None = None) -> int:
+def run_eval_cli(args: argparse.Namespace, *, encoder: TextEncoder | None = None) -> int:
     """Run `qa eval` from parsed arguments (see `add_eval_arguments`); print a summary and the report path.
 
     Returns the exit status: 0 done; 1 hit@1 below --min-hit1, or answer() raised on some question;

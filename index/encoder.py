@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -58,6 +58,34 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+class TextEncoder(Protocol):
+    """What the index and the answer path ask of an encoder; `Encoder` is the shipped one. Another encoder
+    implements this (and `load_encoder` returns it): an index records its `name`, `weights_sha256`, `kind` and
+    `dimension` and is only searched with vectors of the same model, and the reader (qa/reader.py), trained over
+    this model, reads its word pieces from `model_dir`."""
+
+    name: str
+    weights_sha256: str
+    kind: str
+    dimension: int
+    max_tokens: int
+    model_dir: Path
+
+    def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
+        """One unit-length float32 row per text."""
+        ...
+
+    def encode_passages(
+        self, texts: Sequence[str], parts: Sequence[Sequence[tuple[int, int]]]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each passage, its vector and its parts' (character spans') vectors, read in one pass."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces of `text` without special tokens, never truncated."""
+        ...
 
 
 class Encoder:

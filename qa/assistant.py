@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from index.encoder import Encoder, load_encoder
+from index.encoder import TextEncoder, load_encoder
 from index.ingest import Ingestor
 from index.ingest.progress import Progress
 from index.models import Article, IndexNotFoundError, IngestReport
@@ -53,7 +53,7 @@ class Assistant:
         self,
         settings: Settings | None = None,
         *,
-        encoder: Encoder | None = None,
+        encoder: TextEncoder | None = None,
         weights: ScorerWeights | None = None,
         index_dir: Path | None = None,
         auto_ingest: bool = True,

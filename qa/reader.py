@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from index.encoder import ModelError, sha256_of
+from index.encoder import ModelError, TextEncoder, sha256_of
 from qa.cross_encoder import FROZEN, Reading, decode, encode_pairs, forward
 from qa.models import AnswerType, Span
 from qa.score import ScoredSentence
@@ -97,8 +97,8 @@ class Reader:
         return 1.0 / (1.0 + math.exp(-z))
 
 
-def load_reader(encoder: Any, folder: Path | None = None) -> Reader:
-    """The shipped reader over a loaded `index.encoder.Encoder`, after checking both weights' hashes."""
+def load_reader(encoder: TextEncoder, folder: Path | None = None) -> Reader:
+    """The shipped reader over a loaded encoder (its base model), after checking both weights' hashes."""
     import torch
     from safetensors import safe_open
     from safetensors.torch import load_file

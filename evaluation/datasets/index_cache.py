@@ -19,7 +19,7 @@ from evaluation.errors import EvalSetupError
 from evaluation.results import IndexInfo
 
 if TYPE_CHECKING:
-    from index.encoder import Encoder
+    from index.encoder import TextEncoder
     from index.models import IngestReport
     from newsqa.settings import Settings
 
@@ -46,7 +46,7 @@ def _index_code_hash() -> str:
     return digest.hexdigest()
 
 
-def index_key(data_hash: str, article_ids: Sequence[str], encoder: Encoder, settings: Settings) -> str:
+def index_key(data_hash: str, article_ids: Sequence[str], encoder: TextEncoder, settings: Settings) -> str:
     """Cache key of an evaluation index: data, article selection, model, chunking, the index code and the
     store's layout."""
     from index.storage import layout
@@ -70,7 +70,7 @@ def default_index_dir(dataset: str, key: str) -> Path:
     return Path(user_cache_dir("newsqa", appauthor=False)) / "eval-index" / f"{dataset}-{key[:12]}"
 
 
-def has_index(index_dir: Path, encoder: Encoder, settings: Settings) -> bool:
+def has_index(index_dir: Path, encoder: TextEncoder, settings: Settings) -> bool:
     """Whether the store at `index_dir` holds an index (an unreadable one counts: opening it says why)."""
     from index.models import IndexNotFoundError, IndexStoreError
     from index.storage import model_stamp, open_store
@@ -117,7 +117,7 @@ def cached_or_built(
     return stored | {"reused": False}
 
 
-def index_info(index_dir: Path, encoder: Encoder, settings: Settings, stored: dict) -> IndexInfo:
+def index_info(index_dir: Path, encoder: TextEncoder, settings: Settings, stored: dict) -> IndexInfo:
     """The built index as the result describes it: its size, build time and whether it was reused."""
     from index.storage import model_stamp, open_store
 

@@ -35,7 +35,7 @@ from evaluation.news_set import (
 from index.encoder import sha256_of
 
 if TYPE_CHECKING:
-    from index.encoder import Encoder
+    from index.encoder import TextEncoder
     from index.ingest import Ingestor
     from index.models import IngestReport
     from newsqa.settings import Settings
@@ -49,7 +49,7 @@ class Request:
     """What `prepare_dataset` was asked: the questions' file and sample, and what builds the index."""
 
     path: Path
-    encoder: Encoder
+    encoder: TextEncoder
     settings: Settings
     ingestor: Ingestor
     limit: int | None = None

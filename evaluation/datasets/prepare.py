@@ -16,7 +16,7 @@ from evaluation.gold import GoldQuestion
 from evaluation.results import EvalSettings, IndexInfo
 
 if TYPE_CHECKING:
-    from index.encoder import Encoder
+    from index.encoder import TextEncoder
     from newsqa.settings import Settings
 
 
@@ -36,7 +36,7 @@ def prepare_dataset(
     dataset: str = "gold",
     path: Path | None = None,
     *,
-    encoder: Encoder,
+    encoder: TextEncoder,
     settings: Settings | None = None,
     limit: int | None = None,
     seed: int = 0,

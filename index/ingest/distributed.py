@@ -31,7 +31,7 @@ import numpy as np
 import ray
 import ray.data
 
-from index.encoder import Encoder, load_encoder
+from index.encoder import TextEncoder, load_encoder
 from index.ingest.embed import EmbeddingOwner, embed_articles, encode_chunks
 from index.ingest.ingestor import Ingestor
 from index.ingest.pending import PendingVectors
@@ -141,10 +141,10 @@ def _prepared(
 
 
 # The encoder of this worker process, loaded on its first task (its tokenizer counts the word pieces of chunks).
-_worker_encoders: dict[str, Encoder] = {}
+_worker_encoders: dict[str, TextEncoder] = {}
 
 
-def _encoder_for(settings: Settings) -> Encoder:
+def _encoder_for(settings: Settings) -> TextEncoder:
     key = settings.model_dump_json()
     if key not in _worker_encoders:
         _worker_encoders[key] = load_encoder(settings)

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from index.encoder import Encoder, stack_rows
+from index.encoder import TextEncoder, stack_rows
 from index.ingest.pending import PendingVectors, text_key
 from index.ingest.progress import StageProgress
 from index.storage import PreparedArticle
@@ -27,8 +27,8 @@ Spans = list[tuple[int, int]]
 PartEncoder = Callable[[list[list[tuple[str, Spans]]]], Iterable[list[np.ndarray]]]
 
 
-def encode_chunks(encoder: Encoder, texts: Sequence[str], spans: Sequence[Spans]) -> list[np.ndarray]:
-    """One block of vectors per chunk from one encoder pass each (`Encoder.encode_passages`): the chunk's vector
+def encode_chunks(encoder: TextEncoder, texts: Sequence[str], spans: Sequence[Spans]) -> list[np.ndarray]:
+    """One block of vectors per chunk from one encoder pass each (`TextEncoder.encode_passages`): the chunk's vector
     first, then its sentences' (their tokens read in the chunk's context)."""
     return [np.vstack([whole[None, :], rows]) for whole, rows in encoder.encode_passages(texts, spans)]
 
@@ -92,7 +92,7 @@ class EmbeddingOwner(Protocol):
     """What an embedder reads of the ingest it serves (an `Ingestor`): its encoder, and how many chunks a part
     holds (read as each part is made, so a caller may change it between ingests)."""
 
-    encoder: Encoder
+    encoder: TextEncoder
     batch_chunks: int
 
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from index.encoder import Encoder
+from index.encoder import TextEncoder
 from index.ingest.embed import EmbedderFactory, ThreadEmbedder
 from index.ingest.pending import PendingVectors
 from index.ingest.prepare import Candidate, prepare_record
@@ -50,7 +50,7 @@ class Ingestor:
 
     batch_chunks = 128  # chunks embedded (and saved to `index.ingest.pending`) per part
 
-    def __init__(self, encoder: Encoder, settings: Settings | None = None) -> None:
+    def __init__(self, encoder: TextEncoder, settings: Settings | None = None) -> None:
         self.encoder = encoder
         self.settings = settings or Settings()
 

@@ -27,7 +27,7 @@ from index.storage.api import (
 )
 
 if TYPE_CHECKING:
-    from index.encoder import Encoder
+    from index.encoder import TextEncoder
     from index.readers import RawArticle
     from newsqa.settings import Settings
 
@@ -92,7 +92,7 @@ def open_admin(settings: Settings, model: ModelStamp | None = None) -> StoreAdmi
     return open_local(settings, model)
 
 
-def model_stamp(encoder: Encoder) -> ModelStamp:
+def model_stamp(encoder: TextEncoder) -> ModelStamp:
     """Which encoder made (or will make) a store's vectors."""
     return ModelStamp(name=encoder.name, sha256=encoder.weights_sha256, kind=encoder.kind, dimension=encoder.dimension)
 

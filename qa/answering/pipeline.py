@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from index.encoder import Encoder
+from index.encoder import TextEncoder
 from index.storage import StoreReader
 from newsqa.settings import AnsweringSettings
 from qa.answering.decide import Decide, abstain, who_said
@@ -51,7 +51,7 @@ class AnswerPipeline:
     `settings` give the retrieval depth and may override the fitted abstention threshold.
     """
 
-    encoder: Encoder
+    encoder: TextEncoder
     store: StoreReader | None
     weights: ScorerWeights
     reader: Callable[[], Reader | None] = _no_reader

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.encoder import Encoder
+from index.encoder import TextEncoder
 from index.storage import StoreReader, TimePreference
 from index.text.dates import says_its_year
 from qa.answering.understand import Understood
@@ -30,7 +30,7 @@ class Retrieve:
     the fusion (the answering settings' `depth`)."""
 
     store: StoreReader
-    encoder: Encoder
+    encoder: TextEncoder
     depth: int
     time_aware: bool = True
 
