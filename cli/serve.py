@@ -12,23 +12,21 @@ from cli.options import AddCommand, settings_of
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.index_dir:
         os.environ["QA_INDEX_DIR"] = str(args.index_dir)
-    from ui.guard import allowed_hosts_from_env, trusted_proxies_from_env
-    from ui.server import auth_from_env, configured_hosts, serve, ui_default
+    from ui.guard import allowed_hosts, trusted_proxies
+    from ui.server import serve, sign_in
 
     try:
         # Checked here too, so a half-set sign-in, a malformed host list or settings file is one line, not a
         # traceback.
-        auth_from_env()
-        allowed_hosts_from_env()
-        trusted_proxies_from_env()
-        configured_hosts()
-        settings_of(args)
-        host = args.host or ui_default("host", "127.0.0.1")
-        port = args.port or int(ui_default("port", "7860"))
+        settings = settings_of(args)
+        ui = settings.ui
+        sign_in(ui)
+        allowed_hosts(ui.allowed_hosts)
+        trusted_proxies(ui.trusted_proxies)
     except ValueError as exc:
         print(f"qa serve: {exc}", file=sys.stderr)
         return 2
-    serve(host=host, port=port, settings=settings_of(args))
+    serve(host=args.host or ui.host, port=args.port or ui.port, settings=settings)
     return 0
 
 

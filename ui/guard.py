@@ -35,11 +35,9 @@ __all__ = [
     "LoginThrottle",
     "RequestGuard",
     "allowed_hosts",
-    "allowed_hosts_from_env",
     "host_name",
     "served_hosts",
     "trusted_proxies",
-    "trusted_proxies_from_env",
 ]
 
 ALLOWED_HOSTS_ENV = UISettings.variable("allowed_hosts")  # QA_UI_ALLOWED_HOSTS
@@ -54,18 +52,6 @@ LOGIN_MAX_FAILURES = 5  # failed sign-ins from one IP within LOGIN_WINDOW_S befo
 LOGIN_WINDOW_S = 60.0
 LOGIN_COOLDOWN_S = 60.0
 _HOST_NAME = re.compile(r"[a-z0-9._:-]+")  # what a DNS name or an IP address is written with
-
-
-def allowed_hosts_from_env(environ: dict[str, str] | None = None) -> list[str]:
-    """Extra host names to serve, from QA_UI_ALLOWED_HOSTS (comma-separated, e.g. "news.example,10.0.0.5") of
-    `environ` (default: this process's environment) alone."""
-    return allowed_hosts(UISettings.read(environ, config=False).allowed_hosts)
-
-
-def trusted_proxies_from_env(environ: dict[str, str] | None = None) -> list[str]:
-    """Reverse proxies to believe, from QA_UI_TRUSTED_PROXIES (comma-separated, e.g. "127.0.0.1" behind a local
-    nginx) of `environ` (default: this process's environment) alone; empty: trust none."""
-    return trusted_proxies(UISettings.read(environ, config=False).trusted_proxies)
 
 
 def allowed_hosts(items: Iterable[str]) -> list[str]:

@@ -16,14 +16,14 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
-from newsqa.settings import Settings, SettingsError, UISettings
+from newsqa.settings import Settings, UISettings
 from qa.assistant import Assistant
 from ui.api_access import ApiAccess
 from ui.guard import LoginThrottle, RequestGuard, allowed_hosts, served_hosts, trusted_proxies
 from ui.layout import build_app
 from ui.render import CSS, HEAD
 
-__all__ = ["auth_from_env", "configured_hosts", "launch", "offline_theme", "serve", "sign_in", "ui_default"]
+__all__ = ["launch", "offline_theme", "serve", "sign_in"]
 
 USERNAME_ENV = UISettings.variable("username")  # QA_UI_USERNAME
 PASSWORD_ENV = UISettings.variable("password")  # QA_UI_PASSWORD
@@ -142,23 +142,3 @@ def sign_in(ui: UISettings) -> tuple[str, str] | None:
     if not username or not password:
         raise ValueError(f"set both {USERNAME_ENV} and {PASSWORD_ENV} to require a sign-in, or neither")
     return username, password
-
-
-def auth_from_env(environ: dict[str, str] | None = None) -> tuple[str, str] | None:
-    """The sign-in (`sign_in`) of QA_UI_USERNAME / QA_UI_PASSWORD, else of the settings file's [ui] username and
-    password; an `environ` given is read alone, without the file."""
-    return sign_in(UISettings.read() if environ is None else UISettings.read(environ, config=False))
-
-
-def configured_hosts() -> list[str]:
-    """Extra host names from the settings file's [ui] allowed_hosts (a list, or text separated by commas)."""
-    return allowed_hosts(UISettings.read({}).allowed_hosts)
-
-
-def ui_default(name: str, default: str) -> str:
-    """A `qa serve` default: QA_UI_<NAME>, else the settings file's [ui] value, else `default`."""
-    try:
-        ui = UISettings.read()
-    except SettingsError:
-        return default  # reported with its reason when the settings are read
-    return str(getattr(ui, name)) if name in ui.model_fields_set else default

@@ -273,16 +273,18 @@ def test_a_password_of_the_wrong_kind_is_not_shown() -> None:
 
 
 def test_the_chat_reads_its_ui_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ui.server import auth_from_env, configured_hosts, ui_default
+    from ui.guard import allowed_hosts
+    from ui.server import sign_in
 
     write_config(
         '[ui]\nhost = "0.0.0.0"\nport = 9000\nusername = "ann"\npassword = "s3cret"\n'
         'allowed_hosts = ["news.example", "10.0.0.5"]\n'
     )
-    assert (ui_default("host", "127.0.0.1"), ui_default("port", "7860")) == ("0.0.0.0", "9000")
-    assert auth_from_env() == ("ann", "s3cret") and configured_hosts() == ["news.example", "10.0.0.5"]
+    ui = Settings().ui
+    assert (ui.host, ui.port) == ("0.0.0.0", 9000)
+    assert sign_in(ui) == ("ann", "s3cret") and allowed_hosts(ui.allowed_hosts) == ["news.example", "10.0.0.5"]
     monkeypatch.setenv("QA_UI_PORT", "7000")
-    assert ui_default("port", "7860") == "7000"
-    assert auth_from_env({}) is None  # an explicit environment is read alone (the tests of the sign-in rely on it)
+    assert Settings().ui.port == 7000
+    assert sign_in(UISettings.read({}, config=False)) is None  # an environment read alone leaves the file out
     write_config("")
-    assert ui_default("host", "127.0.0.1") == "127.0.0.1"
+    assert Settings().ui.host == "127.0.0.1"

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from newsqa.settings import UISettings
 from qa.models import Answer, SearchFilter
 from tests.ui.server import free_port
 from ui.api import public_answer
 from ui.app import build_app, example_questions, launch
 from ui.arguments import parse_history, search_filter
 from ui.handlers import chat_messages
-from ui.server import auth_from_env
+from ui.server import sign_in
 from ui.uploads import MAX_UPLOAD_FILES, check_uploads
 
 QUESTION = "how many kilograms were seized in 2019?"
@@ -184,6 +185,10 @@ def test_uploads_are_checked_for_type_size_and_count(tmp_path: Path) -> None:
     ]
     accepted, refused = check_uploads([good] * (MAX_UPLOAD_FILES + 1), max_bytes=1024)
     assert len(accepted) == MAX_UPLOAD_FILES and "more than 50 files at once" in refused[0]
+
+
+def auth_from_env(environ: dict[str, str]) -> tuple[str, str] | None:
+    return sign_in(UISettings.read(environ, config=False))
 
 
 def test_auth_comes_from_the_environment() -> None:

@@ -14,16 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
+from newsqa.settings import UISettings
 from tests.ui.server import free_port
 from ui.app import build_app, launch
-from ui.guard import (
-    LoginThrottle,
-    RequestGuard,
-    allowed_hosts_from_env,
-    host_name,
-    served_hosts,
-    trusted_proxies_from_env,
-)
+from ui.guard import LoginThrottle, RequestGuard, allowed_hosts, host_name, served_hosts, trusted_proxies
 
 HOST_REFUSED = "host not allowed: evil.example; set QA_UI_ALLOWED_HOSTS to serve it"
 ORIGIN_REFUSED = "origin not allowed: https://evil.example; set QA_UI_ALLOWED_HOSTS to serve it"
@@ -129,6 +123,14 @@ def test_serve_takes_the_host_names_and_sign_in_of_the_settings_it_is_given(
             assert http.get("/", headers={"Host": "evil.example"}).text == HOST_REFUSED
     finally:
         app.close()
+
+
+def allowed_hosts_from_env(environ: dict[str, str]) -> list[str]:
+    return allowed_hosts(UISettings.read(environ, config=False).allowed_hosts)
+
+
+def trusted_proxies_from_env(environ: dict[str, str]) -> list[str]:
+    return trusted_proxies(UISettings.read(environ, config=False).trusted_proxies)
 
 
 def test_allowed_hosts_come_from_the_environment_and_the_bind_address() -> None:
