@@ -11,6 +11,7 @@ from index.models import Article
 from index.readers.pdf_document import page_at
 from index.storage import StoreReader
 from index.text.dates import TimeMention
+from qa.answering.antecedent import cited_at, with_antecedent
 from qa.answering.read import Read
 from qa.answering.understand import Understood
 from qa.followup import Turn
@@ -53,6 +54,7 @@ class Decide:
             named = attribution(self.store, cited[0])
             if named and named[0].text != cited[0].text:
                 cited = [cited[0], named[0], *cited[1:]][: max(top_k, 2)]
+        cited = with_antecedent(self.store, self.read, understood.question, understood.text, cited, top_k)
         return Answer(
             question=understood.asked, understood_question=understood.text,
             answer_type=understood.question.answer_type, found=True, sentences=cited, message="", time=understood.time,
@@ -108,10 +110,7 @@ def attribution(store: StoreReader, cited: CitedSentence) -> list[CitedSentence]
         span = speaker_of(row.text) if row is not None else None
         if row is None or span is None:
             continue
-        named = CitedSentence(
-            text=row.text, score=cited.score, span=span,
-            citation=c.model_copy(update={"sentence_number": number, "start": row.start, "end": row.end}),
-        )  # fmt: skip
+        named = CitedSentence(text=row.text, score=cited.score, span=span, citation=cited_at(store, c, row))
         return [named] if number == c.sentence_number else [named, cited.model_copy(update={"span": None})]
     return []
 
