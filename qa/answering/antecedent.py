@@ -75,8 +75,7 @@ def antecedent(
     in, with an answer span that is itself no reference back, followed by `cited` as context (its span dropped);
     [] when no earlier sentence holds one."""
     c = cited.citation
-    rows = {r.number: r for r in store.article_parts(c.article_id)[0]}
-    earlier = [rows[n] for n in range(c.sentence_number - 1, c.sentence_number - LOOK_BACK - 1, -1) if n in rows]
+    earlier = sentences_back(store, c, LOOK_BACK)
     if not earlier:
         return []
     readings = reader.read(asked, [(c.title, r.text) for r in earlier])
@@ -92,6 +91,14 @@ def antecedent(
     _, row, span = best
     named = CitedSentence(text=row.text, score=cited.score, span=span, citation=cited_at(store, c, row))
     return [named, cited.model_copy(update={"span": None})]
+
+
+def sentences_back(store: StoreReader, citation: Citation, count: int, *, itself: bool = False) -> list[SentenceRecord]:
+    """The `count` sentences of the cited article before the cited one, nearest first (after the cited one
+    itself with `itself`)."""
+    rows = {r.number: r for r in store.article_parts(citation.article_id)[0]}
+    first = citation.sentence_number if itself else citation.sentence_number - 1
+    return [rows[n] for n in range(first, citation.sentence_number - count - 1, -1) if n in rows]
 
 
 def cited_at(store: StoreReader, citation: Citation, row: SentenceRecord) -> Citation:

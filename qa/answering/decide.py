@@ -11,7 +11,7 @@ from index.models import Article
 from index.readers.pdf_document import page_at
 from index.storage import StoreReader
 from index.text.dates import TimeMention
-from qa.answering.antecedent import cited_at, with_antecedent
+from qa.answering.antecedent import cited_at, sentences_back, with_antecedent
 from qa.answering.read import Read
 from qa.answering.understand import Understood
 from qa.followup import Turn
@@ -104,14 +104,12 @@ def attribution(store: StoreReader, cited: CitedSentence) -> list[CitedSentence]
     """Who a cited sentence is attributed to: itself when it names the speaker, else the nearest earlier
     sentence of the article that does (for '"…," he said.'); the attributed sentence follows as evidence."""
     c = cited.citation
-    rows = {r.number: r for r in store.article_parts(c.article_id)[0]}
-    for number in range(c.sentence_number, max(c.sentence_number - 5, -1), -1):
-        row = rows.get(number)
-        span = speaker_of(row.text) if row is not None else None
-        if row is None or span is None:
+    for row in sentences_back(store, c, 4, itself=True):
+        span = speaker_of(row.text)
+        if span is None:
             continue
         named = CitedSentence(text=row.text, score=cited.score, span=span, citation=cited_at(store, c, row))
-        return [named] if number == c.sentence_number else [named, cited.model_copy(update={"span": None})]
+        return [named] if row.number == c.sentence_number else [named, cited.model_copy(update={"span": None})]
     return []
 
 
