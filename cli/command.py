@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = command_of(argv)
     parser = build_parser(command if command not in (None, "-h", "--help") else None)
     args, extra = parser.parse_known_args(argv)
-    if extra and getattr(args, "step", None) == "train":
+    if extra and getattr(args, "step", None) in ("train", "refuse"):
         args.train_args = [*extra, *args.train_args]  # the trainer's own options, --help included
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")

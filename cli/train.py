@@ -22,12 +22,14 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         counts = write_training_file(args.out, args.squad_dir)
         print(f"wrote {args.out}: {counts}")
         return 0
-    if args.step == "train":
+    if args.step in ("train", "refuse"):
         from training.reader import main as train_main
+        from training.reader_refusal import main as refuse_main
 
         # `qa train-reader train -- --help`: the "--" only separates the trainer's own options.
         train_args = args.train_args[1:] if args.train_args[:1] == ["--"] else args.train_args
-        return train_main(train_args, prog="qa train-reader train")
+        run = train_main if args.step == "train" else refuse_main
+        return run(train_args, prog=f"qa train-reader {args.step}")
     from training.calibrate import calibrate
 
     calibrate(args)
@@ -35,7 +37,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
 
 
 def add_train_reader_arguments(parser: argparse.ArgumentParser) -> None:
-    """`qa train-reader prepare | train | calibrate` (docs/training.md)."""
+    """`qa train-reader prepare | train | refuse | calibrate` (docs/training.md)."""
     from training.calibrate import add_arguments as add_calibrate_arguments
     from training.squad_data import DEFAULT_OUT, SQUAD_DIR
 
@@ -47,6 +49,12 @@ def add_train_reader_arguments(parser: argparse.ArgumentParser) -> None:
         "train", help="fine-tune the cross-encoder (its options: qa train-reader train --help)", add_help=False
     )
     p.add_argument("train_args", nargs=argparse.REMAINDER, help="options of python -m training.reader")
+    p = steps.add_parser(
+        "refuse",
+        help="go on training the reader on questions it must refuse (its options: qa train-reader refuse --help)",
+        add_help=False,
+    )
+    p.add_argument("train_args", nargs=argparse.REMAINDER, help="options of python -m training.reader_refusal")
     p = steps.add_parser("calibrate", help="fit blend, depth, threshold and span types on SQuAD dev's tune half")
     add_calibrate_arguments(p)
 

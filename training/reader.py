@@ -69,16 +69,22 @@ def trained_tensors(model: Network) -> dict[str, torch.Tensor]:
 
 
 def group_loss(model: Network, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
-    """The loss of a batch of groups (listwise + pointwise + span, see the module's docstring) and its parts."""
+    """The loss of a batch of groups (listwise + pointwise + span, see the module's docstring) and its parts.
+
+    A group flagged in `batch["negative"]` (training/reader_refusal.py) holds no answering sentence: it takes only
+    the pointwise loss, with every label 0."""
     answerable, start, end = model(batch["ids"], batch["types"], batch["mask"])
     answerable = answerable.float().view(-1, GROUP)
-    listwise = torch.nn.functional.cross_entropy(
-        answerable, torch.zeros(len(answerable), dtype=torch.long, device=answerable.device)
-    )
+    positive = ~batch["negative"] if "negative" in batch else torch.ones_like(batch["start"], dtype=torch.bool)
+    listwise = answerable.new_zeros(())
+    if positive.any():
+        listwise = torch.nn.functional.cross_entropy(
+            answerable[positive], torch.zeros(int(positive.sum()), dtype=torch.long, device=answerable.device)
+        )
     labels = torch.zeros_like(answerable)
-    labels[:, 0] = 1.0
+    labels[positive, 0] = 1.0
     pointwise = torch.nn.functional.binary_cross_entropy_with_logits(answerable, labels)
-    has_span = batch["start"] >= 0
+    has_span = (batch["start"] >= 0) & positive
     span = answerable.new_zeros(())
     if has_span.any():
         # Only the marked sentence (row 0 of each group) has a span; only its answer's word pieces may be picked.

@@ -24,15 +24,22 @@ from qa.cross_encoder import MAX_TOKENS, second_segment
 GROUP = 8
 
 
+def load_split(path: Path, split: str) -> list[dict]:
+    """The training file's paragraphs of one split ("train", "tune" or "tune-v2"), in file order."""
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return [record for line in handle if (record := json.loads(line))["split"] == split]
+
+
 def load(path: Path, limit: int | None) -> tuple[list[dict], list[dict]]:
-    """The training file's train and tune paragraphs; with `limit`, a seeded sample of about that many train
+    """The training file's train and (v1.1) tune paragraphs; with `limit`, a seeded sample of about that many train
     questions (whole paragraphs)."""
     train: list[dict] = []
     tune: list[dict] = []
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         for line in handle:
             record = json.loads(line)
-            (train if record["split"] == "train" else tune).append(record)
+            if record["split"] in ("train", "tune"):
+                (train if record["split"] == "train" else tune).append(record)
     if limit is not None:
         random.Random(0).shuffle(train)
         kept, n = [], 0

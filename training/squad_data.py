@@ -5,8 +5,10 @@ One JSON object a line, gzip-compressed: {"split", "title", "sentences": [...], 
 "answers", "sentence", "start", "end", "exact"}]}, where `sentence` indexes `sentences` (-1 when the marked answer
 crosses a sentence boundary), `start`/`end` are the answer's offsets inside that sentence, and `exact` is False for
 the train answers whose offset the data set had to infer (listed in its answer-start ambiguity file): they still
-label the sentence, but teach no span. `split` is "train" (all of train-v1.1.json) or "tune" (the tune half of
-dev-v1.1.json's titles, which the trainer reports on); the test half is never written.
+label the sentence, but teach no span. `split` is "train" (all of train-v1.1.json), "tune" (the tune half of
+dev-v1.1.json's titles, which the trainer reports on) or "tune-v2" (the tune half of dev-v2.0.json's titles, whose
+unanswerable questions carry `"impossible": true`, no answers and sentence -1; the refusal stage of
+training/reader_refusal.py learns from them); no test half is ever written.
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ def paragraphs(
             bounds = split_sentences(context)
             qas = []
             for qa in paragraph["qas"]:
+                if qa.get("is_impossible"):
+                    qas.append(
+                        {"id": qa["id"], "question": qa["question"], "answers": [], "sentence": -1, "start": 0,
+                         "end": 0, "exact": False, "impossible": True}
+                    )  # fmt: skip
+                    continue
                 first = qa["answers"][0]
                 at, end = first["answer_start"], first["answer_start"] + len(first["text"])
                 number = next((i for i, (a, b) in enumerate(bounds) if a <= at < b), -1)
@@ -69,7 +77,7 @@ def paragraphs(
 
 
 def tune_titles(dev_file: Path) -> set[str]:
-    """The first half of dev's titles in file order: the same split `qa eval --half tune` uses."""
+    """The first half of a dev file's titles in file order: the same split `qa eval --half tune` uses."""
     titles = [a["title"] for a in json.loads(dev_file.read_text(encoding="utf-8"))["data"]]
     return set(titles[: (len(titles) + 1) // 2])
 
@@ -78,17 +86,19 @@ def write_training_file(out: Path, squad_dir: Path = SQUAD_DIR) -> dict[str, int
     """Write the gzip JSONL described above; returns counts per split."""
     train = squad_dir / "train-v1.1.json"
     dev = squad_dir / "dev-v1.1.json"
-    for needed in (train, dev):
+    dev2 = squad_dir / "dev-v2.0.json"
+    for needed in (train, dev, dev2):
         if not needed.is_file():
             raise FileNotFoundError(f"{needed} is missing (SQuAD v1.1 lives in ../shared/bench/squad/)")
     inferred = _inferred_ids(squad_dir / "train-v1.1-answer-start-ambiguity.jsonl")
-    counts = {"train_paragraphs": 0, "train_questions": 0, "tune_paragraphs": 0, "tune_questions": 0}
+    counts = {f"{split}_{what}": 0 for split in ("train", "tune", "tune-v2") for what in ("paragraphs", "questions")}
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     with gzip.open(partial, "wt", encoding="utf-8") as handle:
         for split, records in (
             ("train", paragraphs(train, "train", inferred=inferred)),
             ("tune", paragraphs(dev, "tune", titles=tune_titles(dev))),
+            ("tune-v2", paragraphs(dev2, "tune-v2", titles=tune_titles(dev2))),
         ):
             for record in records:
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")

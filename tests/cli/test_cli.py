@@ -55,13 +55,22 @@ def test_upgrade_without_an_index_says_how_to_make_one(tmp_path: Path, capsys: p
     assert "qa ingest PATH" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["train-reader", "train", "--help"], ["train-reader", "train", "--", "--help"]])
-def test_train_reader_help_lists_the_trainers_options(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["train-reader", "train", "--help"], "--max-seconds"),
+        (["train-reader", "train", "--", "--help"], "--max-seconds"),
+        (["train-reader", "refuse", "--help"], "--init"),
+    ],
+)
+def test_train_reader_help_lists_the_trainers_options(
+    argv: list[str], option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as stopped:
         cli.main(argv)
     assert stopped.value.code == 0
     out = capsys.readouterr().out
-    assert out.startswith("usage: qa train-reader train") and "--data" in out and "--max-seconds" in out
+    assert out.startswith(f"usage: qa train-reader {argv[1]}") and "--data" in out and option in out
 
 
 def test_train_reader_help_points_to_a_command_that_works(capsys: pytest.CaptureFixture[str]) -> None:

@@ -105,12 +105,13 @@ def test_what_the_trainer_saves_is_what_the_product_loads(data: Path, tmp_path: 
     assert [r.logit for r in got] == pytest.approx([r.logit for r in expected], abs=1e-5)
 
 
-def test_the_trainer_imports_only_the_cross_encoder_of_the_product() -> None:
-    """`python -m training.reader` runs from a plain copy of the repository on a machine with only torch,
-    transformers and safetensors: of the project it loads qa.cross_encoder (and `qa` itself, which imports nothing
-    on its own), the evaluation's pure-Python answer scoring and its own modules, nothing else."""
+@pytest.mark.parametrize("module", ["training.reader", "training.reader_refusal"])
+def test_the_trainer_imports_only_the_cross_encoder_of_the_product(module: str) -> None:
+    """`python -m training.reader` and its refusal stage run from a plain copy of the repository on a machine with
+    only torch, transformers and safetensors: of the project they load qa.cross_encoder (and `qa` itself, which
+    imports nothing on its own), the evaluation's pure-Python answer scoring and their own modules, nothing else."""
     probe = (
-        "import json, sys, training.reader\n"
+        f"import json, sys, {module}\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('newsqa', 'index', 'qa', 'ui', 'evaluation', 'training', 'cli'))))"
     )
