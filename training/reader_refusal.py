@@ -16,7 +16,9 @@ reader on them: for the v2.0 titles, how often the best-read sentence of the par
 the logit that still answers 92 % of the answerable, how many unanswerable and article-less questions are refused.
 
 Like training/reader.py it needs only torch, transformers and safetensors, so it runs on a GPU machine from a plain
-copy of the repository; on two CPU cores the shipped run takes about 55 minutes (docs/training.md):
+copy of the repository. Its defaults are sized for two CPU cores (600 steps of 8 groups, 74 minutes); that run did
+not move the refusals and is not shipped (docs/training.md says what was measured and what the GPU run should
+use):
 
     python -m training.reader_refusal --data DATA.jsonl.gz --model MODEL_DIR --init qa/reader/reader.safetensors \\
         --out OUT_DIR
@@ -49,7 +51,7 @@ __all__ = [
 # SQuAD v1.1 train titles whose questions are asked with their article missing (taught), and more (judged only).
 ARTICLE_LESS = 40
 JUDGE_ARTICLE_LESS = 20
-POSITIVE_QUESTIONS = 4000  # ordinary v1.1 train questions kept in the mix, so ranking and spans are not forgotten
+POSITIVE_QUESTIONS = 4000  # ordinary v1.1 train questions in the mix, so ranking and spans are not forgotten
 ARCHIVE_PARAGRAPHS = 3000  # the other articles' paragraphs that the article-less questions are read against
 ARTICLE_LESS_QUESTIONS = 2000  # of the held-out titles' questions, taught
 JUDGE_QUESTIONS = 800  # of the judged titles' questions, kept for the judge (it reads the first 400)
@@ -118,6 +120,7 @@ def refusal_groups(
     judge_titles: int = JUDGE_ARTICLE_LESS,
     positives: int = POSITIVE_QUESTIONS,
     archive_paragraphs: int = ARCHIVE_PARAGRAPHS,
+    article_less_questions: int = ARTICLE_LESS_QUESTIONS,
 ) -> dict[str, Any]:
     """Every group of the stage, by kind ("positive", "v2_positive", "v2_unanswerable", "article_less"), and what is
     kept for judging ("judge_article_less" groups, "judge_v2" paragraphs). The sizes default to the shipped run's."""
@@ -145,7 +148,7 @@ def refusal_groups(
         rng.shuffle(questions)
         return no_answer_groups(questions[:limit], archive, vectors, bert, tokenizer, device)
 
-    out["article_less"] = article_less(held, ARTICLE_LESS_QUESTIONS)
+    out["article_less"] = article_less(held, article_less_questions)
     out["judge_article_less"] = article_less(judged, JUDGE_QUESTIONS)
 
     v2 = load_split(data, "tune-v2")
@@ -235,6 +238,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         args.judge_article_less,
         args.positives,
         args.archive,
+        args.article_less_questions,
     )
     del base
     counts = {kind: len(v) for kind, v in groups.items()}
@@ -324,6 +328,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--judge-article-less", type=int, default=JUDGE_ARTICLE_LESS, help="more, judged only")
     parser.add_argument("--positives", type=int, default=POSITIVE_QUESTIONS, help="ordinary train questions kept")
     parser.add_argument("--archive", type=int, default=ARCHIVE_PARAGRAPHS, help="paragraphs standing for the archive")
+    parser.add_argument(
+        "--article-less-questions", type=int, default=ARTICLE_LESS_QUESTIONS, help="of those titles' questions, taught"
+    )
     return parser
 
 
