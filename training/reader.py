@@ -43,7 +43,7 @@ from training.reader_groups import GROUP, build_groups, collate, embed, load, to
 
 __all__ = [
     "GROUP", "Network", "build_groups", "build_parser", "collate", "embed", "evaluate", "group_loss", "load", "main",
-    "read", "tokenize_groups", "train", "trained_tensors",
+    "optimiser_step", "read", "tokenize_groups", "train", "trained_tensors",
 ]  # fmt: skip
 
 
@@ -220,7 +220,7 @@ def optimise(model: Network, data: list[dict], args: argparse.Namespace, device:
             if step >= planned:
                 break
             lr = args.lr * min((step + 1) / warmup, max(0.0, (planned - step) / (planned - warmup)))
-            loss, parts = _step(model, optimizer, params, cpu_batch, lr, device)
+            loss, parts = optimiser_step(model, optimizer, params, cpu_batch, lr, device)
             step += 1
             if step == 10:
                 warm = time.time()
@@ -247,7 +247,7 @@ def _epoch_batches(data: list[dict], batch: int, workers: int, rng: random.Rando
     )
 
 
-def _step(
+def optimiser_step(
     model: Network,
     optimizer: torch.optim.Optimizer,
     params: list[torch.nn.Parameter],

@@ -40,7 +40,7 @@ from transformers import AutoModel, AutoTokenizer
 
 from evaluation.normalize import normalize_answer
 from qa.cross_encoder import FROZEN
-from training.reader import Network, group_loss, read, trained_tensors
+from training.reader import Network, optimiser_step, read, trained_tensors
 from training.reader_groups import GROUP, build_groups, collate, embed, load_split, tokenize_groups
 
 __all__ = [
@@ -293,17 +293,9 @@ def optimise(network: Network, data: list[dict], args: argparse.Namespace, devic
             if step >= args.steps:
                 break
             items = [data[i] for i in order[at : at + args.batch]]
-            batch = {k: v.to(device) for k, v in collate(items).items()}
-            batch["negative"] = torch.tensor([item["negative"] for item in items], device=device)
+            cpu_batch = dict(collate(items), negative=torch.tensor([item["negative"] for item in items]))
             lr = args.lr * min((step + 1) / warmup, (args.steps - step) / (args.steps - warmup))
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16, enabled=device != "cpu"):
-                loss, parts = group_loss(network, batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
+            loss, parts = optimiser_step(network, optimizer, params, cpu_batch, lr, device)
             step += 1
             if step % 50 == 0 or step == args.steps:
                 log.append({"step": step, "seconds": round(time.time() - started, 1), "loss": loss.item(), **parts})
