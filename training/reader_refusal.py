@@ -5,8 +5,9 @@ does not hold this", on the two kinds of "no" users meet.
   are read against the sentences nearest to them (under the base model's embeddings, the product's dense retrieval)
   among other articles' paragraphs: the candidates retrieval returns when the answer's article is missing. None
   may hold a gold answer's text.
-- **Questions written to look answerable** (SQuAD v2.0's unanswerable questions of the dev **tune** half's first
-  titles, taken alternately): read against their own paragraph's sentences nearest to them, then the article's.
+- **Questions written to look answerable** (SQuAD v2.0's unanswerable questions of every other title of the dev
+  **tune** half: the first, third, …): read against their own paragraph's sentences nearest to them, then the
+  article's.
 
 Both groups are labelled "no sentence answers" (only the pointwise loss: every logit down). Ordinary groups (SQuAD
 v1.1 train questions of other articles and the answerable v2.0 questions of the same titles, as in
