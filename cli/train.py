@@ -23,12 +23,13 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         print(f"wrote {args.out}: {counts}")
         return 0
     if args.step in ("train", "refuse"):
-        from training.reader import main as train_main
-        from training.reader_refusal import main as refuse_main
+        if args.step == "train":
+            from training.reader import main as run
+        else:
+            from training.reader_refusal import main as run
 
         # `qa train-reader train -- --help`: the "--" only separates the trainer's own options.
         train_args = args.train_args[1:] if args.train_args[:1] == ["--"] else args.train_args
-        run = train_main if args.step == "train" else refuse_main
         return run(train_args, prog=f"qa train-reader {args.step}")
     from training.calibrate import calibrate
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -72,6 +73,19 @@ def encode_pairs(tokenizer: Any, question: str, candidates: Sequence[tuple[str, 
         return_offsets_mapping=True,
         return_tensors="pt",
     )
+
+
+def reader_tensors(weights: Path, base_model_dir: Path) -> dict[str, torch.Tensor]:
+    """The reader's full state ("bert.*" and "head.*" tensors) in float32: the shipped weights, which lack the
+    frozen word-piece table, with that table taken from the base model's own weights."""
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    tensors = {k: v.to(torch.float32) for k, v in load_file(str(weights)).items()}
+    with safe_open(str(base_model_dir / "model.safetensors"), "pt") as base:
+        tensors[f"bert.{FROZEN}"] = base.get_tensor(FROZEN).to(torch.float32)
+    return tensors
 
 
 def forward(

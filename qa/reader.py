@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from index.encoder import ModelError, TextEncoder, sha256_of
-from qa.cross_encoder import FROZEN, Reading, decode, encode_pairs, forward
+from qa.cross_encoder import Reading, decode, encode_pairs, forward, reader_tensors
 from qa.models import AnswerType, Span
 from qa.score import ScoredSentence
 from qa.spans import SPAN_EDGE, trim_end
@@ -100,8 +100,6 @@ class Reader:
 def load_reader(encoder: TextEncoder, folder: Path | None = None) -> Reader:
     """The shipped reader over a loaded encoder (its base model), after checking both weights' hashes."""
     import torch
-    from safetensors import safe_open
-    from safetensors.torch import load_file
     from transformers import AutoTokenizer, BertConfig, BertModel
 
     folder = folder or READER_DIR
@@ -120,9 +118,7 @@ def load_reader(encoder: TextEncoder, folder: Path | None = None) -> Reader:
     base_dir = encoder.model_dir
     bert = BertModel(BertConfig.from_pretrained(str(base_dir)), add_pooling_layer=False)
     head = torch.nn.Linear(bert.config.hidden_size, 3)
-    tensors = {k: v.to(torch.float32) for k, v in load_file(str(path)).items()}
-    with safe_open(str(base_dir / "model.safetensors"), "pt") as base:
-        tensors[f"bert.{FROZEN}"] = base.get_tensor(FROZEN).to(torch.float32)
+    tensors = reader_tensors(path, base_dir)
     weights = {k.removeprefix("bert."): v for k, v in tensors.items() if k.startswith("bert.")}
     missing, unexpected = bert.load_state_dict(weights, strict=False)
     if unexpected or missing:

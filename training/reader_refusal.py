@@ -35,12 +35,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from transformers import AutoModel, AutoTokenizer
 
 from evaluation.normalize import normalize_answer
-from qa.cross_encoder import FROZEN
+from qa.cross_encoder import FROZEN, reader_tensors
 from training.reader import Network, optimiser_step, read, trained_tensors
 from training.reader_groups import GROUP, build_groups, collate, embed, load_split, tokenize_groups
 
@@ -90,20 +89,18 @@ def unanswerable_groups(paragraphs: list[dict], bert: Any, tokenizer: Any, devic
         by_title.setdefault(record["title"], []).extend(record["sentences"])
     sentences = {title: list(dict.fromkeys(texts)) for title, texts in by_title.items()}
     vectors = {title: embed(bert, tokenizer, texts, device) for title, texts in sentences.items()}
-    number = {title: {text: i for i, text in enumerate(texts)} for title, texts in sentences.items()}
     asked = [(record, q) for record in paragraphs for q in record["qas"] if q.get("impossible")]
     question_vectors = embed(bert, tokenizer, [q["question"] for _, q in asked], device)
     groups = []
     for (record, q), qv in zip(asked, question_vectors, strict=True):
         title = record["title"]
-        sims = (vectors[title].float() @ qv.float()).tolist()
-
-        def nearest_first(texts: Any, title: str = title, sims: list[float] = sims) -> list[str]:
-            return sorted(texts, key=lambda text: -sims[number[title][text]])
-
-        own = set(record["sentences"])
-        chosen = nearest_first(own)[:GROUP]
-        chosen += nearest_first(t for t in sentences[title] if t not in own)[: GROUP - len(chosen)]
+        similarity = dict(zip(sentences[title], (vectors[title].float() @ qv.float()).tolist(), strict=True))
+        own = list(dict.fromkeys(record["sentences"]))
+        # Nearest first (a stable sort: equally near sentences keep their order in the article).
+        chosen = sorted(own, key=similarity.__getitem__, reverse=True)[:GROUP]
+        taken = set(own)
+        others = [t for t in sentences[title] if t not in taken]
+        chosen += sorted(others, key=similarity.__getitem__, reverse=True)[: GROUP - len(chosen)]
         if len(chosen) == GROUP:
             groups.append(
                 {"question": q["question"], "candidates": [(title, t) for t in chosen], "span": None, "negative": True}
@@ -169,10 +166,7 @@ def refusal_groups(
 def load_network(model_dir: Path, weights: Path) -> Network:
     """The trained reader (`weights`, as qa/reader/ ships them) over the base model's frozen word pieces, in float32."""
     network = Network(AutoModel.from_pretrained(str(model_dir), add_pooling_layer=False).float())
-    tensors = {k: v.float() for k, v in load_file(str(weights)).items()}
-    with safe_open(str(model_dir / "model.safetensors"), "pt") as base:
-        tensors[f"bert.{FROZEN}"] = base.get_tensor(FROZEN).float()
-    network.load_state_dict(tensors)
+    network.load_state_dict(reader_tensors(weights, model_dir))
     return network
 
 

@@ -89,7 +89,7 @@ def write_training_file(out: Path, squad_dir: Path = SQUAD_DIR) -> dict[str, int
     dev2 = squad_dir / "dev-v2.0.json"
     for needed in (train, dev, dev2):
         if not needed.is_file():
-            raise FileNotFoundError(f"{needed} is missing (SQuAD v1.1 lives in ../shared/bench/squad/)")
+            raise FileNotFoundError(f"{needed} is missing (SQuAD lives in ../shared/bench/squad/)")
     inferred = _inferred_ids(squad_dir / "train-v1.1-answer-start-ambiguity.jsonl")
     counts = {f"{split}_{what}": 0 for split in ("train", "tune", "tune-v2") for what in ("paragraphs", "questions")}
     out.parent.mkdir(parents=True, exist_ok=True)
